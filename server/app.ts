@@ -1,0 +1,97 @@
+import express, { type Express, type RequestHandler } from 'express';
+import { randomUUID } from 'node:crypto';
+import type { AppContext } from './context.ts';
+import { errorMiddleware, apiNotFound, AppError } from './errors.ts';
+import { authenticate } from './auth/auth.middleware.ts';
+import { originCheck } from './http/origin.middleware.ts';
+
+export type WebHandler = RequestHandler | null;
+
+/**
+ * Assembles the Express app: health, metrics, the JSON API under /api, and the SvelteKit
+ * handler for every other path. Never listens (main.ts does).
+ */
+export function createApp(ctx: AppContext, opts: { web?: WebHandler; isShuttingDown?: () => boolean } = {}): Express {
+  const { config, logger, metrics } = ctx;
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', config.TRUST_PROXY);
+  app.set('query parser', 'simple');
+
+  app.use((req, res, next) => {
+    req.id = (typeof req.headers['x-request-id'] === 'string' && /^[\w-]{1,64}$/.test(req.headers['x-request-id'])
+      ? req.headers['x-request-id']
+      : randomUUID());
+    req.log = logger.child({ reqId: req.id });
+    const start = process.hrtime.bigint();
+    res.on('finish', () => {
+      const route = req.route?.path ? `${req.baseUrl}${req.route.path}` : req.path.startsWith('/api') ? 'api:unmatched' : 'web';
+      const secs = Number(process.hrtime.bigint() - start) / 1e9;
+      metrics.httpRequests.inc({ method: req.method, route, status: `${Math.floor(res.statusCode / 100)}xx` });
+      metrics.httpDuration.observe({ method: req.method, route }, secs);
+      if (res.statusCode >= 500) req.log?.warn({ status: res.statusCode, method: req.method, url: req.originalUrl }, 'request');
+      else req.log?.debug({ status: res.statusCode, method: req.method, url: req.originalUrl, ms: secs * 1000 }, 'request');
+    });
+    next();
+  });
+
+  app.get('/healthz', (_req, res) => {
+    res.json({ status: 'ok', uptime: process.uptime() });
+  });
+
+  app.get('/readyz', async (_req, res) => {
+    const checks: Record<string, string> = {};
+    let ok = !opts.isShuttingDown?.();
+    if (!ok) checks.server = 'shutting down';
+    try {
+      await Promise.race([ctx.redis.ping(), new Promise((_, rej) => setTimeout(() => rej(new Error('timeout')), 1000).unref())]);
+      checks.redis = 'ok';
+      const workers = await ctx.workersAlive();
+      checks.workers = workers > 0 ? `ok (${workers})` : 'none connected';
+      if (workers === 0) ok = false;
+    } catch (err) {
+      checks.redis = `unreachable: ${(err as Error).message}`;
+      ok = false;
+    }
+    res.status(ok ? 200 : 503).json({ status: ok ? 'ready' : 'not ready', checks });
+  });
+
+  app.get('/metrics', async (_req, res) => {
+    res.set('content-type', metrics.registry.contentType).send(await metrics.registry.metrics());
+  });
+
+  const api = express.Router();
+  api.use((_req, res, next) => {
+    res.set('cache-control', 'no-store');
+    next();
+  });
+  api.use(express.json({ limit: '64kb', strict: true, type: ['application/json', 'application/*+json'] }));
+  api.use((req, _res, next) => {
+    // A body on a state-changing request must be JSON (no form posts into a JSON API).
+    if (!['GET', 'HEAD', 'OPTIONS', 'DELETE'].includes(req.method) && Number(req.headers['content-length'] ?? 0) > 0 && !req.is(['application/json', 'application/*+json'])) {
+      return next(new AppError('unsupported_media_type', 'Send the body as application/json'));
+    }
+    next();
+  });
+  api.use(originCheck(config.ALLOWED_ORIGINS));
+  api.use(authenticate(ctx));
+
+  // ---- domain routers (each domain adds its line here) ----
+
+  api.use(apiNotFound);
+  app.use('/api', api);
+
+  if (opts.web) {
+    app.use(opts.web);
+  } else {
+    app.use((req, res) => {
+      res
+        .status(503)
+        .type('text/plain')
+        .send('The web app is not built. Run `npm run build` (npm start does it for you).');
+    });
+  }
+
+  app.use(errorMiddleware(logger));
+  return app;
+}

@@ -1,0 +1,87 @@
+import { z } from 'zod';
+
+const bool = z
+  .enum(['1', '0', 'true', 'false', 'yes', 'no'])
+  .transform((v) => v === '1' || v === 'true' || v === 'yes');
+const csv = z.string().transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean));
+const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+
+/** Every environment variable the platform reads, in one place. Nothing else reads process.env. */
+export const configSchema = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  HOST: z.string().min(1).default('0.0.0.0'),
+  PORT: int(0, 65535).default(3000),
+  /** redis://host:port/db; unset under `npm start` means "start a private redis-server". */
+  REDIS_URL: z.string().regex(/^rediss?:\/\//, 'must start with redis:// or rediss://').optional(),
+  /** Prefix of every key this deployment writes; tests give each file its own. Must not contain braces. */
+  REDIS_PREFIX: z.string().regex(/^[a-zA-Z0-9:_-]{0,40}$/, 'letters, digits, : _ - only').default('ac:'),
+  DATA_DIR: z.string().min(1).default('./data'),
+  /** AOF fsync policy of the private redis-server: `always` loses nothing acknowledged; `everysec` up to ~1 s. */
+  REDIS_APPENDFSYNC: z.enum(['always', 'everysec']).default('always'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  LOG_PRETTY: bool.default(false),
+  /** Public origin(s) of the web app; state-changing requests and socket handshakes must come from one. */
+  ALLOWED_ORIGINS: csv.optional(),
+  TRUST_PROXY: bool.default(false),
+  /** Live-results ticker period. */
+  TICK_MS: int(20, 10_000).default(200),
+  SHUTDOWN_TIMEOUT_MS: int(100, 120_000).default(10_000),
+  /** Secret used for keyed hashes (ballot receipts, ledger voter hashes). Required in production. */
+  APP_SECRET: z.string().min(16, 'at least 16 characters').optional(),
+  // identity
+  OTP_SENDER: z.enum(['log', 'webhook']).default('log'),
+  OTP_WEBHOOK_URL: z.url().optional(),
+  OTP_TTL_SECONDS: int(30, 3600).default(300),
+  OTP_MAX_ATTEMPTS: int(1, 20).default(5),
+  OTP_PER_PHONE_PER_HOUR: int(1, 1000).default(5),
+  OTP_PER_IP_PER_HOUR: int(1, 100_000).default(30),
+  ADMIN_PHONES: csv.default([]),
+  SESSION_IDLE_SECONDS: int(60, 90 * 86400).default(7 * 86400),
+  SESSION_ABSOLUTE_SECONDS: int(60, 365 * 86400).default(30 * 86400),
+  // decisions
+  ANSWER_DEADLINE_WORKING_DAYS: int(1, 60).default(8),
+});
+
+export type Config = Readonly<
+  Omit<z.infer<typeof configSchema>, 'ALLOWED_ORIGINS' | 'APP_SECRET'> & {
+    ALLOWED_ORIGINS: string[];
+    APP_SECRET: string;
+  }
+>;
+
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Parse once; a bad value throws ConfigError with one clear line naming the variable. */
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  const cleaned: Record<string, string> = {};
+  for (const key of Object.keys(configSchema.shape)) {
+    const v = env[key];
+    if (v !== undefined && v !== '') cleaned[key] = v;
+  }
+  const r = configSchema.safeParse(cleaned);
+  if (!r.success) {
+    const lines = r.error.issues.map((i) => `${i.path.join('.') || '(env)'}: ${i.message}`);
+    throw new ConfigError(`invalid configuration: ${lines.join('; ')}`);
+  }
+  const c = r.data;
+  if (c.NODE_ENV === 'production' && !c.APP_SECRET) {
+    throw new ConfigError('invalid configuration: APP_SECRET: required when NODE_ENV=production');
+  }
+  if (c.OTP_SENDER === 'webhook' && !c.OTP_WEBHOOK_URL) {
+    throw new ConfigError('invalid configuration: OTP_WEBHOOK_URL: required when OTP_SENDER=webhook');
+  }
+  const origins = c.ALLOWED_ORIGINS ?? [`http://localhost:${c.PORT}`, `http://127.0.0.1:${c.PORT}`];
+  for (const o of origins) {
+    if (!/^https?:\/\/[^/\s]+$/.test(o)) throw new ConfigError(`invalid configuration: ALLOWED_ORIGINS: "${o}" is not an origin like https://example.org`);
+  }
+  return Object.freeze({
+    ...c,
+    ALLOWED_ORIGINS: origins,
+    APP_SECRET: c.APP_SECRET ?? 'dev-only-secret-change-me-in-production',
+  });
+}

@@ -1,0 +1,48 @@
+import type { Config } from './config.ts';
+import type { Logger } from './logger.ts';
+import { createRedis, defineScripts, closeRedis, type Redis } from './redis/connection.ts';
+import { createKeys, type Keys } from './redis/keys.ts';
+import { createUserStore } from './users/user.store.ts';
+import { createSessionStore } from './auth/session.store.ts';
+import { createQueues } from './jobs/queues.ts';
+import { createMetrics } from './metrics.ts';
+
+/**
+ * The dependencies of one server process, built once and passed to factories (no DI container).
+ * Domain modules add their stores and services here.
+ */
+export function createContext(config: Config, logger: Logger, opts: { processName?: string } = {}) {
+  if (!config.REDIS_URL) throw new Error('createContext needs REDIS_URL');
+  const redis = defineScripts(createRedis(config.REDIS_URL, { name: 'ac-cmd', logger }));
+  const keys = createKeys(config.REDIS_PREFIX);
+  const users = createUserStore(redis, keys);
+  const sessions = createSessionStore(redis, keys, {
+    idleSeconds: config.SESSION_IDLE_SECONDS,
+    absoluteSeconds: config.SESSION_ABSOLUTE_SECONDS,
+  });
+  // BullMQ producers: their own connection (queues must not share the fail-fast command connection)
+  const queueRedis = createRedis(config.REDIS_URL, { name: 'ac-queue', logger, maxRetriesPerRequest: 2 });
+  const queues = createQueues(queueRedis, config.REDIS_PREFIX);
+  const metrics = createMetrics(opts.processName ?? 'server');
+
+  return {
+    config,
+    logger,
+    redis,
+    keys,
+    users,
+    sessions,
+    queues,
+    metrics,
+    /** Workers alive = heartbeats newer than 15 s. */
+    async workersAlive(): Promise<number> {
+      return redis.zcount(keys.workers(), Date.now() - 15_000, '+inf');
+    },
+    async close() {
+      await queues.close();
+      await closeRedis(queueRedis);
+      await closeRedis(redis);
+    },
+  };
+}
+export type AppContext = ReturnType<typeof createContext>;

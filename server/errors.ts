@@ -1,0 +1,74 @@
+import type { ErrorRequestHandler, RequestHandler } from 'express';
+import { z } from 'zod';
+import { ERROR_CODES, type Ack, type ErrorCode } from '../shared/errors.ts';
+import type { Logger } from './logger.ts';
+
+/** The one way to fail: a code from shared/errors.ts, its HTTP status, a message and optional details. */
+export class AppError extends Error {
+  readonly code: ErrorCode;
+  readonly status: number;
+  readonly details: unknown;
+  readonly headers: Record<string, string>;
+  constructor(code: ErrorCode, message: string, details?: unknown, headers: Record<string, string> = {}) {
+    super(message);
+    this.name = 'AppError';
+    this.code = code;
+    this.status = ERROR_CODES[code];
+    this.details = details;
+    this.headers = headers;
+  }
+}
+
+/** zod issues as client-facing details: path and message only, never the received value. */
+export function zodDetails(err: z.ZodError): { path: string; message: string }[] {
+  return err.issues.slice(0, 50).map((i) => ({ path: i.path.map(String).join('.'), message: i.message }));
+}
+
+/** Parse with a schema or throw a 400 AppError with the given code. */
+export function parseOr<T extends z.ZodType>(schema: T, value: unknown, code: ErrorCode, message: string): z.infer<T> {
+  const r = schema.safeParse(value);
+  if (!r.success) throw new AppError(code, message, zodDetails(r.error));
+  return r.data;
+}
+
+/** Maps anything thrown to an AppError; unknown errors become `internal` (logged, never shown). */
+export function toAppError(err: unknown): AppError {
+  if (err instanceof AppError) return err;
+  if (err instanceof z.ZodError) return new AppError('bad_request', 'Invalid input', zodDetails(err));
+  const e = err as { type?: string; status?: number; statusCode?: number };
+  // body-parser errors carry `type` and a 4xx status
+  if (e && typeof e === 'object' && typeof e.type === 'string') {
+    if (e.type === 'entity.too.large') return new AppError('payload_too_large', 'Request body is too large');
+    if (e.type === 'entity.parse.failed') return new AppError('invalid_json', 'Request body is not valid JSON');
+    if (e.type === 'encoding.unsupported' || e.type === 'charset.unsupported')
+      return new AppError('unsupported_media_type', 'Unsupported body encoding');
+    const status = e.status ?? e.statusCode;
+    if (status && status >= 400 && status < 500) return new AppError('bad_request', 'Malformed request');
+  }
+  return new AppError('internal', 'Internal error');
+}
+
+export function errorBody(err: AppError) {
+  return { error: { code: err.code, message: err.message, ...(err.details === undefined ? {} : { details: err.details }) } };
+}
+
+/** The one Express error middleware. */
+export function errorMiddleware(logger: Logger): ErrorRequestHandler {
+  return (err, req, res, _next) => {
+    const appErr = toAppError(err);
+    if (appErr.status >= 500) (req.log ?? logger).error({ err }, 'request failed');
+    if (res.headersSent) return;
+    res.status(appErr.status).set(appErr.headers).json(errorBody(appErr));
+  };
+}
+
+export const apiNotFound: RequestHandler = (req, _res, next) => {
+  next(new AppError('not_found', `No route ${req.method} ${req.baseUrl}${req.path}`));
+};
+
+/** The one socket ack mapper. */
+export function ackError(err: unknown, logger?: Logger): Ack<never> {
+  const e = toAppError(err);
+  if (e.status >= 500) logger?.error({ err }, 'socket handler failed');
+  return { ok: false, error: { code: e.code, message: e.message, ...(e.details === undefined ? {} : { details: e.details }) } };
+}

@@ -1,0 +1,115 @@
+import { Worker } from 'bullmq';
+import { randomUUID } from 'node:crypto';
+import { loadConfig, ConfigError, type Config } from './config.ts';
+import { createLogger, type Logger } from './logger.ts';
+import { createRedis, closeRedis } from './redis/connection.ts';
+import { queuePrefix } from './redis/keys.ts';
+import { QUEUE_NAMES } from './jobs/queues.ts';
+import { createProcessors } from './jobs/processors.ts';
+import { createWorkerContext } from './jobs/worker-context.ts';
+
+export type RunningWorker = { id: string; workers: Worker[]; close: () => Promise<void> };
+
+/** Start one BullMQ Worker per queue, plus a heartbeat /readyz reads. */
+export async function startWorkers(config: Config, logger: Logger, opts: { concurrency?: number } = {}): Promise<RunningWorker> {
+  const ctx = createWorkerContext(config, logger);
+  const id = randomUUID();
+  const processors = createProcessors(ctx);
+  const prefix = queuePrefix(config.REDIS_PREFIX);
+  const connections = QUEUE_NAMES.map((q) => createRedis(config.REDIS_URL!, { name: `ac-worker-${q}`, logger, blocking: true }));
+  const workers = QUEUE_NAMES.map((name, i) => {
+    const w = new Worker(name, processors[name], {
+      connection: connections[i],
+      prefix,
+      concurrency: opts.concurrency ?? 8,
+      autorun: true,
+      stalledInterval: 15_000,
+      maxStalledCount: 3,
+    });
+    const log = logger.child({ queue: name });
+    w.on('failed', (job, err) => log.warn({ jobId: job?.id, attempt: job?.attemptsMade, err: err.message }, 'job failed'));
+    w.on('error', (err) => log.warn({ err: err.message }, 'worker error'));
+    return w;
+  });
+  await Promise.all(workers.map((w) => w.waitUntilReady()));
+
+  await checkEviction(ctx.redis, logger);
+
+  const beat = async () => {
+    try {
+      await ctx.redis.zadd(ctx.keys.workers(), Date.now(), id);
+    } catch {
+      /* redis down: /readyz will say so */
+    }
+  };
+  await beat();
+  const heartbeat = setInterval(beat, 5_000);
+  heartbeat.unref();
+
+  let closing: Promise<void> | null = null;
+  return {
+    id,
+    workers,
+    close: () =>
+      (closing ??= (async () => {
+        clearInterval(heartbeat);
+        // worker.close() waits for the jobs in progress to finish
+        await Promise.all(workers.map((w) => w.close()));
+        await ctx.redis.zrem(ctx.keys.workers(), id).catch(() => {});
+        await Promise.all(connections.map((c) => closeRedis(c)));
+        await ctx.close();
+      })()),
+  };
+}
+
+/** BullMQ needs `noeviction`: an evicted job key is a lost job. */
+async function checkEviction(redis: import('ioredis').Redis, logger: Logger) {
+  try {
+    const [, policy] = (await redis.config('GET', 'maxmemory-policy')) as [string, string];
+    if (policy !== 'noeviction') {
+      logger.warn(`REDIS maxmemory-policy is "${policy}", not "noeviction": queued jobs and ballots can be EVICTED. Set maxmemory-policy noeviction.`);
+    }
+  } catch {
+    logger.warn('could not read maxmemory-policy (CONFIG disabled?): make sure it is noeviction');
+  }
+}
+
+async function main() {
+  let config: Config;
+  try {
+    config = loadConfig();
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`active-citizen worker: ${err.message}\n`);
+      process.exit(1);
+    }
+    throw err;
+  }
+  if (!config.REDIS_URL) {
+    process.stderr.write('active-citizen worker: REDIS_URL is not set\n');
+    process.exit(1);
+  }
+  const logger = createLogger({ name: 'worker', level: config.LOG_LEVEL, pretty: config.LOG_PRETTY });
+  const running = await startWorkers(config, logger);
+  logger.info({ queues: QUEUE_NAMES, id: running.id }, 'workers started');
+  const shutdown = async (signal: string) => {
+    logger.info({ signal }, 'worker shutting down');
+    const force = setTimeout(() => {
+      logger.error('worker shutdown timed out');
+      process.exit(1);
+    }, config.SHUTDOWN_TIMEOUT_MS + 5_000);
+    force.unref();
+    await running.close();
+    logger.info('worker stopped');
+    process.exitCode = 0;
+  };
+  process.once('SIGTERM', () => void shutdown('SIGTERM'));
+  process.once('SIGINT', () => void shutdown('SIGINT'));
+}
+
+if (import.meta.main) {
+  main().catch((err) => {
+    process.stderr.write(`active-citizen worker: failed to start: ${(err as Error).message}\n`);
+    process.exit(1);
+  });
+}

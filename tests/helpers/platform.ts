@@ -1,0 +1,38 @@
+import { inject } from 'vitest';
+import { spawnScript, until, type Spawned } from './processes.ts';
+import { uniquePrefix } from './context.ts';
+import { freePort } from '../../server/redis/redis-server.ts';
+
+export type Platform = { url: string; port: number; prefix: string; proc: Spawned; stop: () => Promise<void> };
+
+/**
+ * The real platform (launcher → server + worker processes) on the test run's redis-server,
+ * with its own key prefix and port, using the already-built web app.
+ */
+export async function startPlatform(env: Record<string, string> = {}): Promise<Platform> {
+  const port = await freePort();
+  const prefix = uniquePrefix('e2e');
+  const proc = spawnScript('scripts/start.ts', ['--no-build'], {
+    PATH: process.env.PATH,
+    HOME: process.env.HOME,
+    NODE_ENV: 'test',
+    LOG_LEVEL: 'warn',
+    PORT: String(port),
+    REDIS_URL: inject('redisUrl'),
+    REDIS_PREFIX: prefix,
+    APP_SECRET: 'e2e-secret-0123456789abcdef',
+    ...env,
+  });
+  const url = `http://localhost:${port}`;
+  await until(async () => (await fetch(`${url}/readyz`)).status === 200, 60_000, 100);
+  return {
+    url,
+    port,
+    prefix,
+    proc,
+    stop: async () => {
+      if (proc.child.exitCode === null) proc.child.kill('SIGTERM');
+      await proc.exited;
+    },
+  };
+}

@@ -1,0 +1,62 @@
+import { describe, it, expect } from 'vitest';
+import { mkdtempSync, rmSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, dirname } from 'node:path';
+import { spawnScript, isAlive, until } from '../helpers/processes.ts';
+import { freePort } from '../../server/redis/redis-server.ts';
+
+const baseEnv = () => ({
+  PATH: process.env.PATH,
+  HOME: process.env.HOME,
+  LOG_LEVEL: 'info',
+  NODE_ENV: 'test',
+});
+
+describe('npm start launcher (scripts/start.ts)', () => {
+  it('when started without REDIS_URL, then it runs a private redis-server, becomes ready, and SIGTERM stops everything cleanly', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'ac-start-'));
+    const port = await freePort();
+    const p = spawnScript('scripts/start.ts', ['--no-build'], { ...baseEnv(), PORT: String(port), DATA_DIR: dataDir });
+    try {
+      const m = await p.waitFor(/private redis-server pid (\d+) on (redis:\/\/\S+)/);
+      const redisPid = Number(m[1]);
+      expect(isAlive(redisPid)).toBe(true);
+      await until(async () => (await fetch(`http://127.0.0.1:${port}/readyz`)).status === 200, 30_000);
+      expect(existsSync(join(dataDir, 'redis', 'appendonlydir'))).toBe(true);
+
+      p.child.kill('SIGTERM');
+      const { code } = await p.exited;
+      expect(code).toBe(0);
+      expect(p.output()).toMatch(/server stopped/);
+      expect(p.output()).toMatch(/worker stopped/);
+      expect(p.output()).toMatch(/private redis-server stopped/);
+      expect(isAlive(redisPid)).toBe(false);
+      await expect(fetch(`http://127.0.0.1:${port}/healthz`)).rejects.toThrow();
+    } finally {
+      if (p.child.exitCode === null) p.child.kill('SIGKILL');
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+
+  it('when there is no redis-server on PATH and no REDIS_URL, then one clear line and a non-zero exit', async () => {
+    const p = spawnScript('scripts/start.ts', ['--no-build'], { ...baseEnv(), PATH: dirname(process.execPath), PORT: '0' });
+    const { code } = await p.exited;
+    expect(code).not.toBe(0);
+    expect(p.output().trim()).toMatch(/redis-server not found on PATH and REDIS_URL is not set: install Redis/);
+    expect(p.output().trim().split('\n')).toHaveLength(1);
+  });
+
+  it('when the environment is invalid, then one line names the variable and exit is non-zero', async () => {
+    const p = spawnScript('scripts/start.ts', ['--no-build'], { ...baseEnv(), PORT: 'abc' });
+    const { code } = await p.exited;
+    expect(code).toBe(1);
+    expect(p.output().trim()).toMatch(/^\[start\] invalid configuration: PORT: /);
+  });
+
+  it('when the server process is run directly with a bad env, then it refuses to start with one line', async () => {
+    const p = spawnScript('server/main.ts', [], { ...baseEnv(), REDIS_URL: 'nope://x' });
+    const { code } = await p.exited;
+    expect(code).toBe(1);
+    expect(p.output().trim()).toMatch(/REDIS_URL: must start with redis:\/\//);
+  });
+});
