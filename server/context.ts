@@ -6,6 +6,7 @@ import { createUserStore } from './users/user.store.ts';
 import { createSessionStore } from './auth/session.store.ts';
 import { createQueues } from './jobs/queues.ts';
 import { createMetrics } from './metrics.ts';
+import { createRealtimeEmitter } from './realtime/emitter.ts';
 
 /**
  * The dependencies of one server process, built once and passed to factories (no DI container).
@@ -24,6 +25,10 @@ export function createContext(config: Config, logger: Logger, opts: { processNam
   const queueRedis = createRedis(config.REDIS_URL, { name: 'ac-queue', logger, maxRetriesPerRequest: 2 });
   const queues = createQueues(queueRedis, config.REDIS_PREFIX);
   const metrics = createMetrics(opts.processName ?? 'server');
+  // events to sockets on any server process (poll status, notifications, points), via Redis pub/sub
+  const realtime = createRealtimeEmitter(redis, config.REDIS_PREFIX);
+
+  // ---- domain stores and services (each domain adds its lines here) ----
 
   return {
     config,
@@ -34,6 +39,7 @@ export function createContext(config: Config, logger: Logger, opts: { processNam
     sessions,
     queues,
     metrics,
+    realtime,
     /** Workers alive = heartbeats newer than 15 s. */
     async workersAlive(): Promise<number> {
       return redis.zcount(keys.workers(), Date.now() - 15_000, '+inf');

@@ -1,0 +1,27 @@
+import { Emitter } from '@socket.io/redis-emitter';
+import type { Redis } from '../redis/connection.ts';
+import type { ServerToClientEvents } from '../../shared/socket.ts';
+
+/** Room names: watchers of a poll, and every socket of one signed-in user. */
+export const rooms = {
+  poll: (pollId: number | string) => `poll:${pollId}`,
+  user: (userId: number) => `user:${userId}`,
+};
+
+/**
+ * Emits Socket.IO events from any process (server or worker) through Redis, reaching the sockets on
+ * every server process (they run the Redis adapter with the same key). Services use this; they never
+ * see Socket.IO itself. Tallies are NOT sent this way (the per-process broadcaster does that).
+ */
+export function createRealtimeEmitter(redis: Redis, prefix: string) {
+  const emitter = new Emitter<ServerToClientEvents>(redis, { key: `${prefix}socket.io` });
+  return {
+    toUser<E extends keyof ServerToClientEvents>(userId: number, event: E, ...args: Parameters<ServerToClientEvents[E]>) {
+      emitter.to(rooms.user(userId)).emit(event, ...args);
+    },
+    toPoll<E extends keyof ServerToClientEvents>(pollId: number, event: E, ...args: Parameters<ServerToClientEvents[E]>) {
+      emitter.to(rooms.poll(pollId)).emit(event, ...args);
+    },
+  };
+}
+export type RealtimeEmitter = ReturnType<typeof createRealtimeEmitter>;

@@ -1,0 +1,22 @@
+import { z } from 'zod';
+
+/**
+ * BullMQ job payloads, validated inside each processor (a job is input from outside too).
+ * Job ids are deterministic so a duplicate add is a no-op; BullMQ forbids ':' in custom ids.
+ */
+export const pointsAwardJob = z.object({
+  userId: z.number().int().positive(),
+  /** Why: one award per (userId, reason, ref) ever. */
+  reason: z.enum(['vote', 'profile']),
+  /** The poll id for a vote; 'profile' for profile completion. */
+  ref: z.string().min(1).max(64),
+  points: z.number().int().min(0).max(100_000),
+});
+export type PointsAwardJob = z.infer<typeof pointsAwardJob>;
+export const pointsJobId = (j: Pick<PointsAwardJob, 'userId' | 'reason' | 'ref'>) => `award-${j.reason}-${j.ref}-${j.userId}`;
+
+export const pollLifecycleJob = z.object({ pollId: z.number().int().positive() });
+export type PollLifecycleJob = z.infer<typeof pollLifecycleJob>;
+/** job names on the `lifecycle` queue */
+export const LIFECYCLE_JOBS = ['open', 'close', 'finalise'] as const;
+export const lifecycleJobId = (name: (typeof LIFECYCLE_JOBS)[number], pollId: number) => `${name}-${pollId}`;
