@@ -1,16 +1,38 @@
+import { z } from 'zod';
 import type { Ack } from './errors.ts';
+import type { PollResults, PollStatus } from './polls.ts';
 
 /**
  * The typed Socket.IO contract. Server: `Server<ClientToServerEvents, ServerToClientEvents, {}, SocketData>`,
- * web: `Socket<ServerToClientEvents, ClientToServerEvents>`. Payloads are validated with zod on the server.
+ * web: `Socket<ServerToClientEvents, ClientToServerEvents>`. Every client payload is validated with the
+ * zod schemas below on the server; acks are `{ok:true,data} | {ok:false,error}`.
  */
+
+export const pollWatchPayload = z.object({ pollId: z.number().int().positive() }).strict();
+export type PollWatchPayload = z.infer<typeof pollWatchPayload>;
+
+export type TallyFrame = { pollId: number; results: PollResults; participants: number };
+export type PollStatusFrame = { pollId: number; status: PollStatus; at: string; decisionStatus?: string };
+export type NotificationFrame = { id: string; kind: string; title: string; body: string; pollId?: number; createdAt: string; unread: number };
+export type PointsFrame = { balance: number; delta: number; reason: string; level: string };
+
+/** What `poll:watch` acks with: the first snapshot (null when you may not see results yet). */
+export type WatchAckData = { pollId: number; status: PollStatus; canSeeResults: boolean; snapshot: TallyFrame | null };
+
 export interface ServerToClientEvents {
   /** Sent once on connect: who the server thinks you are (null = anonymous watcher). */
   'session': (data: { userId: number | null; roles: string[] }) => void;
+  /** Coalesced live tallies, at most one frame per tick per poll. */
+  'poll:tally': (frame: TallyFrame) => void;
+  'poll:status': (frame: PollStatusFrame) => void;
+  'notification': (frame: NotificationFrame) => void;
+  'points': (frame: PointsFrame) => void;
 }
 
 export interface ClientToServerEvents {
   'ping:server': (ack: (res: Ack<{ at: number }>) => void) => void;
+  'poll:watch': (payload: PollWatchPayload, ack: (res: Ack<WatchAckData>) => void) => void;
+  'poll:unwatch': (payload: PollWatchPayload, ack: (res: Ack<{ pollId: number }>) => void) => void;
 }
 
 export interface SocketData {
