@@ -1,5 +1,5 @@
 import { Redis, type RedisOptions } from 'ioredis';
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import type { Logger } from '../logger.ts';
@@ -45,6 +45,7 @@ const scriptsDir = join(fileURLToPath(new URL('.', import.meta.url)), 'scripts')
  * EVALSHA with automatic EVAL fallback after a restart or SCRIPT FLUSH).
  */
 export function defineScripts(redis: Redis): Redis {
+  if (!existsSync(scriptsDir)) return redis;
   for (const file of readdirSync(scriptsDir)) {
     const m = /^([a-z0-9-]+)-(\d+)\.lua$/.exec(file);
     if (!m) continue;
