@@ -4,9 +4,23 @@ import type { ClientToServerEvents, ServerToClientEvents } from '$shared/socket.
 export type AppSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
 
 let socket: AppSocket | null = null;
+let sessionUser: number | null | undefined;
 
-/** One socket per tab, same origin, WebSocket first; reconnects and recovers state by itself. */
+/** One socket per tab, same origin, WebSocket first; reconnects and recovers state by itself. Browser only. */
 export function getSocket(): AppSocket {
-  socket ??= io({ transports: ['websocket', 'polling'], withCredentials: true });
+  if (!socket) {
+    socket = io({ transports: ['websocket', 'polling'], withCredentials: true });
+    socket.on('session', (s) => (sessionUser = s.userId));
+  }
   return socket;
+}
+
+/**
+ * The session cookie is read at the handshake; after signing in or out, reconnect so the server sees
+ * the new identity (watched polls re-subscribe on `connect`).
+ */
+export function syncSocketUser(userId: number | null): void {
+  if (!socket || sessionUser === undefined || sessionUser === userId) return;
+  sessionUser = undefined;
+  socket.disconnect().connect();
 }

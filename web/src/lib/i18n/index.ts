@@ -1,0 +1,48 @@
+import { page } from '$app/state';
+import { ru } from './ru.ts';
+import { en } from './en.ts';
+
+export type Lang = 'ru' | 'en';
+export type Key = keyof typeof ru;
+export type Dict = Record<Key, string>;
+export const LANGS: readonly Lang[] = ['ru', 'en'];
+
+const dicts: Record<Lang, Dict> = { ru, en };
+
+function fill(s: string, vars?: Record<string, string | number>): string {
+  return vars ? s.replace(/\{(\w+)\}/g, (m, k: string) => (k in vars ? String(vars[k]) : m)) : s;
+}
+
+/** A translator for a fixed language (server code, tests). */
+export function translator(lang: Lang) {
+  return (key: Key, vars?: Record<string, string | number>) => fill(dicts[lang][key] ?? ru[key], vars);
+}
+
+/** The page's language, reactive (root layout data). Only during rendering or in event handlers. */
+export function lang(): Lang {
+  return (page.data as { lang?: Lang }).lang === 'en' ? 'en' : 'ru';
+}
+
+/** Translate in components: `t('nav.polls')`, `t('poll.ballots', { n })`. */
+export function t(key: Key, vars?: Record<string, string | number>): string {
+  return fill(dicts[lang()][key] ?? ru[key], vars);
+}
+
+/** An API/ack error code as a message in the page's language (unknown codes fall back to `internal`). */
+export function errorText(err: { code: string } | null | undefined): string {
+  if (!err) return '';
+  if (err.code === 'network') return t('error.network');
+  const key = `error.${err.code}` as Key;
+  return key in ru ? t(key) : t('error.internal');
+}
+
+export function formatDate(iso: string | number | null | undefined): string {
+  if (iso === null || iso === undefined || iso === '') return '';
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) return '';
+  return new Intl.DateTimeFormat(lang() === 'en' ? 'en-GB' : 'ru-RU', { day: 'numeric', month: 'long', hour: '2-digit', minute: '2-digit', timeZone: 'Europe/Moscow' }).format(d);
+}
+
+export function formatNumber(n: number): string {
+  return new Intl.NumberFormat(lang() === 'en' ? 'en-GB' : 'ru-RU').format(n);
+}

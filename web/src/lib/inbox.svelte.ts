@@ -1,0 +1,35 @@
+import { onMount } from 'svelte';
+import { getSocket } from './socket.ts';
+import type { NotificationFrame } from '$shared/socket.ts';
+
+/**
+ * The unread-notifications badge: starts from the count the server rendered, then follows the socket's
+ * `notification` frames (each carries the new unread count). Created by the root layout, one per tab.
+ */
+export function createInbox(userId: () => number | null, initialUnread: () => number) {
+  let unread = $state(initialUnread());
+  let latest = $state<NotificationFrame | null>(null);
+  $effect.pre(() => {
+    unread = initialUnread();
+  });
+  onMount(() => {
+    const socket = getSocket();
+    const onNote = (f: NotificationFrame) => {
+      latest = f;
+      unread = f.unread;
+    };
+    socket.on('notification', onNote);
+    return () => socket.off('notification', onNote);
+  });
+  return {
+    get unread() {
+      return userId() ? unread : 0;
+    },
+    get latest() {
+      return latest;
+    },
+    set unread(n: number) {
+      unread = n;
+    },
+  };
+}
