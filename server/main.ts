@@ -3,13 +3,15 @@ import { loadConfig, ConfigError, type Config } from './config.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { createContext, type AppContext } from './context.ts';
 import { createApp } from './app.ts';
-import { createIo, type IoServer } from './realtime/io.ts';
+import { createRealtime, type IoServer, type Realtime } from './realtime/io.ts';
 import { loadWebHandler } from './web-handler.ts';
 
 export type RunningServer = {
   ctx: AppContext;
   httpServer: HttpServer;
   io: IoServer;
+  /** Socket.IO + Redis adapter + live-results broadcaster (server/realtime/io.ts). */
+  realtime: Realtime;
   port: number;
   close: () => Promise<void>;
 };
@@ -22,7 +24,8 @@ export async function startServer(config: Config, logger: Logger, opts: { web?: 
   if (!web && opts.web !== false) logger.warn('web app not built (web/build missing): only /api is served');
   const app = createApp(ctx, { web, isShuttingDown: () => shuttingDown });
   const httpServer = createServer({ keepAliveTimeout: 65_000, headersTimeout: 20_000, requestTimeout: 30_000 }, app);
-  const io = createIo(httpServer, ctx);
+  const realtime = createRealtime(httpServer, ctx);
+  const io = realtime.io;
   await new Promise<void>((res, rej) => {
     httpServer.once('error', rej);
     httpServer.listen(config.PORT, config.HOST, () => res());
@@ -37,7 +40,7 @@ export async function startServer(config: Config, logger: Logger, opts: { web?: 
       // 1. stop intake: no new connections; sockets told to go (they reconnect elsewhere)
       const httpClosed = new Promise<void>((res) => httpServer.close(() => res()));
       httpServer.closeIdleConnections();
-      await io.close().catch(() => {});
+      await realtime.close(); // stops the live ticker, closes io (and its adapter subscriber)
       // 2. drain in-flight requests (bounded)
       const timer = setTimeout(() => httpServer.closeAllConnections(), config.SHUTDOWN_TIMEOUT_MS);
       timer.unref();
@@ -47,7 +50,7 @@ export async function startServer(config: Config, logger: Logger, opts: { web?: 
       await ctx.close();
     })());
 
-  return { ctx, httpServer, io, port, close };
+  return { ctx, httpServer, io, realtime, port, close };
 }
 
 async function main() {

@@ -16,8 +16,22 @@ export type PollStatusFrame = { pollId: number; status: PollStatus; at: string; 
 export type NotificationFrame = { id: string; kind: string; title: string; body: string; pollId?: number; createdAt: string; unread: number };
 export type PointsFrame = { balance: number; delta: number; reason: string; level: string };
 
-/** What `poll:watch` acks with: the first snapshot (null when you may not see results yet). */
-export type WatchAckData = { pollId: number; status: PollStatus; canSeeResults: boolean; snapshot: TallyFrame | null };
+/** Live participant count (ballots cast so far) for watchers who may not see results yet. */
+export type ParticipantsFrame = { pollId: number; participants: number };
+
+/**
+ * What `poll:watch` acks with: the first snapshot (null when you may not see results yet) and the
+ * participant count (always). Re-send `poll:watch` after your own vote is accepted and after a
+ * `poll:status` of closed/finalised: the server re-checks visibility and, if allowed now, starts tallies.
+ * After a reconnect with `socket.recovered === false`, re-send `poll:watch` for every watched poll.
+ */
+export type WatchAckData = {
+  pollId: number;
+  status: PollStatus;
+  canSeeResults: boolean;
+  snapshot: TallyFrame | null;
+  participants: number;
+};
 
 export interface ServerToClientEvents {
   /** Sent once on connect: who the server thinks you are (null = anonymous watcher). */
@@ -25,6 +39,8 @@ export interface ServerToClientEvents {
   /** Coalesced live tallies, at most one frame per tick per poll. */
   'poll:tally': (frame: TallyFrame) => void;
   'poll:status': (frame: PollStatusFrame) => void;
+  /** Coalesced participant count for watchers who may not see results yet, at most one per tick. */
+  'poll:participants': (frame: ParticipantsFrame) => void;
   'notification': (frame: NotificationFrame) => void;
   'points': (frame: PointsFrame) => void;
 }

@@ -2,9 +2,13 @@ import { Emitter } from '@socket.io/redis-emitter';
 import type { Redis } from '../redis/connection.ts';
 import type { ServerToClientEvents } from '../../shared/socket.ts';
 
-/** Room names: watchers of a poll, and every socket of one signed-in user. */
+/**
+ * Room names: every watcher of a poll (status events, participant counts), the watchers of a poll
+ * allowed to see its results (tally frames, emitted per process only), every socket of one signed-in user.
+ */
 export const rooms = {
   poll: (pollId: number | string) => `poll:${pollId}`,
+  pollTally: (pollId: number | string) => `poll:${pollId}:tally`,
   user: (userId: number) => `user:${userId}`,
 };
 

@@ -1,24 +1,58 @@
-import { Server } from 'socket.io';
+import { Server, type Socket } from 'socket.io';
+import { createAdapter } from '@socket.io/redis-adapter';
 import type { Server as HttpServer } from 'node:http';
+import type { z } from 'zod';
 import type { AppContext } from '../context.ts';
-import type { ClientToServerEvents, ServerToClientEvents, SocketData } from '../../shared/socket.ts';
+import type { Ack } from '../../shared/errors.ts';
+import { pollWatchPayload, type ClientToServerEvents, type ServerToClientEvents, type SocketData, type WatchAckData } from '../../shared/socket.ts';
 import { resolveSession } from '../auth/auth.middleware.ts';
 import { isAllowedOrigin } from '../http/origin.middleware.ts';
+import { AppError, ackError, parseOr } from '../errors.ts';
+import { createRedis, closeRedis } from '../redis/connection.ts';
+import { rooms } from './emitter.ts';
+import { createBroadcaster, type Broadcaster } from './broadcaster.ts';
+import { createLiveService, type LivePollSource } from './live.service.ts';
+import { createSocketLimiter, SOCKET_RATE_LIMIT, type SocketRateLimit } from './rate-limit.ts';
 
 export type IoServer = Server<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketData>;
+type IoSocket = Socket<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketData>;
+
+/** Polls one socket may watch at once (each is two rooms). */
+export const MAX_WATCHED_POLLS = 20;
+
+export type Realtime = {
+  io: IoServer;
+  /** null until the polls domain provides ctx.polls (then poll:watch answers `unavailable`). */
+  broadcaster: Broadcaster | null;
+  /** Stop the ticker, close Socket.IO (and the HTTP server with it), then the adapter's subscriber. */
+  close: () => Promise<void>;
+};
 
 /**
  * Socket.IO on the API's HTTP server: Origin allowlist at the handshake, the same session cookie as
- * the API (anonymous sockets may watch public results but never act), small buffers.
+ * the API (anonymous sockets may watch public results but never act), small buffers, a per-socket event
+ * rate limit, the Redis adapter (same key as ctx.realtime's emitter, so status/notification/points events
+ * from any process reach sockets on every process) and the per-process live-results broadcaster.
+ *
+ * Connection state recovery is configured, but the Redis adapter (a plain `Adapter`) keeps no sessions,
+ * so every reconnect arrives with `socket.recovered === false`: the client re-sends `poll:watch` for the
+ * polls it shows and gets a full snapshot in the ack.
  */
-export function createIo(httpServer: HttpServer, ctx: AppContext): IoServer {
+export function createRealtime(
+  httpServer: HttpServer,
+  ctx: AppContext,
+  opts: { polls?: LivePollSource | null; rateLimit?: SocketRateLimit; tickMs?: number } = {},
+): Realtime {
   const { config, logger, metrics } = ctx;
+  const polls = opts.polls !== undefined ? opts.polls : ((ctx as { polls?: LivePollSource }).polls ?? null);
+  const sub = createRedis(config.REDIS_URL!, { name: 'ac-io-sub', logger, blocking: true });
   const io: IoServer = new Server(httpServer, {
     maxHttpBufferSize: 16 * 1024,
     serveClient: false,
     pingInterval: 20_000,
     pingTimeout: 20_000,
     connectionStateRecovery: { maxDisconnectionDuration: 2 * 60_000, skipMiddlewares: false },
+    adapter: createAdapter(ctx.redis, sub, { key: `${config.REDIS_PREFIX}socket.io` }),
     allowRequest: (req, cb) => {
       const origin = req.headers.origin;
       // Browsers always send Origin on a WebSocket/XHR handshake; non-browser clients may omit it.
@@ -26,6 +60,18 @@ export function createIo(httpServer: HttpServer, ctx: AppContext): IoServer {
       cb(null, true);
     },
   });
+
+  const live = polls ? createLiveService(polls) : null;
+  const broadcaster = polls
+    ? createBroadcaster({
+        io,
+        source: { versions: (ids) => polls.tallyVersions(ids), results: (id) => polls.results(id) },
+        tickMs: opts.tickMs ?? config.TICK_MS,
+        logger,
+        registry: metrics.registry,
+      })
+    : null;
+  broadcaster?.start();
 
   io.use(async (socket, next) => {
     try {
@@ -39,14 +85,101 @@ export function createIo(httpServer: HttpServer, ctx: AppContext): IoServer {
     }
   });
 
+  const limit = opts.rateLimit ?? SOCKET_RATE_LIMIT;
+
   io.on('connection', (socket) => {
+    const log = logger.child({ socketId: socket.id, userId: socket.data.userId });
     metrics.socketsConnected.inc();
+    socket.on('disconnect', () => metrics.socketsConnected.dec());
+    if (socket.data.userId !== null) void socket.join(rooms.user(socket.data.userId));
+
+    const limiter = createSocketLimiter(limit);
+    socket.use((packet, next) => {
+      if (limiter.allow()) return next();
+      const ack = packet[packet.length - 1];
+      if (typeof ack === 'function') ack(ackError(new AppError('rate_limited', 'Too many events; slow down')));
+      if (limiter.rejected() === 1) log.warn({ event: String(packet[0]) }, 'socket over its event rate limit');
+      if (limiter.shouldDisconnect()) {
+        log.warn({ rejected: limiter.rejected() }, 'socket kept flooding: disconnected');
+        socket.disconnect(true);
+      }
+    });
+
     socket.emit('session', { userId: socket.data.userId, roles: socket.data.roles });
+
     socket.on('ping:server', (ack) => {
       if (typeof ack === 'function') ack({ ok: true, data: { at: Date.now() } });
     });
-    socket.on('disconnect', () => metrics.socketsConnected.dec());
+
+    handle(socket, 'poll:watch', pollWatchPayload, log, async ({ pollId }): Promise<WatchAckData> => {
+      if (!live || !broadcaster) throw new AppError('unavailable', 'Live results are not available yet');
+      const viewer = { userId: socket.data.userId, roles: socket.data.roles };
+      const access = await live.access(pollId, viewer);
+      if (!socket.rooms.has(rooms.poll(pollId)) && watchedBy(socket) >= MAX_WATCHED_POLLS) {
+        throw new AppError('rate_limited', `Watch at most ${MAX_WATCHED_POLLS} polls at once`);
+      }
+      if (!socket.connected) throw new AppError('conflict', 'Socket disconnected');
+      // join first, then read: a vote landing in between is caught by the next tick
+      void socket.join(rooms.poll(pollId));
+      if (access.canSeeResults) void socket.join(rooms.pollTally(pollId));
+      else void socket.leave(rooms.pollTally(pollId));
+      const snapshot = await live.snapshot(pollId);
+      broadcaster.track(pollId, snapshot.results.version);
+      return {
+        pollId,
+        status: access.status,
+        canSeeResults: access.canSeeResults,
+        snapshot: access.canSeeResults ? snapshot : null,
+        participants: snapshot.participants,
+      };
+    });
+
+    handle(socket, 'poll:unwatch', pollWatchPayload, log, async ({ pollId }) => {
+      void socket.leave(rooms.pollTally(pollId));
+      void socket.leave(rooms.poll(pollId));
+      return { pollId };
+    });
   });
 
-  return io;
+  let closing: Promise<void> | null = null;
+  return {
+    io,
+    broadcaster,
+    close: () =>
+      (closing ??= (async () => {
+        await broadcaster?.stop();
+        await io.close().catch(() => {});
+        await closeRedis(sub);
+      })()),
+  };
+}
+
+function watchedBy(socket: IoSocket): number {
+  let n = 0;
+  for (const r of socket.rooms) if (/^poll:\d+$/.test(r)) n++;
+  return n;
+}
+
+/**
+ * One client→server event: payload validated with its zod schema, the handler's result or error
+ * acked through the one ack mapper. A missing ack is tolerated (the work is done, nobody is told).
+ */
+function handle<S extends z.ZodType, R>(
+  socket: IoSocket,
+  event: keyof ClientToServerEvents,
+  schema: S,
+  log: AppContext['logger'],
+  fn: (payload: z.infer<S>) => Promise<R>,
+) {
+  const listener = async (...args: unknown[]) => {
+    const ack = typeof args[args.length - 1] === 'function' ? (args.pop() as (res: Ack<R>) => void) : null;
+    try {
+      const payload = parseOr(schema, args[0], 'bad_request', `Invalid ${event} payload`);
+      const data = await fn(payload);
+      ack?.({ ok: true, data });
+    } catch (err) {
+      ack?.(ackError(err, log));
+    }
+  };
+  socket.on(event, listener as never);
 }
