@@ -1,0 +1,186 @@
+import { describe, it, expect, beforeAll, afterAll } from 'vitest';
+import { testServer, testContext } from '../helpers/context.ts';
+import { createTestUser } from '../helpers/users.ts';
+import { createActivePoll, syntheticResident } from '../helpers/live.ts';
+import { connectSocket, nextEvent, record, ask, type ClientSocket } from '../helpers/sockets.ts';
+import type { RunningServer } from '../../server/main.ts';
+import type { AppContext } from '../../server/context.ts';
+import type { TallyFrame } from '../../shared/socket.ts';
+
+type S = RunningServer & { url: string };
+const TICK_MS = 200;
+
+const countOf = (f: TallyFrame, option: string) => f.results.questions[0].options.find((o) => o.id === option)!.count;
+
+describe('live results on one server', () => {
+  let s: S;
+  let ctx: AppContext;
+  let mod: Awaited<ReturnType<typeof createTestUser>>;
+  const open: ClientSocket[] = [];
+  const track = <T extends ClientSocket>(x: T) => (open.push(x), x);
+  const vote = (headers: Record<string, string>, pollId: number, option = 'a') =>
+    fetch(`${s.url}/api/polls/${pollId}/ballots`, { method: 'POST', headers, body: JSON.stringify({ answers: { q1: [option] } }) });
+
+  beforeAll(async () => {
+    s = await testServer({ TICK_MS: String(TICK_MS) });
+    ctx = s.ctx;
+    mod = await createTestUser(ctx, { roles: ['moderator'] });
+  });
+  afterAll(async () => {
+    for (const x of open) x.close();
+    await s?.close();
+  });
+
+  it('when a moderator watches, then the ack carries a full snapshot and a vote shows up in one tally frame within a tick', async () => {
+    const pollId = await createActivePoll(ctx, mod.user);
+    const voter = await createTestUser(ctx);
+    const w = track(await connectSocket(s.url, { cookie: mod.cookie }));
+    const ack = await ask(w, 'poll:watch', { pollId });
+    expect(ack).toMatchObject({ ok: true, data: { pollId, status: 'active', canSeeResults: true, participants: 0 } });
+    expect(ack.data.snapshot).toEqual({ pollId, results: await ctx.polls.results(pollId), participants: 0 });
+    const frame = nextEvent(w, 'poll:tally', (f) => f.pollId === pollId);
+    const r = await vote(voter.headers, pollId, 'b');
+    const t0 = performance.now();
+    expect(r.status).toBe(201);
+    const f = await frame;
+    const ms = performance.now() - t0;
+    console.log(`[live] 201 -> poll:tally on the same server: ${ms.toFixed(0)} ms (tick ${TICK_MS} ms)`);
+    expect(ms).toBeLessThan(TICK_MS + 100);
+    expect(countOf(f, 'b')).toBe(1);
+    expect(f.participants).toBe(1);
+  });
+
+  it('when a resident who has not voted watches, then no tally frames reach them (participant counts only) until they vote and re-watch', async () => {
+    const pollId = await createActivePoll(ctx, mod.user);
+    const peeker = await createTestUser(ctx);
+    const others = await Promise.all([1, 2, 3].map(() => createTestUser(ctx)));
+    const p = track(await connectSocket(s.url, { cookie: peeker.cookie }));
+    const anon = track(await connectSocket(s.url));
+    const m = track(await connectSocket(s.url, { cookie: mod.cookie }));
+    const pTallies = record(p, 'poll:tally');
+    const anonTallies = record(anon, 'poll:tally');
+    const pCounts = record(p, 'poll:participants');
+    const ackP = await ask(p, 'poll:watch', { pollId });
+    const ackAnon = await ask(anon, 'poll:watch', { pollId });
+    expect(ackP).toMatchObject({ ok: true, data: { canSeeResults: false, snapshot: null } });
+    expect(ackAnon).toMatchObject({ ok: true, data: { canSeeResults: false, snapshot: null } });
+    expect((await ask(m, 'poll:watch', { pollId })).data.canSeeResults).toBe(true);
+
+    // three votes; the moderator's frames prove frames were emitted while the peeker was watching
+    for (const o of others) expect((await vote(o.headers, pollId)).status).toBe(201);
+    await nextEvent(m, 'poll:tally', (f) => f.participants === 3);
+    await nextEvent(p, 'poll:participants', (f) => f.pollId === pollId && f.participants === 3);
+    expect(pTallies).toHaveLength(0);
+    expect(anonTallies).toHaveLength(0);
+    expect(pCounts.every((c) => !('results' in c.frame))).toBe(true);
+
+    // the peeker votes, re-sends poll:watch (the documented client step) and now gets results
+    expect((await vote(peeker.headers, pollId, 'c')).status).toBe(201);
+    const again = await ask(p, 'poll:watch', { pollId });
+    expect(again).toMatchObject({ ok: true, data: { canSeeResults: true } });
+    expect(again.data.snapshot.participants).toBe(4);
+    const next = nextEvent(p, 'poll:tally', (f) => f.participants === 5);
+    expect((await vote((await createTestUser(ctx)).headers, pollId)).status).toBe(201);
+    expect(countOf(await next, 'c')).toBe(1);
+    expect(anonTallies).toHaveLength(0);
+  });
+
+  it('when a poll closes, then every watcher gets poll:status and a non-voter who re-watches now sees the results', async () => {
+    const pollId = await createActivePoll(ctx, mod.user);
+    const voter = await createTestUser(ctx);
+    const nonVoter = await createTestUser(ctx);
+    expect((await vote(voter.headers, pollId)).status).toBe(201);
+    const nv = track(await connectSocket(s.url, { cookie: nonVoter.cookie }));
+    expect((await ask(nv, 'poll:watch', { pollId })).data.canSeeResults).toBe(false);
+    const status = nextEvent(nv, 'poll:status', (f) => f.pollId === pollId);
+    const r = await fetch(`${s.url}/api/polls/${pollId}/close`, { method: 'POST', headers: mod.headers });
+    expect(r.status).toBe(200);
+    expect((await status).status).toBe('closed');
+    const again = await ask(nv, 'poll:watch', { pollId });
+    expect(again).toMatchObject({ ok: true, data: { status: 'closed', canSeeResults: true } });
+    expect(again.data.snapshot.participants).toBe(1);
+  });
+
+  it('when a resident watches a draft or an unknown poll, then not_found; a moderator may watch the draft', async () => {
+    const draft = await ctx.polls.create({ title: 'Draft poll', questions: [{ id: 'q1', text: 'x', kind: 'single', options: [{ id: 'a', label: 'A' }, { id: 'b', label: 'B' }] }] }, mod.user);
+    const res = await createTestUser(ctx);
+    const rs = track(await connectSocket(s.url, { cookie: res.cookie }));
+    expect(await ask(rs, 'poll:watch', { pollId: draft.id })).toMatchObject({ ok: false, error: { code: 'not_found' } });
+    expect(await ask(rs, 'poll:watch', { pollId: 987654 })).toMatchObject({ ok: false, error: { code: 'not_found' } });
+    const ms = track(await connectSocket(s.url, { cookie: mod.cookie }));
+    expect(await ask(ms, 'poll:watch', { pollId: draft.id })).toMatchObject({ ok: true, data: { status: 'draft', canSeeResults: true } });
+  });
+
+  it('when a socket reconnects without recovered state, then re-sending poll:watch gives a full snapshot that includes votes cast while it was away', async () => {
+    const pollId = await createActivePoll(ctx, mod.user);
+    const w = track(await connectSocket(s.url, { cookie: mod.cookie }));
+    await ask(w, 'poll:watch', { pollId });
+    const back = new Promise<boolean>((res) => w.io.once('reconnect', () => res(w.recovered)));
+    w.io.engine.close(); // drop the transport: the client reconnects by itself
+    for (let i = 0; i < 3; i++) expect((await vote((await createTestUser(ctx)).headers, pollId)).status).toBe(201);
+    const recovered = await back;
+    expect(recovered).toBe(false); // the Redis adapter keeps no sessions (documented)
+    const ack = await ask(w, 'poll:watch', { pollId });
+    expect(ack.data.snapshot.participants).toBe(3);
+    expect(ack.data.snapshot.results).toEqual(await ctx.polls.results(pollId));
+  });
+
+  it('when 2,000 votes/s are cast, then every watcher gets at most one frame per tick and ends equal to Redis', async () => {
+    const pollId = await createActivePoll(ctx, mod.user);
+    const WATCHERS = 25;
+    const watchers = await Promise.all(Array.from({ length: WATCHERS }, () => connectSocket(s.url, { cookie: mod.cookie })));
+    watchers.forEach(track);
+    const frames = watchers.map((w) => record(w, 'poll:tally'));
+    for (const w of watchers) expect((await ask(w, 'poll:watch', { pollId })).ok).toBe(true);
+
+    // the votes come from another context (another "server") straight through the service, distinct users
+    const caster = testContext({ REDIS_PREFIX: ctx.config.REDIS_PREFIX });
+    const TARGET = 2_000;
+    const DURATION = 3_000;
+    const started = performance.now();
+    let sent = 0;
+    let accepted = 0;
+    const inflight = new Set<Promise<unknown>>();
+    try {
+      while (performance.now() - started < DURATION) {
+        const due = Math.floor(((performance.now() - started) / 1000) * TARGET);
+        while (sent < due) {
+          const user = syntheticResident(1_000_000 + sent);
+          const opt = ['a', 'b', 'c'][sent % 3];
+          sent++;
+          const pr = caster.polls.cast(pollId, user, { answers: { q1: [opt] } }).then(() => accepted++);
+          inflight.add(pr);
+          void pr.finally(() => inflight.delete(pr));
+        }
+        await new Promise((r) => setTimeout(r, 5));
+      }
+      await Promise.all(inflight);
+    } finally {
+      await caster.close();
+    }
+    const elapsed = performance.now() - started;
+    const final = await ctx.polls.results(pollId);
+    expect(final.ballots).toBe(accepted);
+    // every watcher converges on the final state within a tick or two
+    await Promise.all(watchers.map((w, i) => (frames[i].at(-1)?.frame.participants === accepted ? null : nextEvent(w, 'poll:tally', (f) => f.participants === accepted, 2_000))));
+
+    const perWatcher = frames.map((fs) => fs.length);
+    const span = (fs: { at: number }[]) => fs.at(-1)!.at - fs[0].at;
+    const maxRate = Math.max(...frames.map((fs) => ((fs.length - 1) / span(fs)) * 1000));
+    const stats = s.realtime.broadcaster!.stats();
+    console.log(
+      `[live load] ${accepted} votes in ${elapsed.toFixed(0)} ms = ${((accepted / elapsed) * 1000).toFixed(0)} votes/s; ` +
+        `${WATCHERS} watchers; frames per watcher min ${Math.min(...perWatcher)} max ${Math.max(...perWatcher)}; ` +
+        `max frame rate ${maxRate.toFixed(2)}/s (limit ${1000 / TICK_MS}/s); broadcaster ${JSON.stringify(stats)}`,
+    );
+    expect((accepted / elapsed) * 1000).toBeGreaterThan(1_500); // the machine kept up with (nearly) the target
+    for (const fs of frames) {
+      // at most one frame per tick over the whole run (+1 for where the window starts)
+      expect(fs.length).toBeLessThanOrEqual(Math.ceil(span(fs) / TICK_MS) + 1);
+      // and live: frames kept coming during the run (not one frame at the end)
+      expect(fs.length).toBeGreaterThanOrEqual(Math.floor(DURATION / TICK_MS / 2));
+      expect(fs.at(-1)!.frame.results).toEqual(final);
+    }
+    expect(maxRate).toBeLessThanOrEqual(1000 / TICK_MS + 0.5);
+  }, 60_000);
+});
