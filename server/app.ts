@@ -4,6 +4,7 @@ import type { AppContext } from './context.ts';
 import { errorMiddleware, apiNotFound, AppError } from './errors.ts';
 import { authenticate } from './auth/auth.middleware.ts';
 import { originCheck } from './http/origin.middleware.ts';
+import { pollRoutes } from './polls/poll.routes.ts';
 
 export type WebHandler = RequestHandler | null;
 
@@ -77,6 +78,7 @@ export function createApp(ctx: AppContext, opts: { web?: WebHandler; isShuttingD
   api.use(authenticate(ctx));
 
   // ---- domain routers (each domain adds its line here) ----
+  api.use(pollRoutes(ctx));
 
   api.use(apiNotFound);
   app.use('/api', api);

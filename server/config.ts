@@ -38,6 +38,9 @@ export const configSchema = z.object({
   ADMIN_PHONES: csv.default([]),
   SESSION_IDLE_SECONDS: int(60, 90 * 86400).default(7 * 86400),
   SESSION_ABSOLUTE_SECONDS: int(60, 365 * 86400).default(30 * 86400),
+  // polls
+  /** Breakdown groups (district, age band) smaller than this are merged into "other" (anonymity). */
+  RESULTS_MIN_GROUP_SIZE: int(1, 10_000).default(5),
   // decisions
   ANSWER_DEADLINE_WORKING_DAYS: int(1, 60).default(8),
 });

@@ -7,6 +7,7 @@ import { createSessionStore } from './auth/session.store.ts';
 import { createQueues } from './jobs/queues.ts';
 import { createMetrics } from './metrics.ts';
 import { createRealtimeEmitter } from './realtime/emitter.ts';
+import { createPollService } from './polls/poll.service.ts';
 
 /**
  * The dependencies of one server process, built once and passed to factories (no DI container).
@@ -29,6 +30,8 @@ export function createContext(config: Config, logger: Logger, opts: { processNam
   const realtime = createRealtimeEmitter(redis, config.REDIS_PREFIX);
 
   // ---- domain stores and services (each domain adds its lines here) ----
+  // polls and ballots (issue 4): definitions, lifecycle, the vote path, results
+  const polls = createPollService({ redis, keys, config, logger, queues, realtime });
 
   return {
     config,
@@ -40,11 +43,13 @@ export function createContext(config: Config, logger: Logger, opts: { processNam
     queues,
     metrics,
     realtime,
+    polls,
     /** Workers alive = heartbeats newer than 15 s. */
     async workersAlive(): Promise<number> {
       return redis.zcount(keys.workers(), Date.now() - 15_000, '+inf');
     },
     async close() {
+      await polls.shutdown();
       await queues.close();
       await closeRedis(queueRedis);
       await closeRedis(redis);

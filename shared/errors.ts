@@ -10,6 +10,8 @@ export const ERROR_CODES = {
   invalid_query: 400,
   invalid_params: 400,
   invalid_ballot: 400,
+  /** a poll definition that cannot be published (missing or inconsistent dates, …) */
+  invalid_poll: 400,
   invalid_json: 400,
   payload_too_large: 413,
   unsupported_media_type: 415,

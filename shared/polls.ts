@@ -29,3 +29,259 @@ export const pollResultsSchema = z.object({
   }),
 });
 export type PollResults = z.infer<typeof pollResultsSchema>;
+
+// ---------------------------------------------------------------------------------------------------
+// Poll definition (issue 4). Question and option ids are short strings chosen by the moderator
+// ("q1", "o1"), stable across draft edits; the ballot refers to them.
+
+/** Short id: a letter or digit first, then letters, digits, '_' or '-' (never ':' — tally fields use it). */
+export const shortIdSchema = z
+  .string()
+  .regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,15}$/, 'must be 1–16 letters, digits, _ or -, starting with a letter or digit');
+
+/** District slug (the identity domain owns the list of districts). */
+export const districtSlugSchema = z.string().regex(/^[a-z0-9][a-z0-9-]{0,47}$/, 'must be a district slug like "arbat"');
+
+export const QUESTION_KINDS = ['single', 'multi'] as const;
+export const MAX_QUESTIONS = 50;
+export const MIN_OPTIONS = 2;
+export const MAX_OPTIONS = 20;
+/** Sharding a hot poll by user id: shard = userId mod S. */
+export const MAX_SHARDS = 64;
+
+export const pollOptionSchema = z.object({ id: shortIdSchema, label: z.string().trim().min(1).max(300) }).strict();
+export type PollOption = z.infer<typeof pollOptionSchema>;
+
+export const pollQuestionSchema = z
+  .object({
+    id: shortIdSchema,
+    text: z.string().trim().min(1).max(1000),
+    kind: z.enum(QUESTION_KINDS),
+    /** Cap on choices: 1 for `single`; 1..options.length for `multi` (default: all options). */
+    maxChoices: z.number().int().min(1).max(MAX_OPTIONS).optional(),
+    /** An optional question may be left out of a ballot (or answered with []). */
+    required: z.boolean().default(true),
+    options: z.array(pollOptionSchema).min(MIN_OPTIONS, `at least ${MIN_OPTIONS} options`).max(MAX_OPTIONS, `at most ${MAX_OPTIONS} options`),
+  })
+  .strict()
+  .superRefine((q, ctx) => {
+    const seen = new Set<string>();
+    q.options.forEach((o, i) => {
+      if (seen.has(o.id)) ctx.addIssue({ code: 'custom', path: ['options', i, 'id'], message: `duplicate option id "${o.id}"` });
+      seen.add(o.id);
+    });
+    if (q.kind === 'single' && q.maxChoices !== undefined && q.maxChoices !== 1)
+      ctx.addIssue({ code: 'custom', path: ['maxChoices'], message: 'a single-choice question has maxChoices 1' });
+    if (q.maxChoices !== undefined && q.maxChoices > q.options.length)
+      ctx.addIssue({ code: 'custom', path: ['maxChoices'], message: `maxChoices cannot exceed the number of options (${q.options.length})` });
+  })
+  .transform((q) => ({ ...q, maxChoices: q.kind === 'single' ? 1 : (q.maxChoices ?? q.options.length) }));
+export type PollQuestion = z.output<typeof pollQuestionSchema>;
+export type PollQuestionInput = z.input<typeof pollQuestionSchema>;
+
+/** Who may vote. Empty districts and no ages = city-wide (anyone signed in). */
+export const audienceSchema = z
+  .object({
+    districts: z.array(districtSlugSchema).max(200).default([]),
+    minAge: z.number().int().min(0).max(120).nullable().default(null),
+    maxAge: z.number().int().min(0).max(120).nullable().default(null),
+  })
+  .strict()
+  .refine((a) => a.minAge === null || a.maxAge === null || a.minAge <= a.maxAge, { path: ['maxAge'], message: 'maxAge must be ≥ minAge' })
+  .transform((a) => ({ ...a, districts: Array.from(new Set(a.districts)) }));
+export type Audience = z.output<typeof audienceSchema>;
+export const isTargeted = (a: Audience) => a.districts.length > 0 || a.minAge !== null || a.maxAge !== null;
+
+const isoDate = z.iso.datetime({ offset: true, message: 'must be an ISO 8601 date-time, e.g. 2026-05-01T09:00:00Z' });
+
+const pollFields = {
+  title: z.string().trim().min(3).max(200),
+  description: z.string().trim().max(5000).default(''),
+  questions: z.array(pollQuestionSchema).min(1, 'at least one question').max(MAX_QUESTIONS),
+  audience: audienceSchema.default({ districts: [], minAge: null, maxAge: null }),
+  /** May be left empty in a draft; required to publish. */
+  opensAt: isoDate.nullable().default(null),
+  closesAt: isoDate.nullable().default(null),
+  /** Participation points awarded per ballot. */
+  points: z.number().int().min(0).max(10_000).default(0),
+  /** S: shards of the poll's voter bitmap/tallies/ledger (by userId mod S). Fixed at publish. */
+  shards: z.number().int().min(1).max(MAX_SHARDS).default(1),
+  /** Closed results visible to everyone (true) or only to the poll's audience. */
+  publicResults: z.boolean().default(true),
+};
+
+function checkDefinition(d: { questions: { id: string }[]; opensAt: string | null; closesAt: string | null }, ctx: z.RefinementCtx) {
+  const seen = new Set<string>();
+  d.questions.forEach((q, i) => {
+    if (seen.has(q.id)) ctx.addIssue({ code: 'custom', path: ['questions', i, 'id'], message: `duplicate question id "${q.id}"` });
+    seen.add(q.id);
+  });
+  if (d.opensAt && d.closesAt && Date.parse(d.closesAt) <= Date.parse(d.opensAt))
+    ctx.addIssue({ code: 'custom', path: ['closesAt'], message: 'closesAt must be after opensAt' });
+}
+
+/** `POST /api/polls` body: a draft. */
+export const pollCreateSchema = z.object(pollFields).strict().superRefine(checkDefinition);
+export type PollCreate = z.input<typeof pollCreateSchema>;
+/** The stored definition (what a draft holds; fully checked again at publish). */
+export type PollDefinition = z.output<typeof pollCreateSchema>;
+
+/** `PATCH /api/polls/:id` body: any subset of the draft's fields (the merged result is re-validated). */
+export const pollPatchSchema = z
+  .object({
+    title: pollFields.title,
+    description: z.string().trim().max(5000),
+    questions: pollFields.questions,
+    audience: audienceSchema,
+    opensAt: isoDate.nullable(),
+    closesAt: isoDate.nullable(),
+    points: pollFields.points.unwrap(),
+    shards: pollFields.shards.unwrap(),
+    publicResults: z.boolean(),
+  })
+  .partial()
+  .strict()
+  .refine((p) => Object.keys(p).length > 0, 'nothing to change');
+export type PollPatch = z.input<typeof pollPatchSchema>;
+
+/** What publishing needs beyond a valid draft (checked against the clock at publish time). */
+export function publishIssues(d: PollDefinition, nowMs: number): { path: string; message: string }[] {
+  const out: { path: string; message: string }[] = [];
+  if (!d.opensAt) out.push({ path: 'opensAt', message: 'opensAt is required to publish' });
+  if (!d.closesAt) out.push({ path: 'closesAt', message: 'closesAt is required to publish' });
+  if (d.opensAt && d.closesAt && Date.parse(d.closesAt) <= Date.parse(d.opensAt))
+    out.push({ path: 'closesAt', message: 'closesAt must be after opensAt' });
+  if (d.closesAt && Date.parse(d.closesAt) <= nowMs) out.push({ path: 'closesAt', message: 'closesAt is in the past' });
+  return out;
+}
+
+/** A poll as the API returns it: the definition plus id, effective status and timestamps. */
+export const pollSchema = z.object({
+  id: z.number().int().positive(),
+  title: z.string(),
+  description: z.string(),
+  questions: z.array(
+    z.object({
+      id: z.string(),
+      text: z.string(),
+      kind: z.enum(QUESTION_KINDS),
+      maxChoices: z.number().int(),
+      required: z.boolean(),
+      options: z.array(z.object({ id: z.string(), label: z.string() })),
+    }),
+  ),
+  audience: z.object({ districts: z.array(z.string()), minAge: z.number().int().nullable(), maxAge: z.number().int().nullable() }),
+  opensAt: z.string().nullable(),
+  closesAt: z.string().nullable(),
+  points: z.number().int(),
+  shards: z.number().int(),
+  publicResults: z.boolean(),
+  /** Effective status: from the stored state and the clock (a published poll past closesAt is `closed`). */
+  status: pollStatusSchema,
+  createdAt: z.string(),
+  updatedAt: z.string(),
+  createdBy: z.number().int(),
+  publishedAt: z.string().nullable(),
+  closedAt: z.string().nullable(),
+  finalisedAt: z.string().nullable(),
+});
+export type Poll = z.infer<typeof pollSchema>;
+
+/** `GET /api/polls/:id` */
+export const pollViewSchema = z.object({
+  poll: pollSchema,
+  /** null when anonymous */
+  voted: z.boolean().nullable(),
+  /** null when anonymous */
+  eligible: z.boolean().nullable(),
+  /** Present once you voted or the poll closed (moderators always). */
+  results: pollResultsSchema.nullable(),
+});
+export type PollView = z.infer<typeof pollViewSchema>;
+
+/** `GET /api/polls?status=…` (moderators may also ask for `draft`). */
+export const POLL_LIST_FILTERS = ['active', 'upcoming', 'closed', 'draft'] as const;
+export const pollListQuerySchema = z
+  .object({
+    status: z.enum(POLL_LIST_FILTERS).default('active'),
+    limit: z.coerce.number().int().min(1).max(100).default(50),
+  })
+  .strict();
+export type PollListQuery = z.infer<typeof pollListQuerySchema>;
+export const pollListItemSchema = pollSchema.extend({ voted: z.boolean().nullable() });
+export type PollListItem = z.infer<typeof pollListItemSchema>;
+export const pollListSchema = z.object({ polls: z.array(pollListItemSchema) });
+
+// ---------------------------------------------------------------------------------------------------
+// Ballots
+
+/** `POST /api/polls/:id/ballots` body: option ids chosen per question id. */
+export const ballotBodySchema = z
+  .object({
+    answers: z.record(shortIdSchema, z.array(shortIdSchema).max(MAX_OPTIONS, `at most ${MAX_OPTIONS} choices`)),
+  })
+  .strict();
+export type BallotBody = z.infer<typeof ballotBodySchema>;
+
+/** 201 reply (and `details` of a 409 already_voted): the receipt is the same for every retry. */
+export const ballotReceiptSchema = z.object({ pollId: z.number().int(), receipt: z.string() });
+export type BallotReceipt = z.infer<typeof ballotReceiptSchema>;
+
+/**
+ * The ballot checked against the poll's questions (pure; the web uses it to explain before sending):
+ * known questions and options, no duplicates, single → exactly one, multi → 1..maxChoices,
+ * required questions answered. Returns the issues (empty = valid).
+ */
+export function ballotIssues(
+  questions: Pick<PollQuestion, 'id' | 'kind' | 'maxChoices' | 'required' | 'options'>[],
+  answers: Record<string, string[]>,
+): { path: string; message: string }[] {
+  const out: { path: string; message: string }[] = [];
+  const byId = new Map(questions.map((q) => [q.id, q]));
+  for (const qid of Object.keys(answers)) {
+    if (!byId.has(qid)) out.push({ path: `answers.${qid}`, message: `unknown question "${qid}"` });
+  }
+  for (const q of questions) {
+    const chosen = Object.hasOwn(answers, q.id) ? answers[q.id] : undefined;
+    const path = `answers.${q.id}`;
+    if (!chosen || chosen.length === 0) {
+      if (q.required) out.push({ path, message: `question "${q.id}" is required` });
+      continue;
+    }
+    const known = new Set(q.options.map((o) => o.id));
+    const seen = new Set<string>();
+    for (const oid of chosen) {
+      if (!known.has(oid)) out.push({ path, message: `unknown option "${oid}" for question "${q.id}"` });
+      else if (seen.has(oid)) out.push({ path, message: `option "${oid}" chosen twice` });
+      seen.add(oid);
+    }
+    if (q.kind === 'single' && chosen.length > 1) out.push({ path, message: `question "${q.id}" takes exactly one choice` });
+    if (q.kind === 'multi' && chosen.length > q.maxChoices)
+      out.push({ path, message: `question "${q.id}" takes at most ${q.maxChoices} choices` });
+  }
+  return out;
+}
+
+/** Age band of a birth year in a given year (birth year only: the age this year). */
+export function ageBandOf(birthYear: number | null, year: number): AgeBand | 'unknown' {
+  if (!birthYear) return 'unknown';
+  const age = year - birthYear;
+  if (age < 18) return 'under18';
+  if (age < 25) return '18-24';
+  if (age < 35) return '25-34';
+  if (age < 45) return '35-44';
+  if (age < 55) return '45-54';
+  if (age < 65) return '55-64';
+  return '65plus';
+}
+
+/** The immutable snapshot written once at finalisation (`PollService.markFinalised`). */
+export const pollFinalSchema = z.object({
+  pollId: z.number().int(),
+  finalisedAt: z.string(),
+  results: pollResultsSchema,
+  integrity: z
+    .object({ votersMarked: z.number().int(), ledgerLength: z.number().int(), ballots: z.number().int(), ok: z.boolean() })
+    .optional(),
+});
+export type PollFinal = z.infer<typeof pollFinalSchema>;

@@ -16,6 +16,29 @@ export function createKeys(prefix: string) {
     userSessions: (id: number) => `${p}user:{u:${id}}:sessions`,
     otp: (phone: string) => `${p}otp:{${phone}}`,
     rate: (bucket: string, id: string) => `${p}rate:${bucket}:{${id}}`,
+    // ---- polls and ballots (issue 4) ----
+    // Poll level, tag {p:<id>}: the definition + state hash, the final snapshot.
+    // Shard level, tag {p:<id>.s<k>} for k in 0..S-1 (S=1 still uses shard 0's tag): everything the cast
+    // script touches, so it never spans two slots. A user belongs to shard userId mod S, bit floor(userId/S).
+    pollSeq: () => `${p}poll:seq`,
+    /** ZSET poll id -> createdAt (ms): every poll, drafts included (the feed filters by effective status). */
+    pollIndex: () => `${p}poll:index`,
+    /** pub/sub channel: a poll id whose definition or state changed (in-process caches drop it). */
+    pollChanged: () => `${p}poll:changed`,
+    poll: (id: number) => `${p}poll:{p:${id}}`,
+    pollFinal: (id: number) => `${p}poll:{p:${id}}:final`,
+    /** HASH state, opensAt, closesAt (ms): the copy of the window the cast script checks. */
+    pollShardState: (id: number, k: number) => `${p}poll:{p:${id}.s${k}}:state`,
+    /** BITMAP bit floor(userId/S) = voted. */
+    pollVoters: (id: number, k: number) => `${p}poll:{p:${id}.s${k}}:voters`,
+    /** HASH userId -> receipt. */
+    pollReceipts: (id: number, k: number) => `${p}poll:{p:${id}.s${k}}:receipts`,
+    /** HASH _ballots, _v (tally version), a:<q> (answered), o:<q>:<o> (option count). */
+    pollTally: (id: number, k: number) => `${p}poll:{p:${id}.s${k}}:tally`,
+    /** HASH d:<district>, a:<ageBand> -> ballots. */
+    pollBreakdown: (id: number, k: number) => `${p}poll:{p:${id}.s${k}}:breakdown`,
+    /** STREAM of ballots {v: keyed voter hash, a: answers JSON, t: ms} — never a user id. */
+    pollLedger: (id: number, k: number) => `${p}poll:{p:${id}.s${k}}:ledger`,
     // ---- system ----
     /** ZSET worker id -> last heartbeat (ms); /readyz counts the fresh ones. */
     workers: () => `${p}sys:workers`,

@@ -1,0 +1,184 @@
+import type { Result } from 'ioredis';
+import type { Redis } from '../redis/connection.ts';
+import type { Keys } from '../redis/keys.ts';
+
+declare module 'ioredis' {
+  interface RedisCommander<Context> {
+    /** server/redis/scripts/cast-ballot-6.lua */
+    castBallot(
+      stateKey: string,
+      votersKey: string,
+      receiptsKey: string,
+      tallyKey: string,
+      breakdownKey: string,
+      ledgerKey: string,
+      bit: string,
+      userId: string,
+      receipt: string,
+      voterHash: string,
+      answersJson: string,
+      districtField: string,
+      ageField: string,
+      ...tallyFields: string[]
+    ): Result<[string, string, string?], Context>;
+  }
+}
+
+export type CastOutcome =
+  | { kind: 'ok'; receipt: string; at: number }
+  | { kind: 'already_voted'; receipt: string }
+  | { kind: 'poll_closed'; at: number }
+  | { kind: 'poll_not_open'; at: number };
+
+/** Shard of a user in a poll of S shards, and the user's bit in that shard's bitmap. */
+export const shardOf = (userId: number, shards: number) => ({ shard: userId % shards, bit: Math.floor(userId / shards) });
+
+type Pipeline = ReturnType<Redis['pipeline']>;
+async function run(p: Pipeline): Promise<unknown[]> {
+  const res = (await p.exec()) ?? [];
+  return res.map(([err, v]) => {
+    if (err) throw err;
+    return v;
+  });
+}
+
+/**
+ * The per-shard ballot data of a poll: voters bitmap, receipts, tallies, breakdown, ledger — all under
+ * the tag `{p:<id>.s<k>}`. Readers add the shards up.
+ */
+export function createBallotStore(redis: Redis, keys: Keys) {
+  return {
+    async cast(
+      pollId: number,
+      shards: number,
+      userId: number,
+      b: { receipt: string; voterHash: string; answersJson: string; district: string; ageBand: string; tallyFields: string[] },
+    ): Promise<CastOutcome> {
+      const { shard: k, bit } = shardOf(userId, shards);
+      const [code, a, c] = await redis.castBallot(
+        keys.pollShardState(pollId, k),
+        keys.pollVoters(pollId, k),
+        keys.pollReceipts(pollId, k),
+        keys.pollTally(pollId, k),
+        keys.pollBreakdown(pollId, k),
+        keys.pollLedger(pollId, k),
+        String(bit),
+        String(userId),
+        b.receipt,
+        b.voterHash,
+        b.answersJson,
+        `d:${b.district}`,
+        `a:${b.ageBand}`,
+        ...b.tallyFields,
+      );
+      switch (code) {
+        case 'ok':
+          return { kind: 'ok', receipt: a, at: Number(c) };
+        case 'already_voted':
+          return { kind: 'already_voted', receipt: a };
+        case 'poll_closed':
+          return { kind: 'poll_closed', at: Number(a) };
+        case 'poll_not_open':
+          return { kind: 'poll_not_open', at: Number(a) };
+        default:
+          throw new Error(`cast-ballot returned unknown code ${code}`);
+      }
+    },
+
+    async hasVoted(pollId: number, shards: number, userId: number): Promise<boolean> {
+      const { shard: k, bit } = shardOf(userId, shards);
+      return (await redis.getbit(keys.pollVoters(pollId, k), bit)) === 1;
+    },
+
+    /** Whether one user voted in each of many polls (one round trip). */
+    async votedMany(polls: { id: number; shards: number }[], userId: number): Promise<Map<number, boolean>> {
+      const out = new Map<number, boolean>();
+      if (!polls.length) return out;
+      const p = redis.pipeline();
+      for (const poll of polls) {
+        const { shard, bit } = shardOf(userId, poll.shards);
+        p.getbit(keys.pollVoters(poll.id, shard), bit);
+      }
+      const res = await run(p);
+      polls.forEach((poll, i) => out.set(poll.id, res[i] === 1));
+      return out;
+    },
+
+    /** Tally and breakdown hashes of every shard, summed, in one round trip. */
+    async sums(pollId: number, shards: number): Promise<{ tally: Record<string, number>; breakdown: Record<string, number> }> {
+      const p = redis.pipeline();
+      for (let k = 0; k < shards; k++) p.hgetall(keys.pollTally(pollId, k)).hgetall(keys.pollBreakdown(pollId, k));
+      const res = (await run(p)) as Record<string, string>[];
+      const tally: Record<string, number> = {};
+      const breakdown: Record<string, number> = {};
+      res.forEach((h, i) => {
+        const into = i % 2 === 0 ? tally : breakdown;
+        for (const [f, v] of Object.entries(h)) into[f] = (into[f] ?? 0) + Number(v);
+      });
+      return { tally, breakdown };
+    },
+
+    /** Sum of shard tally versions for many polls, ONE round trip. */
+    async versions(polls: { id: number; shards: number }[]): Promise<number[]> {
+      if (!polls.length) return [];
+      const p = redis.pipeline();
+      for (const poll of polls) for (let k = 0; k < poll.shards; k++) p.hget(keys.pollTally(poll.id, k), '_v');
+      const res = (await run(p)) as (string | null)[];
+      let i = 0;
+      return polls.map((poll) => {
+        let v = 0;
+        for (let k = 0; k < poll.shards; k++) v += Number(res[i++] ?? 0);
+        return v;
+      });
+    },
+
+    /** BITCOUNT and XLEN over the shards, plus the summed tally (one round trip). */
+    async counts(pollId: number, shards: number): Promise<{ votersMarked: number; ledgerLength: number; tally: Record<string, number> }> {
+      const p = redis.pipeline();
+      for (let k = 0; k < shards; k++) p.bitcount(keys.pollVoters(pollId, k)).xlen(keys.pollLedger(pollId, k)).hgetall(keys.pollTally(pollId, k));
+      const res = await run(p);
+      let votersMarked = 0;
+      let ledgerLength = 0;
+      const tally: Record<string, number> = {};
+      for (let k = 0; k < shards; k++) {
+        votersMarked += Number(res[k * 3]);
+        ledgerLength += Number(res[k * 3 + 1]);
+        for (const [f, v] of Object.entries(res[k * 3 + 2] as Record<string, string>)) tally[f] = (tally[f] ?? 0) + Number(v);
+      }
+      return { votersMarked, ledgerLength, tally };
+    },
+
+    /** Walk the voter bitmaps (GETRANGE chunks of chunkBits bits) and yield user ids. */
+    async *voterIds(pollId: number, shards: number, chunkBits = 8 * 64 * 1024): AsyncGenerator<number[]> {
+      const chunkBytes = Math.max(1, Math.floor(chunkBits / 8));
+      for (let k = 0; k < shards; k++) {
+        const key = keys.pollVoters(pollId, k);
+        const len = await redis.strlen(key);
+        for (let off = 0; off < len; off += chunkBytes) {
+          const buf = await redis.getrangeBuffer(key, off, Math.min(len, off + chunkBytes) - 1);
+          const ids: number[] = [];
+          for (let i = 0; i < buf.length; i++) {
+            const byte = buf[i];
+            if (!byte) continue;
+            for (let b = 0; b < 8; b++) {
+              // Redis bit 0 is the most significant bit of byte 0
+              if (byte & (0x80 >> b)) ids.push((off + i) * 8 * shards + b * shards + k);
+            }
+          }
+          if (ids.length) yield ids;
+        }
+      }
+    },
+
+    /** Ledger entries of one shard (for audits/tests): {id, v, a, t}. */
+    async ledger(pollId: number, shard: number, count = 100): Promise<{ id: string; fields: Record<string, string> }[]> {
+      const rows = await redis.xrange(keys.pollLedger(pollId, shard), '-', '+', 'COUNT', count);
+      return rows.map(([id, f]) => {
+        const fields: Record<string, string> = {};
+        for (let i = 0; i < f.length; i += 2) fields[f[i]] = f[i + 1];
+        return { id, fields };
+      });
+    },
+  };
+}
+export type BallotStore = ReturnType<typeof createBallotStore>;
