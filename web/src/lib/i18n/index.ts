@@ -1,21 +1,26 @@
 import { page } from '$app/state';
-import { ru } from './ru.ts';
-import { en } from './en.ts';
+import type { ru } from './ru.ts';
 
 export type Lang = 'ru' | 'en';
 export type Key = keyof typeof ru;
 export type Dict = Record<Key, string>;
 export const LANGS: readonly Lang[] = ['ru', 'en'];
 
-const dicts: Record<Lang, Dict> = { ru, en };
+/**
+ * Only the page's language ships to the browser: the root +layout.ts imports it on demand and puts it in
+ * page data (`dict`); `t()` reads it from there.
+ */
+export async function loadDict(lang: Lang): Promise<Dict> {
+  return lang === 'en' ? (await import('./en.ts')).en : (await import('./ru.ts')).ru;
+}
 
 function fill(s: string, vars?: Record<string, string | number>): string {
   return vars ? s.replace(/\{(\w+)\}/g, (m, k: string) => (k in vars ? String(vars[k]) : m)) : s;
 }
 
-/** A translator for a fixed language (server code, tests). */
-export function translator(lang: Lang) {
-  return (key: Key, vars?: Record<string, string | number>) => fill(dicts[lang][key] ?? ru[key], vars);
+/** A translator over a given dictionary (server code, tests). */
+export function translator(dict: Dict) {
+  return (key: Key, vars?: Record<string, string | number>) => fill(dict[key] ?? key, vars);
 }
 
 /** The page's language, reactive (root layout data). Only during rendering or in event handlers. */
@@ -25,7 +30,8 @@ export function lang(): Lang {
 
 /** Translate in components: `t('nav.polls')`, `t('poll.ballots', { n })`. */
 export function t(key: Key, vars?: Record<string, string | number>): string {
-  return fill(dicts[lang()][key] ?? ru[key], vars);
+  const dict = (page.data as { dict?: Dict }).dict;
+  return fill(dict?.[key] ?? key, vars);
 }
 
 /** An API/ack error code as a message in the page's language (unknown codes fall back to `internal`). */
@@ -33,7 +39,8 @@ export function errorText(err: { code: string } | null | undefined): string {
   if (!err) return '';
   if (err.code === 'network') return t('error.network');
   const key = `error.${err.code}` as Key;
-  return key in ru ? t(key) : t('error.internal');
+  const dict = (page.data as { dict?: Dict }).dict;
+  return dict && key in dict ? t(key) : t('error.internal');
 }
 
 export function formatDate(iso: string | number | null | undefined): string {

@@ -1,0 +1,41 @@
+import { error, fail, redirect } from '@sveltejs/kit';
+import { serverApi } from '$lib/server/api.ts';
+import { answerIssue, ballotBody, toPollView } from '$lib/polls.ts';
+import type { PollResults } from '$shared/polls.ts';
+import type { Actions, PageServerLoad } from './$types';
+
+const pollId = (raw: string) => {
+  const id = Number(raw);
+  if (!Number.isSafeInteger(id) || id <= 0) error(404, { message: 'not_found', code: 'not_found' });
+  return id;
+};
+
+export const load = (async (event) => {
+  const id = pollId(event.params.id);
+  const r = await serverApi(event)<{ results?: PollResults | null }>(`/polls/${id}`);
+  if (!r.ok) error(r.status === 404 || r.status === 400 ? 404 : r.status, { message: r.error.code, code: r.error.code });
+  return { poll: toPollView(r.data), results: r.data.results ?? null, justVoted: event.url.searchParams.has('voted') };
+}) satisfies PageServerLoad;
+
+export const actions = {
+  /** The no-JS vote: every question on one form; with JS the page posts to the API itself. */
+  vote: async (event) => {
+    const id = pollId(event.params.id);
+    const api = serverApi(event);
+    const r = await api<unknown>(`/polls/${id}`);
+    if (!r.ok) return fail(r.status, { error: r.error.code, issues: {} as Record<string, string> });
+    const poll = toPollView(r.data);
+    const form = await event.request.formData();
+    const answers: Record<string, string[]> = {};
+    const issues: Record<string, string> = {};
+    for (const q of poll.questions) {
+      answers[q.id] = form.getAll(`q:${q.id}`).map(String);
+      const issue = answerIssue(q, answers[q.id]);
+      if (issue) issues[q.id] = issue;
+    }
+    if (Object.keys(issues).length) return fail(400, { error: 'invalid_ballot', issues, answers });
+    const res = await api(`/polls/${id}/ballots`, { method: 'POST', body: ballotBody(answers) });
+    if (!res.ok && res.error.code !== 'already_voted') return fail(res.status, { error: res.error.code, issues, answers });
+    redirect(303, `/polls/${id}?voted`);
+  },
+} satisfies Actions;
