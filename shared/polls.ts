@@ -108,6 +108,8 @@ const pollFields = {
   shards: z.number().int().min(1).max(MAX_SHARDS).default(1),
   /** Closed results visible to everyone (true) or only to the poll's audience. */
   publicResults: z.boolean().default(true),
+  /** Projector view (issue 5): anonymous viewers may watch the live results while the poll is open. */
+  publicLive: z.boolean().default(false),
 };
 
 function checkDefinition(d: { questions: { id: string }[]; opensAt: string | null; closesAt: string | null }, ctx: z.RefinementCtx) {
@@ -138,6 +140,7 @@ export const pollPatchSchema = z
     points: pollFields.points.unwrap(),
     shards: pollFields.shards.unwrap(),
     publicResults: z.boolean(),
+    publicLive: z.boolean(),
   })
   .partial()
   .strict()
@@ -176,6 +179,7 @@ export const pollSchema = z.object({
   points: z.number().int(),
   shards: z.number().int(),
   publicResults: z.boolean(),
+  publicLive: z.boolean(),
   /** Effective status: from the stored state and the clock (a published poll past closesAt is `closed`). */
   status: pollStatusSchema,
   createdAt: z.string(),

@@ -85,6 +85,17 @@ describe('live results on one server', () => {
     expect(anonTallies).toHaveLength(0);
   });
 
+  it('when a poll is marked public-live, then an anonymous projector socket gets the snapshot and live tally frames', async () => {
+    const pollId = await createActivePoll(ctx, mod.user, { publicLive: true });
+    const projector = track(await connectSocket(s.url));
+    expect(projector.userId).toBeNull();
+    const ack = await ask(projector, 'poll:watch', { pollId });
+    expect(ack).toMatchObject({ ok: true, data: { canSeeResults: true, snapshot: { pollId, participants: 0 } } });
+    const frame = nextEvent(projector, 'poll:tally', (f) => f.pollId === pollId);
+    expect((await vote((await createTestUser(ctx)).headers, pollId, 'c')).status).toBe(201);
+    expect(countOf(await frame, 'c')).toBe(1);
+  });
+
   it('when a poll closes, then every watcher gets poll:status and a non-voter who re-watches now sees the results', async () => {
     const pollId = await createActivePoll(ctx, mod.user);
     const voter = await createTestUser(ctx);
