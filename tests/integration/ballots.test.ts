@@ -97,6 +97,22 @@ describe('ballots: POST /api/polls/:id/ballots', () => {
     expect((await s.ctx.polls.get(poll.id))?.status).toBe('closed');
   });
 
+  it('when the cast script runs at or past the stored closesAt to the millisecond, then it refuses; inside the window it accepts', async () => {
+    // the store-level check: the window copy in the shard slot is all the script looks at (Redis TIME)
+    const poll = await publishedPoll(s.ctx, mod);
+    const stateKey = s.ctx.keys.pollShardState(poll.id, 0);
+    const [sec, usec] = await s.ctx.redis.time();
+    const nowMs = Number(sec) * 1000 + Math.floor(Number(usec) / 1000);
+    const u = await createTestUser(s.ctx);
+    await s.ctx.redis.hset(stateKey, 'closesAt', String(nowMs)); // closes at "now": any later call is >= closesAt
+    await expect(s.ctx.polls.cast(poll.id, u.user, good)).rejects.toMatchObject({ code: 'poll_closed' });
+    await s.ctx.redis.hset(stateKey, { opensAt: String(nowMs + 60_000), closesAt: String(nowMs + 120_000) });
+    await expect(s.ctx.polls.cast(poll.id, u.user, good)).rejects.toMatchObject({ code: 'poll_not_open' });
+    await s.ctx.redis.hset(stateKey, { opensAt: String(nowMs - 1000), closesAt: String(nowMs + 60_000) });
+    await expect(s.ctx.polls.cast(poll.id, u.user, good)).resolves.toMatchObject({ pollId: poll.id });
+    expect((await s.ctx.polls.integrity(poll.id)).ballots).toBe(1);
+  });
+
   it('when a ballot is malformed, then 400 with a clear message and details, and nothing in Redis changes', async () => {
     const poll = await publishedPoll(s.ctx, mod);
     const { headers } = await createTestUser(s.ctx);
