@@ -83,10 +83,10 @@ describe('live results when Redis restarts', () => {
     redis = await startRedisServer({ dir: join(dir, 'data'), port: redis.port, appendfsync: 'always' });
     const answering = performance.now() - restarted;
 
-    const truth = await until(async () => {
+    const truth: PollResults = await until(async () => {
       const r = await ctx.polls.results(pollId);
       return r.ballots === 5 ? r : null;
-    }, 10_000, 50);
+    }, 10_000, 50) as PollResults;
     expect(truth.version).toBeLessThan(twelve.version); // versions went backwards
     await until(() => lastIs(truth), 5_000, 20);
     const converged = performance.now() - restarted;

@@ -96,6 +96,19 @@ describe('live results on one server', () => {
     expect(countOf(await frame, 'c')).toBe(1);
   });
 
+  it('when a watcher unwatches, then frames stop for it while another watcher keeps getting them', async () => {
+    const pollId = await createActivePoll(ctx, mod.user);
+    const leaving = track(await connectSocket(s.url, { cookie: mod.cookie }));
+    const staying = track(await connectSocket(s.url, { cookie: mod.cookie }));
+    for (const w of [leaving, staying]) expect((await ask(w, 'poll:watch', { pollId })).ok).toBe(true);
+    expect(await ask(leaving, 'poll:unwatch', { pollId })).toEqual({ ok: true, data: { pollId } });
+    const got = record(leaving, 'poll:tally');
+    const frame = nextEvent(staying, 'poll:tally', (f) => f.pollId === pollId);
+    expect((await vote((await createTestUser(ctx)).headers, pollId)).status).toBe(201);
+    await frame;
+    expect(got).toHaveLength(0);
+  });
+
   it('when a poll closes, then every watcher gets poll:status and a non-voter who re-watches now sees the results', async () => {
     const pollId = await createActivePoll(ctx, mod.user);
     const voter = await createTestUser(ctx);
@@ -193,5 +206,9 @@ describe('live results on one server', () => {
       expect(fs.at(-1)!.frame.results).toEqual(final);
     }
     expect(maxRate).toBeLessThanOrEqual(1000 / TICK_MS + 0.5);
+    const metrics = await (await fetch(`${s.url}/metrics`)).text();
+    expect(Number(/ac_live_frames_total\{kind="tally",process="server"\} (\d+)/.exec(metrics)?.[1])).toBeGreaterThanOrEqual(stats.framesEmitted - 100);
+    expect(metrics).toMatch(/ac_live_tick_duration_seconds_count\{process="server"\} [1-9]/);
+    expect(metrics).toMatch(/ac_live_watched_polls\{process="server"\} [1-9]/);
   }, 60_000);
 });
