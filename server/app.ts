@@ -4,6 +4,9 @@ import type { AppContext } from './context.ts';
 import { errorMiddleware, apiNotFound, AppError } from './errors.ts';
 import { authenticate } from './auth/auth.middleware.ts';
 import { originCheck } from './http/origin.middleware.ts';
+import { pointsRouter } from './points/points.routes.ts';
+import { rewardsRouter } from './rewards/reward.routes.ts';
+import { queueBoard, BOARD_PATH } from './jobs/board.ts';
 import { pollRoutes } from './polls/poll.routes.ts';
 
 export type WebHandler = RequestHandler | null;
@@ -79,9 +82,14 @@ export function createApp(ctx: AppContext, opts: { web?: WebHandler; isShuttingD
 
   // ---- domain routers (each domain adds its line here) ----
   api.use(pollRoutes(ctx));
+  api.use(pointsRouter(ctx.points));
+  api.use(rewardsRouter(ctx.rewards));
 
   api.use(apiNotFound);
   app.use('/api', api);
+
+  // bull-board (admins only), outside /api and before the web handler
+  app.use(BOARD_PATH, queueBoard(ctx));
 
   if (opts.web) {
     app.use(opts.web);

@@ -8,6 +8,11 @@ import { createQueues } from './jobs/queues.ts';
 import { createMetrics } from './metrics.ts';
 import { createRealtimeEmitter } from './realtime/emitter.ts';
 import { createPollService } from './polls/poll.service.ts';
+import { createPointsStore } from './points/points.store.ts';
+import { createPointsService } from './points/points.service.ts';
+import { createRewardStore } from './rewards/reward.store.ts';
+import { createRewardService } from './rewards/reward.service.ts';
+import { createIntegrityStore } from './jobs/integrity.store.ts';
 
 /**
  * The dependencies of one server process, built once and passed to factories (no DI container).
@@ -32,6 +37,11 @@ export function createContext(config: Config, logger: Logger, opts: { processNam
   // ---- domain stores and services (each domain adds its lines here) ----
   // polls and ballots (issue 4): definitions, lifecycle, the vote path, results
   const polls = createPollService({ redis, keys, config, logger, queues, realtime });
+  // points, rewards shop, finalisation alarms (issue 6)
+  const points = createPointsService({ store: createPointsStore(redis, keys), realtime, logger });
+  const rewards = createRewardService({ store: createRewardStore(redis, keys), points, logger });
+  const integrity = createIntegrityStore(redis, keys);
+  integrity.registerMetric(metrics.registry);
 
   return {
     config,
@@ -44,6 +54,9 @@ export function createContext(config: Config, logger: Logger, opts: { processNam
     metrics,
     realtime,
     polls,
+    points,
+    rewards,
+    integrity,
     /** Workers alive = heartbeats newer than 15 s. */
     async workersAlive(): Promise<number> {
       return redis.zcount(keys.workers(), Date.now() - 15_000, '+inf');

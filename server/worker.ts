@@ -7,6 +7,7 @@ import { queuePrefix } from './redis/keys.ts';
 import { QUEUE_NAMES } from './jobs/queues.ts';
 import { createProcessors } from './jobs/processors.ts';
 import { createWorkerContext } from './jobs/worker-context.ts';
+import { RECONCILE_SCHEDULER_ID } from '../shared/jobs.ts';
 
 export type RunningWorker = { id: string; workers: Worker[]; close: () => Promise<void> };
 
@@ -21,9 +22,11 @@ export async function startWorkers(config: Config, logger: Logger, opts: { concu
     const w = new Worker(name, processors[name], {
       connection: connections[i],
       prefix,
-      concurrency: opts.concurrency ?? 8,
+      concurrency: opts.concurrency ?? config.WORKER_CONCURRENCY,
       autorun: true,
-      stalledInterval: 15_000,
+      // a killed worker's active jobs re-run once their lock lapses and a stalled check sees it
+      stalledInterval: config.WORKER_STALLED_INTERVAL_MS,
+      lockDuration: Math.max(2 * config.WORKER_STALLED_INTERVAL_MS, 2_000),
       maxStalledCount: 3,
     });
     const log = logger.child({ queue: name });
@@ -34,6 +37,12 @@ export async function startWorkers(config: Config, logger: Logger, opts: { concu
   await Promise.all(workers.map((w) => w.waitUntilReady()));
 
   await checkEviction(ctx.redis, logger);
+  // the repeatable reconciler of half-done redemptions (upsert: one schedule however many workers)
+  await ctx.queues.points.upsertJobScheduler(
+    RECONCILE_SCHEDULER_ID,
+    { every: Math.max(5_000, Math.floor(config.REDEMPTION_RECONCILE_AFTER_MS / 2)) },
+    { name: 'reconcile-redemptions', data: {}, opts: { removeOnComplete: 10, removeOnFail: 100 } },
+  );
 
   const beat = async () => {
     try {

@@ -20,3 +20,10 @@ export type PollLifecycleJob = z.infer<typeof pollLifecycleJob>;
 /** job names on the `lifecycle` queue */
 export const LIFECYCLE_JOBS = ['open', 'close', 'finalise'] as const;
 export const lifecycleJobId = (name: (typeof LIFECYCLE_JOBS)[number], pollId: number) => `${name}-${pollId}`;
+
+// ---- points queue (issue 6) ----
+/** job names on the `points` queue: `award` (pointsAwardJob) and the repeatable redemption reconciler */
+export const POINTS_JOBS = ['award', 'reconcile-redemptions'] as const;
+export const reconcileRedemptionsJob = z.object({}).strict();
+/** the job scheduler id of the repeatable reconciler (one per deployment, upserted by every worker) */
+export const RECONCILE_SCHEDULER_ID = 'reconcile-redemptions';

@@ -39,6 +39,28 @@ export function createKeys(prefix: string) {
     pollBreakdown: (id: number, k: number) => `${p}poll:{p:${id}.s${k}}:breakdown`,
     /** STREAM of ballots {v: keyed voter hash, a: answers JSON, t: ms} — never a user id. */
     pollLedger: (id: number, k: number) => `${p}poll:{p:${id}.s${k}}:ledger`,
+    // ---- points and rewards (issue 6) ----
+    // A user's points live in the user's slot {u:<id>} (award and debit are single-slot Lua steps);
+    // a reward's stock and claim decisions in the reward's slot {r:<id>}.
+    /** HASH balance, earned (lifetime). */
+    pointsAccount: (userId: number) => `${p}user:{u:${userId}}:points`,
+    /** HASH <reason>:<ref> -> points: the idempotency marker, one field per award ever made. */
+    pointsAwards: (userId: number) => `${p}user:{u:${userId}}:points:awards`,
+    /** LIST of JSON ledger entries, newest first, capped. */
+    pointsLedger: (userId: number) => `${p}user:{u:${userId}}:points:ledger`,
+    /** HASH redemption id -> JSON (pending | done | refunded). */
+    userRedemptions: (userId: number) => `${p}user:{u:${userId}}:redemptions`,
+    rewardSeq: () => `${p}reward:seq`,
+    /** ZSET reward id -> createdAt (ms). */
+    rewardIndex: () => `${p}reward:index`,
+    /** HASH name, description, price, stock, sold, active, createdAt, updatedAt. */
+    reward: (id: number) => `${p}reward:{r:${id}}`,
+    /** HASH redemption id -> sold | cancelled: the decision of the stock step, final once written. */
+    rewardClaims: (id: number) => `${p}reward:{r:${id}}:claims`,
+    /** ZSET <rewardId>:<userId>:<redemptionId> -> started (ms): redemptions not yet settled. */
+    rewardPending: () => `${p}reward:pending`,
+    /** HASH poll id -> finalisation integrity alarms (the server's /metrics reads it). */
+    integrityAlarms: () => `${p}sys:integrity-alarms`,
     // ---- system ----
     /** ZSET worker id -> last heartbeat (ms); /readyz counts the fresh ones. */
     workers: () => `${p}sys:workers`,

@@ -1,0 +1,99 @@
+import { UnrecoverableError } from 'bullmq';
+import { lifecycleJobId, pollLifecycleJob } from '../../shared/jobs.ts';
+import type { PollFinal } from '../../shared/polls.ts';
+import type { Logger } from '../logger.ts';
+import type { WorkerContext } from './worker-context.ts';
+import { parseJob, type JobHandlers } from './job-data.ts';
+
+/** Awards in flight at once during the finalisation sweep (auto-pipelined on one connection). */
+const SWEEP_BATCH = 500;
+const SWEEP_LOG_EVERY = 50_000;
+
+/**
+ * `lifecycle` queue: `open` at opensAt, `close` at closesAt (both enqueued at publish with deterministic
+ * ids), `finalise` after a close. All idempotent; a job that runs late (worker down) simply runs when
+ * the worker is back — voting had already stopped on time (the cast script checks the clock).
+ */
+export function lifecycleHandlers(ctx: WorkerContext): JobHandlers {
+  return {
+    async open(job, log) {
+      const { pollId } = parseJob(pollLifecycleJob, job);
+      const opened = await ctx.polls.markOpen(pollId);
+      log.info({ pollId, opened }, 'poll open job');
+      return { opened };
+    },
+
+    async close(job, log) {
+      const { pollId } = parseJob(pollLifecycleJob, job);
+      const poll = await ctx.polls.get(pollId);
+      if (!poll) throw new UnrecoverableError(`close for unknown poll ${pollId}`);
+      if (poll.status === 'draft') return { closed: false, status: poll.status };
+      const closed = await ctx.polls.close(pollId);
+      // always (re)enqueue: a crash between close() and its own enqueue must not lose finalisation;
+      // the deterministic id makes this a no-op when the job exists
+      await ctx.queues.lifecycle.add('finalise', { pollId }, { jobId: lifecycleJobId('finalise', pollId) });
+      log.info({ pollId, closed }, 'poll close job');
+      return { closed };
+    },
+
+    async finalise(job, log) {
+      const { pollId } = parseJob(pollLifecycleJob, job);
+      const out = await finalisePoll(ctx, pollId, log, (p) => job.updateProgress(p));
+      return { pollId, finalisedAt: out.final.finalisedAt, ballots: out.final.results.ballots, swept: out.swept, awarded: out.awarded, already: out.already };
+    },
+  };
+}
+
+/**
+ * Finalisation: stop voting (idempotent close), cross-check tallies against the ballot ledger and the
+ * voter marks (a mismatch raises an integrity alarm: error log, counter, Redis record for /metrics),
+ * sweep the voter bitmaps to award any vote points a crash left out, then write the immutable snapshot
+ * (SET NX: two racing runs produce one outcome) and set the status (which emits `poll:status`).
+ */
+export async function finalisePoll(
+  ctx: WorkerContext,
+  pollId: number,
+  log: Logger,
+  progress: (p: { swept: number; awarded: number }) => unknown = () => {},
+): Promise<{ final: PollFinal; swept: number; awarded: number; already: boolean }> {
+  const existing = await ctx.polls.getFinal(pollId);
+  if (existing) return { final: existing, swept: 0, awarded: 0, already: true };
+  const poll = await ctx.polls.get(pollId);
+  if (!poll) throw new UnrecoverableError(`finalise for unknown poll ${pollId}`);
+  if (poll.status === 'draft' || poll.status === 'scheduled' || poll.status === 'active') {
+    throw new UnrecoverableError(`finalise for a ${poll.status} poll ${pollId}`);
+  }
+  await ctx.polls.close(pollId); // every shard refuses ballots before we count
+
+  const integrity = await ctx.polls.integrity(pollId);
+  if (!integrity.ok) {
+    ctx.metrics.integrityAlarms.inc({ poll: String(pollId) });
+    await ctx.integrity.record(pollId).catch((err: Error) => log.warn({ err: err.message }, 'could not record the integrity alarm'));
+    log.error({ alarm: 'integrity', pollId, problems: integrity.problems, votersMarked: integrity.votersMarked, ledgerLength: integrity.ledgerLength, ballots: integrity.ballots }, 'INTEGRITY ALARM: tallies, ballot ledger and voter marks disagree');
+  }
+
+  let swept = 0;
+  let awarded = 0;
+  if (poll.points > 0) {
+    const ref = String(pollId);
+    for await (const ids of ctx.polls.voterIds(pollId)) {
+      for (let i = 0; i < ids.length; i += SWEEP_BATCH) {
+        const outs = await Promise.all(ids.slice(i, i + SWEEP_BATCH).map((uid) => ctx.points.award(uid, 'vote', ref, poll.points)));
+        awarded += outs.filter((o) => o.created).length;
+        const before = swept;
+        swept += outs.length;
+        if (Math.floor(swept / SWEEP_LOG_EVERY) > Math.floor(before / SWEEP_LOG_EVERY)) log.info({ pollId, swept, awarded }, 'finalise sweep progress');
+      }
+      await progress({ swept, awarded });
+    }
+    if (awarded > 0) log.warn({ pollId, swept, awarded }, 'finalise sweep awarded vote points a crash or lost job had left out');
+  }
+
+  const results = await ctx.polls.results(pollId);
+  const final = await ctx.polls.markFinalised(pollId, {
+    results,
+    integrity: { votersMarked: integrity.votersMarked, ledgerLength: integrity.ledgerLength, ballots: integrity.ballots, ok: integrity.ok },
+  });
+  log.info({ pollId, ballots: final.results.ballots, swept, awarded, integrityOk: integrity.ok }, 'poll finalised');
+  return { final, swept, awarded, already: false };
+}
