@@ -1,15 +1,15 @@
-import { io, type Socket } from 'socket.io-client';
+import { LiteSocket } from './lite-socket.ts';
 import type { ClientToServerEvents, ServerToClientEvents } from '$shared/socket.ts';
 
-export type AppSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
+export type AppSocket = LiteSocket<ServerToClientEvents, ClientToServerEvents>;
 
 let socket: AppSocket | null = null;
 let sessionUser: number | null | undefined;
 
-/** One socket per tab, same origin, WebSocket first; reconnects and recovers state by itself. Browser only. */
+/** One socket per tab, same origin, WebSocket; reconnects by itself (watchers re-watch on `connect`). Browser only. */
 export function getSocket(): AppSocket {
   if (!socket) {
-    socket = io({ transports: ['websocket', 'polling'], withCredentials: true });
+    socket = new LiteSocket<ServerToClientEvents, ClientToServerEvents>('/');
     socket.on('session', (s) => (sessionUser = s.userId));
   }
   return socket;
