@@ -8,6 +8,7 @@ import { pointsRouter } from './points/points.routes.ts';
 import { rewardsRouter } from './rewards/reward.routes.ts';
 import { queueBoard, BOARD_PATH } from './jobs/board.ts';
 import { pollRoutes } from './polls/poll.routes.ts';
+import { civicRoutes } from './decisions/decisions.module.ts';
 
 export type WebHandler = RequestHandler | null;
 
@@ -84,6 +85,7 @@ export function createApp(ctx: AppContext, opts: { web?: WebHandler; isShuttingD
   api.use(pollRoutes(ctx));
   api.use(pointsRouter(ctx.points));
   api.use(rewardsRouter(ctx.rewards));
+  api.use(civicRoutes(ctx));
 
   api.use(apiNotFound);
   app.use('/api', api);

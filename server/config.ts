@@ -5,6 +5,7 @@ const bool = z
   .transform((v) => v === '1' || v === 'true' || v === 'yes');
 const csv = z.string().transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean));
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+const dates = csv.pipe(z.array(z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'dates like 2026-05-01')));
 
 /** Every environment variable the platform reads, in one place. Nothing else reads process.env. */
 export const configSchema = z.object({
@@ -49,6 +50,16 @@ export const configSchema = z.object({
   REDEMPTION_RECONCILE_AFTER_MS: int(1_000, 86_400_000).default(60_000),
   // decisions
   ANSWER_DEADLINE_WORKING_DAYS: int(1, 60).default(8),
+  /** Extra non-working dates (YYYY-MM-DD, comma-separated) on top of the built-in Russian federal holidays. */
+  PUBLIC_HOLIDAYS: dates.default([]),
+  /** Weekend dates that are working days after a transfer (YYYY-MM-DD, comma-separated). */
+  WORKING_WEEKENDS: dates.default([]),
+  /** The city's offset from UTC in minutes: deadlines end at local midnight (Moscow +180). */
+  CITY_UTC_OFFSET_MINUTES: int(-720, 840).default(180),
+  /** Voter-bitmap bits per notification fan-out chunk (one pipeline of inbox writes per chunk). */
+  NOTIFY_CHUNK_BITS: int(8, 1 << 22).default(65_536),
+  /** Pause between fan-out chunks (ms): 0 = as fast as Redis takes it. */
+  NOTIFY_CHUNK_PAUSE_MS: int(0, 10_000).default(0),
 });
 
 export type Config = Readonly<

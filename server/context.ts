@@ -13,6 +13,7 @@ import { createPointsService } from './points/points.service.ts';
 import { createRewardStore } from './rewards/reward.store.ts';
 import { createRewardService } from './rewards/reward.service.ts';
 import { createIntegrityStore } from './jobs/integrity.store.ts';
+import { createCivicDomain } from './decisions/decisions.module.ts';
 
 /**
  * The dependencies of one server process, built once and passed to factories (no DI container).
@@ -42,6 +43,8 @@ export function createContext(config: Config, logger: Logger, opts: { processNam
   const rewards = createRewardService({ store: createRewardStore(redis, keys), points, logger });
   const integrity = createIntegrityStore(redis, keys);
   integrity.registerMetric(metrics.registry);
+  // decisions + answer deadline, notifications (inbox, fan-out), archive, open data (issue 7)
+  const civic = createCivicDomain({ redis, keys, config, logger, queues, realtime, polls });
 
   return {
     config,
@@ -57,6 +60,7 @@ export function createContext(config: Config, logger: Logger, opts: { processNam
     points,
     rewards,
     integrity,
+    ...civic,
     /** Workers alive = heartbeats newer than 15 s. */
     async workersAlive(): Promise<number> {
       return redis.zcount(keys.workers(), Date.now() - 15_000, '+inf');

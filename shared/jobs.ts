@@ -27,3 +27,20 @@ export const POINTS_JOBS = ['award', 'reconcile-redemptions'] as const;
 export const reconcileRedemptionsJob = z.object({}).strict();
 /** the job scheduler id of the repeatable reconciler (one per deployment, upserted by every worker) */
 export const RECONCILE_SCHEDULER_ID = 'reconcile-redemptions';
+
+// ---- notifications queue (issue 7) ----
+/**
+ * `fanout`: tell every voter of a poll about one decision event (timeline entry `seq`). Processed in
+ * chunks of `chunkBits` bits of the voter bitmaps; the cursor lives in Redis, so a re-run resumes.
+ * chunkBits is fixed at enqueue (the cursor counts chunks of that size).
+ */
+export const decisionFanoutJob = z
+  .object({
+    pollId: z.number().int().positive(),
+    seq: z.number().int().positive().max(1000),
+    chunkBits: z.number().int().min(8).max(1 << 22),
+  })
+  .strict();
+export type DecisionFanoutJob = z.infer<typeof decisionFanoutJob>;
+export const NOTIFICATION_JOBS = ['fanout'] as const;
+export const fanoutJobId = (j: Pick<DecisionFanoutJob, 'pollId' | 'seq'>) => `fanout-${j.pollId}-${j.seq}`;

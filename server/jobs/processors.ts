@@ -4,6 +4,7 @@ import type { WorkerContext } from './worker-context.ts';
 import type { JobHandlers } from './job-data.ts';
 import { pointsHandlers } from './points.jobs.ts';
 import { lifecycleHandlers } from './lifecycle.jobs.ts';
+import { notificationHandlers } from '../decisions/decisions.module.ts';
 
 /**
  * One processor per queue; each dispatches on job.name to the domain's handler (which validates job.data
@@ -14,7 +15,7 @@ export function createProcessors(ctx: WorkerContext): Record<QueueName, Processo
   const handlers: Record<QueueName, JobHandlers> = {
     points: pointsHandlers(ctx),
     lifecycle: lifecycleHandlers(ctx),
-    notifications: {},
+    notifications: notificationHandlers(ctx),
   };
   const dispatch = (queue: QueueName): Processor => {
     const byName = handlers[queue];

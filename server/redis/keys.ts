@@ -61,6 +61,19 @@ export function createKeys(prefix: string) {
     rewardPending: () => `${p}reward:pending`,
     /** HASH poll id -> finalisation integrity alarms (the server's /metrics reads it). */
     integrityAlarms: () => `${p}sys:integrity-alarms`,
+    // ---- decisions, notifications, archive (issue 7) ----
+    /** HASH status, summary, body, reason, createdAt, updatedAt, answeredAt: city hall's decision on a poll. */
+    decision: (pollId: number) => `${p}poll:{p:${pollId}}:decision`,
+    /** LIST of timeline entries (JSON {seq, status, at, note}); seq = position + 1. */
+    decisionTimeline: (pollId: number) => `${p}poll:{p:${pollId}}:decision:timeline`,
+    /** HASH chunk (next chunk index), written, done: the resumable cursor of one notification fan-out. */
+    fanoutCursor: (pollId: number, seq: number) => `${p}poll:{p:${pollId}}:fanout:${seq}`,
+    /** LIST of a user's notifications (JSON), newest first, capped. */
+    inbox: (userId: number) => `${p}user:{u:${userId}}:inbox`,
+    /** SET of every notification id ever delivered to the user: the "never twice" marker. */
+    inboxSeen: (userId: number) => `${p}user:{u:${userId}}:inbox:seen`,
+    /** SET of the user's unread notification ids (SCARD = unread count). */
+    inboxUnread: (userId: number) => `${p}user:{u:${userId}}:inbox:unread`,
     // ---- system ----
     /** ZSET worker id -> last heartbeat (ms); /readyz counts the fresh ones. */
     workers: () => `${p}sys:workers`,

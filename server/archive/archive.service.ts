@@ -1,0 +1,101 @@
+import { createHash } from 'node:crypto';
+import { AppError } from '../errors.ts';
+import type { ArchiveItem, ArchivePage, ArchiveQuery } from '../../shared/archive.ts';
+import type { Poll, PollFinal, PollListItem, PollListQuery, PollResults } from '../../shared/polls.ts';
+import type { User } from '../../shared/users.ts';
+import type { DecisionService } from '../decisions/decision.service.ts';
+import { resultsCsv } from './results-csv.ts';
+
+/** What the archive needs of the polls domain (ctx.polls satisfies it). */
+export type ArchivePollSource = {
+  get(pollId: number): Promise<Poll | null>;
+  getFinal(pollId: number): Promise<PollFinal | null>;
+  results(pollId: number): Promise<PollResults>;
+  list(user: User | null, q: PollListQuery): Promise<PollListItem[]>;
+};
+
+/** Polls the archive considers (the most recent closed/finalised ones the feed returns). */
+export const ARCHIVE_SCAN_LIMIT = 1000;
+
+export type OpenData = { body: string; etag: string; lastModified: string };
+
+/**
+ * The public archive (closed and finalised polls with results, breakdowns, decisions and deadlines)
+ * and the open-data exports of finalised snapshots. Read-only; anonymous visibility rules.
+ */
+export function createArchiveService(deps: { polls: ArchivePollSource; decisions: Pick<DecisionService, 'viewsOf'> }) {
+  const { polls, decisions } = deps;
+
+  async function finalOr4xx(pollId: number): Promise<{ poll: Poll; final: PollFinal }> {
+    const poll = await polls.get(pollId);
+    if (!poll || poll.status === 'draft') throw new AppError('not_found', 'No such poll');
+    if (!poll.publicResults) throw new AppError('forbidden', 'The results of this poll are not public');
+    if (poll.status !== 'finalised') {
+      throw new AppError('invalid_state', `Open data is published once the poll is finalised (this one is ${poll.status})`, { status: poll.status });
+    }
+    const final = await polls.getFinal(pollId);
+    if (!final) throw new AppError('invalid_state', 'The poll is being finalised; try again shortly', { status: poll.status });
+    return { poll, final };
+  }
+  const tag = (s: string) => `"${createHash('sha256').update(s).digest('base64url').slice(0, 27)}"`;
+
+  return {
+    /**
+     * `GET /api/archive`: a case-insensitive substring search over title and description of the most
+     * recent ARCHIVE_SCAN_LIMIT closed polls (anonymous visibility), newest close first, paged.
+     */
+    async search(q: ArchiveQuery, at = Date.now()): Promise<ArchivePage> {
+      const all = await polls.list(null, { status: 'closed', limit: ARCHIVE_SCAN_LIMIT });
+      const needle = q.q.toLocaleLowerCase('ru');
+      const hits = needle ? all.filter((p) => `${p.title}\n${p.description}`.toLocaleLowerCase('ru').includes(needle)) : all;
+      const page = hits.slice((q.page - 1) * q.pageSize, q.page * q.pageSize);
+      const [views, results] = await Promise.all([
+        decisions.viewsOf(page, at),
+        Promise.all(
+          page.map(async (p) => {
+            if (!p.publicResults) return null;
+            if (p.status === 'finalised') {
+              const f = await polls.getFinal(p.id);
+              if (f) return f.results;
+            }
+            return polls.results(p.id);
+          }),
+        ),
+      ]);
+      const items: ArchiveItem[] = page.map((p, i) => {
+        const v = views[i];
+        return {
+          pollId: p.id,
+          title: p.title,
+          description: p.description,
+          status: p.status as 'closed' | 'finalised',
+          closesAt: p.closesAt,
+          closedAt: p.closedAt,
+          finalisedAt: p.finalisedAt,
+          results: results[i],
+          decision: v.decision,
+          answerDeadline: v.answerDeadline,
+          overdue: v.overdue,
+          workingDaysLeft: v.workingDaysLeft,
+          answeredLate: v.answeredLate,
+        };
+      });
+      return { items, page: q.page, pageSize: q.pageSize, total: hits.length };
+    },
+
+    /** `GET /api/polls/:id/results.json`: the finalised snapshot, as stored. */
+    async resultsJson(pollId: number): Promise<OpenData> {
+      const { final } = await finalOr4xx(pollId);
+      const body = JSON.stringify(final);
+      return { body, etag: tag(body), lastModified: new Date(final.finalisedAt).toUTCString() };
+    },
+
+    /** `GET /api/polls/:id/results.csv`: the same snapshot as CSV, with question and option texts. */
+    async resultsCsv(pollId: number): Promise<OpenData> {
+      const { poll, final } = await finalOr4xx(pollId);
+      const body = resultsCsv(poll, final);
+      return { body, etag: tag(body), lastModified: new Date(final.finalisedAt).toUTCString() };
+    },
+  };
+}
+export type ArchiveService = ReturnType<typeof createArchiveService>;

@@ -1,0 +1,76 @@
+import { z } from 'zod';
+import { createRouteRegistry, type RouteRegistry } from './registry.ts';
+import {
+  ballotBodySchema,
+  ballotReceiptSchema,
+  pollCreateSchema,
+  pollListQuerySchema,
+  pollListSchema,
+  pollPatchSchema,
+  pollResultsSchema,
+  pollSchema,
+  pollViewSchema,
+  pollFinalSchema,
+} from '../../shared/polls.ts';
+import { decisionCreateSchema, decisionStepSchema, decisionViewSchema } from '../../shared/decisions.ts';
+import { markReadSchema, notificationListQuerySchema, notificationListSchema, unreadCountSchema } from '../../shared/notifications.ts';
+import { archivePageSchema, archiveQuerySchema } from '../../shared/archive.ts';
+import { myPointsQuerySchema, myPointsSchema } from '../../shared/points.ts';
+import {
+  myRedemptionsSchema,
+  redeemResultSchema,
+  rewardCreateSchema,
+  rewardIdParamsSchema,
+  rewardListSchema,
+  rewardPatchSchema,
+  rewardSchema,
+} from '../../shared/rewards.ts';
+
+const pollId = z.object({ id: z.string().regex(/^[1-9][0-9]{0,14}$/).describe('poll id') });
+const ok = (schema: z.ZodType, description = 'OK') => ({ description, schema });
+
+/**
+ * Every route of the public API under /api, with the zod schemas of shared/ it takes and returns.
+ * A route added to an Express router must be added here too: tests/integration/openapi.test.ts walks
+ * the router stack and fails on any route this catalog does not describe.
+ */
+export function apiCatalog(): RouteRegistry {
+  return createRouteRegistry().add(
+    // ---- polls and ballots (issue 4) ----
+    { method: 'get', path: '/polls', tag: 'polls', auth: 'public', summary: 'Poll feed (active, upcoming, closed; drafts for moderators)', query: pollListQuerySchema, responses: { 200: ok(pollListSchema) } },
+    { method: 'post', path: '/polls', tag: 'polls', auth: ['moderator', 'admin'], summary: 'Create a draft poll', body: pollCreateSchema, responses: { 201: ok(pollSchema, 'Created') } },
+    { method: 'get', path: '/polls/:id', tag: 'polls', auth: 'public', summary: 'A poll with your vote status and (when visible) its results', params: pollId, responses: { 200: ok(pollViewSchema) } },
+    { method: 'patch', path: '/polls/:id', tag: 'polls', auth: ['moderator', 'admin'], summary: 'Edit a draft', params: pollId, body: pollPatchSchema, responses: { 200: ok(pollSchema) }, errors: [409] },
+    { method: 'post', path: '/polls/:id/publish', tag: 'polls', auth: ['moderator', 'admin'], summary: 'Publish a draft (schedules open and close)', params: pollId, responses: { 200: ok(pollSchema) }, errors: [409] },
+    { method: 'post', path: '/polls/:id/close', tag: 'polls', auth: ['moderator', 'admin'], summary: 'Close a poll early', params: pollId, responses: { 200: ok(pollSchema) }, errors: [409] },
+    { method: 'post', path: '/polls/:id/ballots', tag: 'polls', auth: 'user', summary: 'Cast your ballot (once per poll)', params: pollId, body: ballotBodySchema, responses: { 201: ok(ballotReceiptSchema, 'Accepted') }, errors: [409] },
+    { method: 'get', path: '/polls/:id/results', tag: 'polls', auth: 'public', summary: 'Results (after you voted or once the poll closed)', params: pollId, responses: { 200: ok(pollResultsSchema) } },
+    // ---- decisions, archive, open data (issue 7) ----
+    { method: 'get', path: '/polls/:id/decision', tag: 'decisions', auth: 'public', summary: "City hall's decision, its timeline and the answer deadline (overdue flag)", params: pollId, responses: { 200: ok(decisionViewSchema) } },
+    { method: 'post', path: '/polls/:id/decision', tag: 'decisions', auth: ['official', 'admin'], summary: 'Publish the decision on a finalised poll (notifies every voter)', params: pollId, body: decisionCreateSchema, responses: { 201: ok(decisionViewSchema, 'Published') }, errors: [409] },
+    { method: 'post', path: '/polls/:id/decision/status', tag: 'decisions', auth: ['official', 'admin'], summary: 'Move the decision: decided → in_progress → implemented, or rejected with a reason (notifies every voter)', params: pollId, body: decisionStepSchema, responses: { 200: ok(decisionViewSchema) }, errors: [409] },
+    { method: 'get', path: '/archive', tag: 'archive', auth: 'public', summary: 'Closed and finalised polls with results, breakdowns, decisions and deadlines; searchable, paged', query: archiveQuerySchema, responses: { 200: ok(archivePageSchema) } },
+    {
+      method: 'get', path: '/polls/:id/results.json', tag: 'open data', auth: 'public', summary: 'Open data: the finalised results snapshot (no personal data)', params: pollId,
+      responses: { 200: ok(pollFinalSchema), 304: { description: 'Not modified (ETag)' } }, errors: [409],
+    },
+    {
+      method: 'get', path: '/polls/:id/results.csv', tag: 'open data', auth: 'public', summary: 'Open data: the finalised snapshot as CSV (ballots, one row per option, breakdown rows)', params: pollId,
+      responses: { 200: { description: 'RFC 4180 CSV with a header row', contentType: 'text/csv' }, 304: { description: 'Not modified (ETag)' } }, errors: [409],
+    },
+    // ---- notifications (issue 7) ----
+    { method: 'get', path: '/me/notifications', tag: 'notifications', auth: 'user', summary: 'Your inbox, newest first', query: notificationListQuerySchema, responses: { 200: ok(notificationListSchema) } },
+    { method: 'get', path: '/me/notifications/unread', tag: 'notifications', auth: 'user', summary: 'Your unread count', responses: { 200: ok(unreadCountSchema) } },
+    { method: 'post', path: '/me/notifications/read', tag: 'notifications', auth: 'user', summary: 'Mark notifications read (some ids, or all)', body: markReadSchema, responses: { 200: ok(unreadCountSchema) } },
+    // ---- points and rewards (issue 6) ----
+    { method: 'get', path: '/me/points', tag: 'points', auth: 'user', summary: 'Your points balance, level and ledger', query: myPointsQuerySchema, responses: { 200: ok(myPointsSchema) } },
+    { method: 'get', path: '/rewards', tag: 'rewards', auth: 'public', summary: 'The rewards shop', responses: { 200: ok(rewardListSchema) } },
+    { method: 'get', path: '/rewards/:id', tag: 'rewards', auth: 'public', summary: 'One reward', params: rewardIdParamsSchema, responses: { 200: ok(z.object({ reward: rewardSchema })) } },
+    { method: 'post', path: '/rewards', tag: 'rewards', auth: ['admin'], summary: 'Add a reward', body: rewardCreateSchema, responses: { 201: ok(z.object({ reward: rewardSchema }), 'Created') } },
+    { method: 'patch', path: '/rewards/:id', tag: 'rewards', auth: ['admin'], summary: 'Change a reward', params: rewardIdParamsSchema, body: rewardPatchSchema, responses: { 200: ok(z.object({ reward: rewardSchema })) } },
+    { method: 'post', path: '/rewards/:id/redeem', tag: 'rewards', auth: 'user', summary: 'Spend points on a reward', params: rewardIdParamsSchema, responses: { 201: ok(redeemResultSchema, 'Redeemed') }, errors: [409] },
+    { method: 'get', path: '/me/redemptions', tag: 'rewards', auth: 'user', summary: 'Your redemptions', responses: { 200: ok(myRedemptionsSchema) } },
+    // ---- the document itself ----
+    { method: 'get', path: '/docs', tag: 'meta', auth: 'public', summary: 'This OpenAPI 3.1 document', responses: { 200: { description: 'OpenAPI document (JSON)' } } },
+  );
+}

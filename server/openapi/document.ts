@@ -1,0 +1,133 @@
+import { z } from 'zod';
+import { errorBodySchema } from '../../shared/errors.ts';
+import type { HttpMethod, RouteDoc } from './registry.ts';
+
+type Json = Record<string, unknown>;
+export type LiveRoute = { method: string; path: string };
+
+/** zod → JSON Schema 2020-12 (what OpenAPI 3.1 uses), without the `$schema` marker. */
+function jsonSchema(schema: z.ZodType, io: 'input' | 'output'): Json {
+  const s = z.toJSONSchema(schema, { io, unrepresentable: 'any', target: 'draft-2020-12' }) as Json;
+  delete s.$schema;
+  return s;
+}
+
+/** `/polls/:id/results.csv` → `/polls/{id}/results.csv` */
+export const toOpenApiPath = (expressPath: string) => expressPath.replace(/:([A-Za-z_][A-Za-z0-9_]*)/g, '{$1}');
+
+const ERROR_TEXT: Record<number, string> = {
+  400: 'Invalid input (code invalid_params / invalid_query / invalid_body / …)',
+  401: 'Not signed in (unauthenticated)',
+  403: 'Not allowed (forbidden, csrf_rejected, …)',
+  404: 'No such resource (not_found)',
+  409: 'Conflicts with the current state (invalid_state, conflict, …)',
+  429: 'Rate limited',
+};
+
+function parameters(where: 'path' | 'query', obj: z.ZodObject | undefined, pathNames: string[]): Json[] {
+  const out: Json[] = [];
+  const shape = (obj?.shape ?? {}) as Record<string, z.ZodType>;
+  const names = where === 'path' ? pathNames : Object.keys(shape);
+  for (const name of names) {
+    const field = shape[name];
+    out.push({
+      name,
+      in: where,
+      required: where === 'path' ? true : !field.safeParse(undefined).success,
+      schema: field ? jsonSchema(field, 'input') : { type: 'string' },
+      ...(field?.description ? { description: field.description } : {}),
+    });
+  }
+  return out;
+}
+
+function operation(r: RouteDoc): Json {
+  const pathNames = [...r.path.matchAll(/:([A-Za-z_][A-Za-z0-9_]*)/g)].map((m) => m[1]);
+  const responses: Json = {};
+  for (const [status, res] of Object.entries(r.responses)) {
+    const content = res.contentType
+      ? { [res.contentType]: { schema: { type: 'string' } } }
+      : res.schema
+        ? { 'application/json': { schema: jsonSchema(res.schema, 'output') } }
+        : undefined;
+    responses[status] = { description: res.description, ...(content ? { content } : {}) };
+  }
+  const errors = new Set<number>([400, ...(r.errors ?? [])]);
+  if (r.auth !== 'public') errors.add(401);
+  if (Array.isArray(r.auth) || r.method !== 'get') errors.add(403); // roles, or the Origin check on writes
+  if (pathNames.length) errors.add(404);
+  for (const e of [...errors].sort()) responses[String(e)] = { $ref: `#/components/responses/E${e}` };
+  responses.default = { $ref: '#/components/responses/Error' };
+  const auth = r.auth === 'public' ? 'anyone' : r.auth === 'user' ? 'any signed-in user' : `roles: ${r.auth.join(', ')}`;
+  return {
+    operationId: `${r.method}${r.path.replace(/[^A-Za-z0-9]+(.)?/g, (_, c: string | undefined) => (c ? c.toUpperCase() : ''))}`,
+    summary: r.summary,
+    description: `Who: ${auth}.`,
+    tags: [r.tag],
+    ...(r.auth === 'public' ? { security: [{}, { session: [] }] } : { security: [{ session: [] }] }),
+    parameters: [...parameters('path', r.params, pathNames), ...parameters('query', r.query, [])],
+    ...(r.body ? { requestBody: { required: true, content: { 'application/json': { schema: jsonSchema(r.body, 'input') } } } } : {}),
+    responses,
+  };
+}
+
+/**
+ * The OpenAPI 3.1 document of the API under /api: every documented route (schemas generated from
+ * shared/ with z.toJSONSchema) plus — flagged `x-undocumented` — any live Express route the catalog
+ * lacks, so the document always lists every route.
+ */
+export function buildOpenApi(routes: RouteDoc[], live: LiveRoute[], info: { version: string }): Json {
+  const paths: Record<string, Record<string, Json>> = {};
+  for (const r of routes) (paths[`/api${toOpenApiPath(r.path)}`] ??= {})[r.method] = operation(r);
+  for (const l of live) {
+    if (!l.path.startsWith('/api/')) continue;
+    const p = toOpenApiPath(l.path);
+    const m = l.method.toLowerCase() as HttpMethod;
+    if (paths[p]?.[m]) continue;
+    (paths[p] ??= {})[m] = {
+      summary: 'Undocumented route (add it to server/openapi/catalog.ts)',
+      'x-undocumented': true,
+      parameters: [...l.path.matchAll(/:([A-Za-z_][A-Za-z0-9_]*)/g)].map((x) => ({ name: x[1], in: 'path', required: true, schema: { type: 'string' } })),
+      responses: { default: { $ref: '#/components/responses/Error' } },
+    };
+  }
+  const errorResponse = (description: string) => ({ description, content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } });
+  return {
+    openapi: '3.1.0',
+    info: {
+      title: 'Active Citizen API',
+      version: info.version,
+      description:
+        'Participatory polling: polls and ballots, live results (Socket.IO, not described here), decisions and their deadlines, notifications, the public archive and open data. Errors are always `{error:{code,message,details}}`. State-changing requests need an allowed Origin and, where noted, a session cookie.',
+    },
+    servers: [{ url: '/' }],
+    tags: [...new Set(routes.map((r) => r.tag))].map((name) => ({ name })),
+    paths: Object.fromEntries(Object.entries(paths).sort(([a], [b]) => a.localeCompare(b))),
+    components: {
+      schemas: { Error: jsonSchema(errorBodySchema, 'output') },
+      responses: {
+        ...Object.fromEntries(Object.entries(ERROR_TEXT).map(([s, d]) => [`E${s}`, errorResponse(d)])),
+        Error: errorResponse('Any other error (5xx: internal, unavailable)'),
+      },
+      securitySchemes: { session: { type: 'apiKey', in: 'cookie', name: 'ac_sid', description: 'Session cookie set at sign-in' } },
+    },
+  };
+}
+
+/** Every route registered in an Express app (walks the router stack, mount paths included). */
+export function expressRoutes(app: { router?: unknown }): LiveRoute[] {
+  const out: LiveRoute[] = [];
+  type Layer = { route?: { path: string; methods: Record<string, boolean> }; handle?: { stack?: Layer[] }; rawPath?: unknown; slash?: boolean };
+  const walk = (stack: Layer[], prefix: string) => {
+    for (const l of stack) {
+      if (l.route) {
+        for (const [m, on] of Object.entries(l.route.methods)) if (on && m !== '_all') out.push({ method: m, path: prefix + l.route.path });
+      } else if (l.handle?.stack) {
+        const mount = !l.slash && typeof l.rawPath === 'string' ? l.rawPath : '';
+        walk(l.handle.stack, prefix + mount);
+      }
+    }
+  };
+  walk(((app.router as { stack?: Layer[] } | undefined)?.stack ?? []) as Layer[], '');
+  return out;
+}
