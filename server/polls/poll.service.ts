@@ -139,8 +139,8 @@ export function createPollService(deps: PollServiceDeps) {
     if (missing.length) {
       subscribe();
       const rows = await store.getMany(missing);
-      missing.forEach((id, i) => remember(rows[i], id));
-      return ids.map((id) => cache.get(id)?.row ?? rows[missing.indexOf(id)] ?? null);
+      const fetched = new Map(missing.map((id, i) => [id, remember(rows[i], id)]));
+      return ids.map((id) => (fetched.has(id) ? fetched.get(id)! : cache.get(id)!.row));
     }
     return ids.map((id) => cache.get(id)!.row);
   }
@@ -205,6 +205,7 @@ export function createPollService(deps: PollServiceDeps) {
   function canSeeResults(row: PollRow, status: PollStatus, user: User | null, voted: boolean): boolean {
     if (isStaff(user)) return true;
     if (voted) return true;
+    if (row.def.publicLive && row.state !== 'draft') return true; // projector view: live results for everyone
     if (status !== 'closed' && status !== 'finalised') return false;
     return row.def.publicResults || (!!user && ineligibility(row.def, user) === null);
   }

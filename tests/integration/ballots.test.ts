@@ -52,6 +52,22 @@ describe('ballots: POST /api/polls/:id/ballots', () => {
     expect(((await retry.json()) as any).error.details.receipt).toBe(receipt);
   });
 
+  it('when the same user votes through two server processes at once, then exactly one ballot is accepted', async () => {
+    const s2 = await testServer({ REDIS_PREFIX: s.ctx.config.REDIS_PREFIX });
+    try {
+      const poll = await publishedPoll(s.ctx, mod, { shards: 4 });
+      const { headers } = await createTestUser(s.ctx);
+      const statuses = await Promise.all(
+        Array.from({ length: 60 }, async (_, i) => (await fetch(`${i % 2 ? s2.url : s.url}/api/polls/${poll.id}/ballots`, { method: 'POST', headers, body: JSON.stringify(good) })).status),
+      );
+      expect(statuses.filter((x) => x === 201)).toHaveLength(1);
+      expect(statuses.filter((x) => x === 409)).toHaveLength(59);
+      expect(await s.ctx.polls.integrity(poll.id)).toMatchObject({ votersMarked: 1, ledgerLength: 1, ballots: 1, ok: true });
+    } finally {
+      await s2.close();
+    }
+  });
+
   it('when a ballot is accepted, then the ledger carries a keyed voter hash, never the user id, and the points award is queued once', async () => {
     const poll = await publishedPoll(s.ctx, mod, { points: 7 });
     const { headers, user } = await createTestUser(s.ctx);

@@ -3,6 +3,7 @@ import { testServer, testContext } from '../helpers/context.ts';
 import { createTestUser } from '../helpers/users.ts';
 import { pollBody, publishedPoll, pollSnapshot } from '../helpers/polls.ts';
 import { until } from '../helpers/processes.ts';
+import { connectSocket, nextEvent, ask } from '../helpers/sockets.ts';
 import type { RunningServer } from '../../server/main.ts';
 import type { User } from '../../shared/users.ts';
 import type { PollCreate } from '../../shared/polls.ts';
@@ -158,6 +159,27 @@ describe('polls: moderator API, feed, visibility, lifecycle', () => {
     const draft = await s.ctx.polls.create(pollBody(), mod.user);
     r = await api('POST', `/polls/${draft.id}/close`, mod.headers);
     expect([r.status, r.body.error.code]).toEqual([409, 'invalid_state']);
+  });
+
+  it('when a poll is closed early, then sockets watching it get poll:status closed', async () => {
+    const p = await publishedPoll(s.ctx, mod.user);
+    const socket = await connectSocket(s.url, { cookie: mod.headers.cookie });
+    try {
+      const ack = await ask(socket, 'poll:watch', { pollId: p.id });
+      expect(ack).toMatchObject({ ok: true, data: { status: 'active' } });
+      const frame = nextEvent(socket, 'poll:status', (f) => f.pollId === p.id);
+      expect((await api('POST', `/polls/${p.id}/close`, mod.headers)).status).toBe(200);
+      expect(await frame).toMatchObject({ pollId: p.id, status: 'closed', at: expect.any(String) });
+    } finally {
+      socket.close();
+    }
+  });
+
+  it('when a poll shows live results publicly (projector), then anyone may read them while it is open', async () => {
+    const p = await publishedPoll(s.ctx, mod.user, { publicLive: true });
+    expect((await api('GET', `/polls/${p.id}/results`, anon)).status).toBe(200);
+    const hidden = await publishedPoll(s.ctx, mod.user);
+    expect((await api('GET', `/polls/${hidden.id}/results`, anon)).status).toBe(403);
   });
 
   it('when opensAt passes and no open job ran, then the poll reads as active and accepts votes', async () => {
