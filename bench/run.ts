@@ -1,0 +1,192 @@
+// `npm run bench`: starts the real platform (private redis-server, server/main.ts, server/worker.ts) and
+// measures vote ingestion, live fan-out, worker lag, finalisation and the cost of AOF fsync, against
+// baselines run in the same session with the same tools. Progress on stderr, the table on stdout,
+// figures in bench/results.json. Flags: --quick, --only=votes,fanout,worker,finalise,durability,redis.
+import { writeFileSync, mkdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { parseArgs } from './lib/args.ts';
+import { startPlatform, type Platform } from './lib/platform.ts';
+import { benchContext } from './lib/polls.ts';
+import { seedVoters, type Voter } from './lib/seed.ts';
+import { runHttpLoad, startListening } from './lib/load.ts';
+import { ballotBodies } from './lib/polls.ts';
+import { ROOT } from './lib/proc.ts';
+import { machineInfo, formatTable, fmt, type Row } from './lib/report.ts';
+import { openFilesLimit, progress, round } from './lib/util.ts';
+import { voteRun, callsPerVote, watchPointsCompletions, workerLag, type VoteRun } from './phases/votes.ts';
+import { redisBenchmarkCast, type RedisBenchResult } from './phases/redis-benchmark.ts';
+import { fanoutPlatform, fanoutWs, type FanoutResult } from './phases/fanout.ts';
+import { finalisePhase, type FinaliseResult } from './phases/finalise.ts';
+import type { HttpRunResult } from './load/http-votes.ts';
+
+const opts = parseArgs(process.argv.slice(2));
+const started = new Date();
+const machine = machineInfo();
+const has = (p: string) => opts.only.has(p as never);
+progress(`bench ${opts.quick ? '(quick) ' : ''}phases: ${[...opts.only].join(', ')}; ${machine.cpus} CPUs, load ${machine.loadavgAtStart}`);
+
+const rows: Row[] = [];
+const results: Record<string, unknown> = {
+  startedAt: started.toISOString(),
+  machine,
+  options: { ...opts, only: [...opts.only] },
+};
+const hardDeadline = setTimeout(() => {
+  progress('bench: 20-minute hard limit reached, exiting');
+  process.exit(2);
+}, 20 * 60_000);
+hardDeadline.unref();
+
+const cleanups: (() => Promise<void>)[] = [];
+async function cleanup() {
+  for (const c of cleanups.splice(0).reverse()) await c().catch((err) => progress(`cleanup: ${(err as Error).message}`));
+}
+for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(sig, () => {
+    progress(`${sig}: stopping`);
+    void cleanup().then(() => process.exit(130));
+  });
+}
+
+let main: Platform | null = null;
+try {
+  const needVotes = has('votes') || has('worker') || has('durability');
+  const fanoutNs = opts.watchers.map((n) => Math.min(n, openFilesLimit() - 400));
+  const votersNeeded = opts.voters;
+
+  // ---------------- baseline: bare node:http, same load tool, same connections, same requests ----------------
+  let hello: HttpRunResult | null = null;
+  main = await startPlatform({ appendfsync: 'always', tickMs: opts.tickMs, profileDir: opts.profile ? join(ROOT, 'bench/profiles') : undefined });
+  cleanups.push(() => main!.stop());
+  const ctx = benchContext(main);
+  cleanups.push(() => ctx.close());
+  const t0 = Date.now();
+  const voters: Voter[] = await seedVoters(main.redisUrl, main.prefix, votersNeeded);
+  progress(`seeded ${voters.length} voters (users + sessions through the stores) in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+
+  if (needVotes) {
+    const { child, port } = await startListening('bench/baseline/hello-http.ts');
+    hello = await runHttpLoad({ url: `http://127.0.0.1:${port}`, path: '/api/polls/1/ballots', connections: opts.connections, durationSec: opts.duration, origin: main.origin, voters, bodies: ballotBodies(), label: 'baseline node:http' });
+    await child.stop();
+    results.baselineHttp = hello;
+  }
+
+  // ---------------- 1 + 3: vote ingestion at max rate (AOF always), worker lag of the same votes ----------------
+  let always: VoteRun | null = null;
+  if (needVotes) {
+    const watch = has('worker') ? watchPointsCompletions(main) : null;
+    always = await voteRun(main, ctx, voters, { connections: opts.connections, duration: opts.duration, label: 'votes (AOF always)', recordAccepts: !!watch, warmupSec: opts.quick ? 1 : 3 });
+    const { accepts, ...http } = always.http;
+    results.votes = { appendfsync: 'always', pollId: always.pollId, http, commandstatsAllClients: always.commandstats };
+    const ratio = always.http.okPerSec / (hello?.okPerSec ?? NaN);
+    rows.push(
+      { phase: '1 votes', metric: 'baseline node:http hello (req/s, p50/p99 ms)', value: `${fmt(hello!.okPerSec)}  ${hello!.latencyMs.p50}/${hello!.latencyMs.p99}` },
+      { phase: '1 votes', metric: 'ballots accepted/s (AOF always)', value: fmt(always.http.okPerSec), note: always.http.votersExhausted ? 'ran out of seeded voters' : undefined },
+      { phase: '1 votes', metric: 'ballot latency p50 / p99 (ms)', value: `${always.http.latencyMs.p50} / ${always.http.latencyMs.p99}` },
+      { phase: '1 votes', metric: 'ratio to bare node:http', value: fmt(ratio, 2), target: '>= 0.50', pass: ratio >= 0.5 },
+    );
+    if (watch && accepts) {
+      const lag = await workerLag(watch, accepts, always.pollId, opts.quick ? 30_000 : 120_000);
+      results.workerLag = lag;
+      rows.push({
+        phase: '3 worker',
+        metric: 'points credited after the 201: p50 / p99 (ms)',
+        value: `${fmt(lag.lagMs.p50)} / ${fmt(lag.lagMs.p99)}`,
+        target: 'p99 <= 1000',
+        pass: lag.missing === 0 && lag.lagMs.p99 <= 1000,
+        note: `${lag.credited}/${lag.votes} awards seen; queue drained ${lag.drainSeconds.toFixed(1)} s after the max-rate run${lag.missing ? `; ${lag.missing} not credited within the wait` : ''}`,
+      });
+    }
+    const calls = await callsPerVote(main, ctx, voters.slice(0, 1001), 1000);
+    results.redisCallsPerVote = calls;
+    rows.push({ phase: '1 votes', metric: 'Redis calls per vote (server, EVALSHA = 1)', value: `${fmt(calls.perVote, 2)}  ${Object.entries(calls.byCommand).map(([c, n]) => `${c}:${fmt(n / calls.votes, 2)}`).join(' ')}`, target: '<= 3', pass: calls.perVote <= 3 });
+  }
+
+  // ---------------- redis-benchmark: the cast script alone ----------------
+  let rbAlways: RedisBenchResult | null = null;
+  if (has('votes') || has('redis')) {
+    rbAlways = await redisBenchmarkCast(main, ctx, { requests: opts.quick ? 20_000 : 200_000, connections: opts.connections });
+    results.redisBenchmark = { always: rbAlways };
+    if (always) {
+      rows.push(
+        { phase: '1 votes', metric: 'redis-benchmark cast-ballot EVALSHA/s (AOF always)', value: `${fmt(rbAlways.rps)}  p50/p99 ${rbAlways.p50ms}/${rbAlways.p99ms} ms` },
+        { phase: '1 votes', metric: 'ratio to redis-benchmark of the Lua script', value: fmt(always.http.okPerSec / rbAlways.rps, 2) },
+      );
+    }
+  }
+
+  // ---------------- 2: fan-out ----------------
+  if (has('fanout')) {
+    const fan: { n: number; socketio: FanoutResult; ws: FanoutResult }[] = [];
+    for (const n of fanoutNs) {
+      if (n + 1000 > voters.length) {
+        progress(`fan-out N=${n}: needs ${n + 1000} voters, have ${voters.length}; skipped`);
+        continue;
+      }
+      const probeMs = 100;
+      const { result: sio, frame } = await fanoutPlatform(main, ctx, voters, n, { tickMs: opts.tickMs, probeMs, seconds: opts.fanoutSeconds, rate: opts.fanoutRate });
+      const ws = await fanoutWs(n, frame, { tickMs: opts.tickMs, probeMs, seconds: opts.fanoutSeconds });
+      fan.push({ n, socketio: sio, ws });
+      const capped = opts.watchers.find((x) => x > n && Math.min(x, openFilesLimit() - 400) === n);
+      const note = [
+        capped ? `asked ${capped}; capped at ${n} by the open-files limit (${openFilesLimit()}, not raisable here)` : '',
+        sio.failed ? `${sio.failed} watchers failed to connect: ${sio.firstError}` : '',
+        `${sio.probes} probes, ${sio.samples} samples; ${fmt(sio.backgroundVotesPerSec ?? 0)} background votes/s; ws baseline ${ws.samples} samples`,
+      ].filter(Boolean).join('; ');
+      const target = opts.tickMs + 50;
+      rows.push(
+        { phase: `2 fan-out N=${fmt(n)}`, metric: 'vote → frame p50 / p99 (ms), Socket.IO | ws', value: `${fmt(sio.latencyMs.p50)} / ${fmt(sio.latencyMs.p99)}  |  ${fmt(ws.latencyMs.p50)} / ${fmt(ws.latencyMs.p99)}`, target: `p99 <= ${target}`, pass: sio.connected > 0 && sio.latencyMs.p99 <= target, note },
+        { phase: `2 fan-out N=${fmt(n)}`, metric: 'frames delivered/s, Socket.IO | ws', value: `${fmt(sio.framesPerSec)}  |  ${fmt(ws.framesPerSec)}` },
+        { phase: `2 fan-out N=${fmt(n)}`, metric: 'server RSS per socket (KB), Socket.IO | ws', value: `${fmt(sio.rssPerSocketKB, 1)}  |  ${fmt(ws.rssPerSocketKB, 1)}`, target: '<= 20', pass: sio.connected > 0 && sio.rssPerSocketKB <= 20 },
+      );
+    }
+    results.fanout = fan;
+  }
+
+  // ---------------- 4: finalisation of a poll with 1M ballots ----------------
+  if (has('finalise')) {
+    const f: FinaliseResult = await finalisePhase(main, ctx, opts.finaliseBallots);
+    results.finalise = f;
+    rows.push({ phase: '4 finalise', metric: `finalise a poll of ${fmt(f.ballots)} ballots (s)`, value: fmt(f.seconds, 2), target: '<= 5', pass: f.ok && f.seconds <= 5, note: f.note });
+  }
+
+  await cleanup();
+  main = null;
+
+  // ---------------- 5: the same vote run on AOF everysec ----------------
+  if (has('durability') && always) {
+    const ev = await startPlatform({ appendfsync: 'everysec', tickMs: opts.tickMs });
+    cleanups.push(() => ev.stop());
+    const ctx2 = benchContext(ev);
+    cleanups.push(() => ctx2.close());
+    const v2 = await seedVoters(ev.redisUrl, ev.prefix, votersNeeded);
+    const everysec = await voteRun(ev, ctx2, v2, { connections: opts.connections, duration: opts.duration, label: 'votes (AOF everysec)', warmupSec: opts.quick ? 1 : 3 });
+    const rbEv = await redisBenchmarkCast(ev, ctx2, { requests: opts.quick ? 20_000 : 200_000, connections: opts.connections });
+    await cleanup();
+    results.durability = {
+      always: { okPerSec: always.http.okPerSec, latencyMs: always.http.latencyMs, redisBenchmark: rbAlways },
+      everysec: { okPerSec: everysec.http.okPerSec, latencyMs: everysec.http.latencyMs, statuses: everysec.http.statuses, redisBenchmark: rbEv },
+    };
+    rows.push(
+      { phase: '5 durability', metric: 'ballots/s: AOF always | everysec', value: `${fmt(always.http.okPerSec)}  |  ${fmt(everysec.http.okPerSec)}  (x${fmt(everysec.http.okPerSec / always.http.okPerSec, 2)})` },
+      { phase: '5 durability', metric: 'ballot p50 / p99 (ms): always | everysec', value: `${always.http.latencyMs.p50} / ${always.http.latencyMs.p99}  |  ${everysec.http.latencyMs.p50} / ${everysec.http.latencyMs.p99}` },
+      { phase: '5 durability', metric: 'redis-benchmark cast/s: always | everysec', value: `${fmt(rbAlways?.rps ?? NaN)}  |  ${fmt(rbEv.rps)}` },
+    );
+  }
+
+  results.finishedAt = new Date().toISOString();
+  results.durationSeconds = round((Date.now() - started.getTime()) / 1000);
+  results.table = rows;
+  const jsonPath = join(ROOT, opts.json);
+  mkdirSync(dirname(jsonPath), { recursive: true });
+  writeFileSync(jsonPath, JSON.stringify(results, null, 2) + '\n');
+  process.stdout.write(`\nActive Citizen bench — ${started.toISOString()} — ${machine.cpus}× ${machine.cpuModel}, ${machine.node}, ${machine.redis.split(' ').slice(0, 3).join(' ')}\n`);
+  process.stdout.write(`load: ${opts.connections} keep-alive connections, ${opts.duration} s per vote run${opts.quick ? ' (QUICK run: small N, short)' : ''}\n\n`);
+  process.stdout.write(formatTable(rows) + '\n');
+  progress(`wrote ${opts.json} (${results.durationSeconds} s)`);
+  process.exit(0);
+} catch (err) {
+  progress(`bench failed: ${(err as Error).stack ?? err}`);
+  await cleanup();
+  process.exit(1);
+}
