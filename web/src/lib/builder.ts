@@ -15,6 +15,8 @@ export type Draft = {
   minAge: string;
   maxAge: string;
   districts: string[];
+  /** live results for everyone (projector view) while the poll runs */
+  publicLive: boolean;
   questions: DraftQuestion[];
 };
 
@@ -41,6 +43,7 @@ export function emptyDraft(now: number): Draft {
     minAge: '',
     maxAge: '',
     districts: [],
+    publicLive: false,
     questions: [{ text: '', kind: 'single', options: ['', ''] }],
   };
 }
@@ -62,6 +65,7 @@ export function draftFromForm(form: FormData): Draft {
     minAge: s('minAge'),
     maxAge: s('maxAge'),
     districts: form.getAll('district').map(String),
+    publicLive: form.get('publicLive') === 'on',
     questions,
   };
 }
@@ -88,6 +92,7 @@ export function draftToBody(d: Draft) {
     opensAt: fromLocalInput(d.opensAt),
     closesAt: fromLocalInput(d.closesAt),
     audience: { districts: d.districts, minAge: age(d.minAge), maxAge: age(d.maxAge) },
+    publicLive: d.publicLive,
     questions: d.questions
       .filter((q) => q.text.trim())
       .map((q, i) => ({
