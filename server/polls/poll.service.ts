@@ -368,10 +368,17 @@ export function createPollService(deps: PollServiceDeps) {
       if (issues.length) throw new AppError('invalid_poll', 'The poll cannot be published yet', issues);
       const t = await store.transition(pollId, ['draft'], 'scheduled', { publishedAt: new Date().toISOString() });
       if (!t.changed) throw new AppError('invalid_state', 'The poll changed meanwhile; reload it');
-      // the definition cannot change any more (edits need a draft): this row is what was published
-      const opensAt = Date.parse(row.def.opensAt!);
-      const closesAt = Date.parse(row.def.closesAt!);
-      await store.writeShardWindows(pollId, row.def.shards, opensAt, closesAt);
+      // From here the definition cannot change (edits need a draft). Re-read it: an edit may have landed
+      // between the check above and the state change; if that edit made it unpublishable, step back.
+      const pub = (await rowOf(pollId, true))!;
+      const late = publishIssues(pub.def, Date.now());
+      if (late.length) {
+        await store.transition(pollId, ['scheduled'], 'draft', { publishedAt: '' });
+        throw new AppError('invalid_poll', 'The poll was edited meanwhile and cannot be published yet', late);
+      }
+      const opensAt = Date.parse(pub.def.opensAt!);
+      const closesAt = Date.parse(pub.def.closesAt!);
+      await store.writeShardWindows(pollId, pub.def.shards, opensAt, closesAt);
       await changed(pollId);
       const now = Date.now();
       await addJob('open', pollId, opensAt - now);
@@ -379,7 +386,7 @@ export function createPollService(deps: PollServiceDeps) {
       const published = (await rowOf(pollId, true))!;
       const poll = toPoll(published);
       emitStatus(pollId, poll.status);
-      log.info({ pollId, opensAt: row.def.opensAt, closesAt: row.def.closesAt, shards: row.def.shards }, 'poll published');
+      log.info({ pollId, opensAt: pub.def.opensAt, closesAt: pub.def.closesAt, shards: pub.def.shards }, 'poll published');
       return poll;
     },
 

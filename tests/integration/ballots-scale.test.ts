@@ -48,7 +48,7 @@ describe('ballots at scale: 10k distinct voters', () => {
     cookies = await Promise.all(voters.slice(0, HTTP_SAMPLE).map(async (u) => `${SESSION_COOKIE}=${(await s.ctx.sessions.create(u.id)).id}`));
   }, 120_000);
   afterAll(async () => {
-    await s.close();
+    await s?.close();
   });
 
   for (const shards of [1, 4]) {

@@ -14,7 +14,7 @@ describe('ballots: POST /api/polls/:id/ballots', () => {
     mod = (await createTestUser(s.ctx, { roles: ['moderator'] })).user;
   });
   afterAll(async () => {
-    await s.close();
+    await s?.close();
   });
 
   const cast = (pollId: number, headers: Record<string, string>, body: unknown) =>

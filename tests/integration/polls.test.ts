@@ -18,7 +18,7 @@ describe('polls: moderator API, feed, visibility, lifecycle', () => {
     resident = await createTestUser(s.ctx);
   });
   afterAll(async () => {
-    await s.close();
+    await s?.close();
   });
 
   const api = async (method: string, path: string, headers: Record<string, string> = {}, body?: unknown) => {
@@ -180,6 +180,20 @@ describe('polls: moderator API, feed, visibility, lifecycle', () => {
     expect((await api('GET', `/polls/${p.id}/results`, anon)).status).toBe(200);
     const hidden = await publishedPoll(s.ctx, mod.user);
     expect((await api('GET', `/polls/${hidden.id}/results`, anon)).status).toBe(403);
+  });
+
+  it('when a publish crashed before writing the shard windows, then votes are refused (not lost) and the open job repairs it', async () => {
+    const draft = await s.ctx.polls.create(pollBody({ shards: 2 }), mod.user);
+    // simulate the crash: the poll hash says scheduled, no shard slot has its window
+    await s.ctx.redis.hset(s.ctx.keys.poll(draft.id), 'state', 'scheduled');
+    const u = await createTestUser(s.ctx);
+    const before = await pollSnapshot(s.ctx, draft.id);
+    const r = await api('POST', `/polls/${draft.id}/ballots`, u.headers, { answers: { q1: ['o1'], q2: ['o1'] } });
+    expect([r.status, r.body.error.code]).toEqual([409, 'poll_not_open']);
+    expect(await pollSnapshot(s.ctx, draft.id)).toEqual(before);
+    expect(await s.ctx.polls.markOpen(draft.id)).toBe(true);
+    expect((await api('POST', `/polls/${draft.id}/ballots`, u.headers, { answers: { q1: ['o1'], q2: ['o1'] } })).status).toBe(201);
+    expect(await s.ctx.polls.markOpen(draft.id)).toBe(false);
   });
 
   it('when opensAt passes and no open job ran, then the poll reads as active and accepts votes', async () => {
