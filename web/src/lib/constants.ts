@@ -13,3 +13,12 @@ same<Same<(typeof GENDERS)[number], NonNullable<User['gender']>>>(true);
 
 export const AGE_BANDS = ['under18', '18-24', '25-34', '35-44', '45-54', '55-64', '65plus'] as const;
 same<Same<(typeof AGE_BANDS)[number], AgeBand>>(true);
+
+import type { DecisionStatus } from '$shared/decisions.ts';
+/** DECISION_NEXT of shared/decisions.ts: the allowed next statuses. */
+export const DECISION_NEXT: Record<DecisionStatus, readonly DecisionStatus[]> = {
+  decided: ['in_progress', 'rejected'],
+  in_progress: ['implemented', 'rejected'],
+  implemented: [],
+  rejected: [],
+};

@@ -2,6 +2,7 @@ import { error, fail, redirect } from '@sveltejs/kit';
 import { serverApi } from '$lib/server/api.ts';
 import { answerIssue, ballotBody, toPollView } from '$lib/polls.ts';
 import type { PollResults } from '$shared/polls.ts';
+import type { DecisionView } from '$shared/decisions.ts';
 import type { Actions, PageServerLoad } from './$types';
 
 const pollId = (raw: string) => {
@@ -14,7 +15,9 @@ export const load = (async (event) => {
   const id = pollId(event.params.id);
   const r = await serverApi(event)<{ results?: PollResults | null }>(`/polls/${id}`);
   if (!r.ok) error(r.status === 404 || r.status === 400 ? 404 : r.status, { message: r.error.code, code: r.error.code });
-  return { poll: toPollView(r.data), results: r.data.results ?? null, justVoted: event.url.searchParams.has('voted') };
+  const poll = toPollView(r.data);
+  const d = poll.status === 'closed' || poll.status === 'finalised' ? await serverApi(event)<DecisionView>(`/polls/${id}/decision`) : null;
+  return { poll, results: r.data.results ?? null, decision: d?.ok ? d.data : null, justVoted: event.url.searchParams.has('voted') };
 }) satisfies PageServerLoad;
 
 export const actions = {
