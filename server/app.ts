@@ -4,6 +4,9 @@ import type { AppContext } from './context.ts';
 import { errorMiddleware, apiNotFound, AppError } from './errors.ts';
 import { authenticate } from './auth/auth.middleware.ts';
 import { originCheck } from './http/origin.middleware.ts';
+import { authRoutes } from './auth/auth.routes.ts';
+import { meRoutes, districtRoutes } from './users/me.routes.ts';
+import { usersRoutes } from './users/users.routes.ts';
 import { pointsRouter } from './points/points.routes.ts';
 import { rewardsRouter } from './rewards/reward.routes.ts';
 import { queueBoard, BOARD_PATH } from './jobs/board.ts';
@@ -82,6 +85,7 @@ export function createApp(ctx: AppContext, opts: { web?: WebHandler; isShuttingD
   api.use(authenticate(ctx));
 
   // ---- domain routers (each domain adds its line here) ----
+  api.use(authRoutes(ctx), meRoutes(ctx), usersRoutes(ctx), districtRoutes());
   api.use(pollRoutes(ctx));
   api.use(pointsRouter(ctx.points));
   api.use(rewardsRouter(ctx.rewards));

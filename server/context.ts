@@ -4,6 +4,7 @@ import { createRedis, defineScripts, closeRedis, type Redis } from './redis/conn
 import { createKeys, type Keys } from './redis/keys.ts';
 import { createUserStore } from './users/user.store.ts';
 import { createSessionStore } from './auth/session.store.ts';
+import { createIdentity } from './auth/identity.ts';
 import { createQueues } from './jobs/queues.ts';
 import { createMetrics } from './metrics.ts';
 import { createRealtimeEmitter } from './realtime/emitter.ts';
@@ -36,6 +37,8 @@ export function createContext(config: Config, logger: Logger, opts: { processNam
   const realtime = createRealtimeEmitter(redis, config.REDIS_PREFIX);
 
   // ---- domain stores and services (each domain adds its lines here) ----
+  // identity (issue 3): OTP sign-in (ctx.auth), profile and roles (ctx.accounts)
+  const { auth, accounts } = createIdentity({ config, logger, redis, keys, users, sessions, queues });
   // polls and ballots (issue 4): definitions, lifecycle, the vote path, results
   const polls = createPollService({ redis, keys, config, logger, queues, realtime });
   // points, rewards shop, finalisation alarms (issue 6)
@@ -48,6 +51,8 @@ export function createContext(config: Config, logger: Logger, opts: { processNam
 
   return {
     config,
+    auth,
+    accounts,
     logger,
     redis,
     keys,

@@ -63,6 +63,18 @@ export function createUserStore(redis: Redis, keys: Keys) {
       return this.get(id);
     },
 
+    /**
+     * Marks that the profile-completion award was queued for this user; true only the first time.
+     * (A field of the user hash, so it goes wherever the user goes.)
+     */
+    async markProfileRewarded(id: number): Promise<boolean> {
+      return (await redis.hsetnx(keys.user(id), 'profileRewardedAt', new Date().toISOString())) === 1;
+    },
+
+    async profileRewarded(id: number): Promise<boolean> {
+      return (await redis.hexists(keys.user(id), 'profileRewardedAt')) === 1;
+    },
+
     async count(): Promise<number> {
       return Number((await redis.get(keys.userSeq())) ?? 0);
     },
