@@ -33,18 +33,11 @@ export type CastOutcome =
 /** Shard of a user in a poll of S shards, and the user's bit in that shard's bitmap. */
 export const shardOf = (userId: number, shards: number) => ({ shard: userId % shards, bit: Math.floor(userId / shards) });
 
-type Pipeline = ReturnType<Redis['pipeline']>;
-async function run(p: Pipeline): Promise<unknown[]> {
-  const res = (await p.exec()) ?? [];
-  return res.map(([err, v]) => {
-    if (err) throw err;
-    return v;
-  });
-}
-
 /**
  * The per-shard ballot data of a poll: voters bitmap, receipts, tallies, breakdown, ledger — all under
- * the tag `{p:<id>.s<k>}`. Readers add the shards up.
+ * the tag `{p:<id>.s<k>}`. Readers add the shards up. Reads over several shards are issued together and
+ * coalesced by ioredis auto-pipelining (one round trip on one Redis; per node on a Cluster, where an
+ * explicit pipeline across slots would be refused).
  */
 export function createBallotStore(redis: Redis, keys: Keys) {
   return {
@@ -94,21 +87,21 @@ export function createBallotStore(redis: Redis, keys: Keys) {
     async votedMany(polls: { id: number; shards: number }[], userId: number): Promise<Map<number, boolean>> {
       const out = new Map<number, boolean>();
       if (!polls.length) return out;
-      const p = redis.pipeline();
-      for (const poll of polls) {
-        const { shard, bit } = shardOf(userId, poll.shards);
-        p.getbit(keys.pollVoters(poll.id, shard), bit);
-      }
-      const res = await run(p);
+      const res = await Promise.all(
+        polls.map((poll) => {
+          const { shard, bit } = shardOf(userId, poll.shards);
+          return redis.getbit(keys.pollVoters(poll.id, shard), bit);
+        }),
+      );
       polls.forEach((poll, i) => out.set(poll.id, res[i] === 1));
       return out;
     },
 
     /** Tally and breakdown hashes of every shard, summed, in one round trip. */
     async sums(pollId: number, shards: number): Promise<{ tally: Record<string, number>; breakdown: Record<string, number> }> {
-      const p = redis.pipeline();
-      for (let k = 0; k < shards; k++) p.hgetall(keys.pollTally(pollId, k)).hgetall(keys.pollBreakdown(pollId, k));
-      const res = (await run(p)) as Record<string, string>[];
+      const res = await Promise.all(
+        Array.from({ length: shards }, (_, k) => [redis.hgetall(keys.pollTally(pollId, k)), redis.hgetall(keys.pollBreakdown(pollId, k))]).flat(),
+      );
       const tally: Record<string, number> = {};
       const breakdown: Record<string, number> = {};
       res.forEach((h, i) => {
@@ -121,9 +114,7 @@ export function createBallotStore(redis: Redis, keys: Keys) {
     /** Sum of shard tally versions for many polls, ONE round trip. */
     async versions(polls: { id: number; shards: number }[]): Promise<number[]> {
       if (!polls.length) return [];
-      const p = redis.pipeline();
-      for (const poll of polls) for (let k = 0; k < poll.shards; k++) p.hget(keys.pollTally(poll.id, k), '_v');
-      const res = (await run(p)) as (string | null)[];
+      const res = await Promise.all(polls.flatMap((poll) => Array.from({ length: poll.shards }, (_, k) => redis.hget(keys.pollTally(poll.id, k), '_v'))));
       let i = 0;
       return polls.map((poll) => {
         let v = 0;
@@ -134,9 +125,9 @@ export function createBallotStore(redis: Redis, keys: Keys) {
 
     /** BITCOUNT and XLEN over the shards, plus the summed tally (one round trip). */
     async counts(pollId: number, shards: number): Promise<{ votersMarked: number; ledgerLength: number; tally: Record<string, number> }> {
-      const p = redis.pipeline();
-      for (let k = 0; k < shards; k++) p.bitcount(keys.pollVoters(pollId, k)).xlen(keys.pollLedger(pollId, k)).hgetall(keys.pollTally(pollId, k));
-      const res = await run(p);
+      const res = await Promise.all(
+        Array.from({ length: shards }, (_, k) => [redis.bitcount(keys.pollVoters(pollId, k)), redis.xlen(keys.pollLedger(pollId, k)), redis.hgetall(keys.pollTally(pollId, k))]).flat(),
+      );
       let votersMarked = 0;
       let ledgerLength = 0;
       const tally: Record<string, number> = {};

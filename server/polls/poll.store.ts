@@ -66,14 +66,8 @@ export function createPollStore(redis: Redis, keys: Keys) {
     /** Many polls in one round trip. */
     async getMany(ids: number[]): Promise<(PollRow | null)[]> {
       if (!ids.length) return [];
-      const p = redis.pipeline();
-      for (const id of ids) p.hgetall(keys.poll(id));
-      const res = (await p.exec()) ?? [];
-      return ids.map((id, i) => {
-        const [err, h] = res[i] ?? [];
-        if (err) throw err;
-        return fromHash(id, (h ?? {}) as Record<string, string>);
-      });
+      const res = await Promise.all(ids.map((id) => redis.hgetall(keys.poll(id)))); // auto-pipelined
+      return ids.map((id, i) => fromHash(id, res[i]));
     },
 
     /** Newest first. */
@@ -99,18 +93,16 @@ export function createPollStore(redis: Redis, keys: Keys) {
      * there first wins, so a racing publish can never reopen a closed shard).
      */
     async writeShardWindows(id: number, shards: number, opensAtMs: number, closesAtMs: number): Promise<void> {
-      const p = redis.pipeline();
-      for (let k = 0; k < shards; k++) {
-        p.pollCas(keys.pollShardState(id, k), 'none', 'state', 'published', 'opensAt', String(opensAtMs), 'closesAt', String(closesAtMs));
-      }
-      await execOrThrow(p);
+      await Promise.all(
+        Array.from({ length: shards }, (_, k) =>
+          redis.pollCas(keys.pollShardState(id, k), 'none', 'state', 'published', 'opensAt', String(opensAtMs), 'closesAt', String(closesAtMs)),
+        ),
+      );
     },
 
     /** Set every shard's state (closing also covers shards a crashed publish never wrote). */
     async setShardStates(id: number, shards: number, from: (ShardState | 'none')[], to: ShardState): Promise<void> {
-      const p = redis.pipeline();
-      for (let k = 0; k < shards; k++) p.pollCas(keys.pollShardState(id, k), from.join(','), 'state', to);
-      await execOrThrow(p);
+      await Promise.all(Array.from({ length: shards }, (_, k) => redis.pollCas(keys.pollShardState(id, k), from.join(','), 'state', to)));
     },
 
     /** SET NX of the final snapshot; returns the stored JSON (the existing one if already set). */
@@ -131,9 +123,3 @@ export function createPollStore(redis: Redis, keys: Keys) {
   };
 }
 export type PollStore = ReturnType<typeof createPollStore>;
-
-async function execOrThrow(p: ReturnType<Redis['pipeline']>) {
-  const res = (await p.exec()) ?? [];
-  for (const [err] of res) if (err) throw err;
-  return res;
-}
