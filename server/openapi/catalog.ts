@@ -15,6 +15,17 @@ import {
 import { decisionCreateSchema, decisionStepSchema, decisionViewSchema } from '../../shared/decisions.ts';
 import { markReadSchema, notificationListQuerySchema, notificationListSchema, unreadCountSchema } from '../../shared/notifications.ts';
 import { archivePageSchema, archiveQuerySchema } from '../../shared/archive.ts';
+import {
+  authUserResponse,
+  meResponse,
+  otpRequestBody,
+  otpRequestResponse,
+  profilePatchBody,
+  rolesBody,
+  userIdParams,
+  userLookupQuery,
+  verifyBody,
+} from '../../shared/auth.ts';
 import { myPointsQuerySchema, myPointsSchema } from '../../shared/points.ts';
 import {
   myRedemptionsSchema,
@@ -28,6 +39,12 @@ import {
 
 const pollId = z.object({ id: z.string().regex(/^[1-9][0-9]{0,14}$/).describe('poll id') });
 const ok = (schema: z.ZodType, description = 'OK') => ({ description, schema });
+const localName = z.object({ ru: z.string(), en: z.string() });
+/** shared/districts.ts exports plain data (no schema): its shape, for the document. */
+const districtsResponse = z.object({
+  okrugs: z.array(z.object({ id: z.string(), abbr: localName, name: localName })),
+  districts: z.array(z.object({ id: z.string(), okrug: z.string(), kind: z.enum(['district', 'settlement']), name: localName })),
+});
 
 /**
  * Every route of the public API under /api, with the zod schemas of shared/ it takes and returns.
@@ -36,6 +53,16 @@ const ok = (schema: z.ZodType, description = 'OK') => ({ description, schema });
  */
 export function apiCatalog(): RouteRegistry {
   return createRouteRegistry().add(
+    // ---- identity (issue 3) ----
+    { method: 'post', path: '/auth/otp', tag: 'identity', auth: 'public', summary: 'Send a one-time sign-in code to a phone', body: otpRequestBody, responses: { 202: ok(otpRequestResponse, 'Code sent') }, errors: [429] },
+    { method: 'post', path: '/auth/verify', tag: 'identity', auth: 'public', summary: 'Sign in with the code (sets the session cookie)', body: verifyBody, responses: { 200: ok(authUserResponse) }, errors: [401, 429] },
+    { method: 'post', path: '/auth/logout', tag: 'identity', auth: 'public', summary: 'Sign out (clears the session)', responses: { 204: { description: 'Signed out' } } },
+    { method: 'get', path: '/me', tag: 'identity', auth: 'user', summary: 'You and your okrug', responses: { 200: ok(meResponse) } },
+    { method: 'patch', path: '/me', tag: 'identity', auth: 'user', summary: 'Update your profile (name, district, birth year, gender)', body: profilePatchBody, responses: { 200: ok(meResponse) } },
+    { method: 'get', path: '/districts', tag: 'identity', auth: 'public', summary: "Moscow's okrugs and districts", responses: { 200: ok(districtsResponse) } },
+    { method: 'get', path: '/users', tag: 'admin', auth: ['admin'], summary: 'Look a user up by phone', query: userLookupQuery, responses: { 200: ok(authUserResponse) } },
+    { method: 'get', path: '/users/:id', tag: 'admin', auth: ['admin'], summary: 'One user', params: userIdParams, responses: { 200: ok(authUserResponse) } },
+    { method: 'put', path: '/users/:id/roles', tag: 'admin', auth: ['admin'], summary: "Set a user's roles", params: userIdParams, body: rolesBody, responses: { 200: ok(authUserResponse) } },
     // ---- polls and ballots (issue 4) ----
     { method: 'get', path: '/polls', tag: 'polls', auth: 'public', summary: 'Poll feed (active, upcoming, closed; drafts for moderators)', query: pollListQuerySchema, responses: { 200: ok(pollListSchema) } },
     { method: 'post', path: '/polls', tag: 'polls', auth: ['moderator', 'admin'], summary: 'Create a draft poll', body: pollCreateSchema, responses: { 201: ok(pollSchema, 'Created') } },
