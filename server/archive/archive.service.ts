@@ -42,10 +42,13 @@ export function createArchiveService(deps: { polls: ArchivePollSource; decisions
   return {
     /**
      * `GET /api/archive`: a case-insensitive substring search over title and description of the most
-     * recent ARCHIVE_SCAN_LIMIT closed polls (anonymous visibility), newest close first, paged.
+     * recent ARCHIVE_SCAN_LIMIT closed polls (anonymous visibility), the most recently ended first, paged.
      */
     async search(q: ArchiveQuery, at = Date.now()): Promise<ArchivePage> {
       const all = await polls.list(null, { status: 'closed', limit: ARCHIVE_SCAN_LIMIT });
+      // newest first by when voting actually ended (an early close ends before closesAt)
+      const ended = (p: PollListItem) => Date.parse(p.closedAt ?? p.closesAt ?? p.updatedAt);
+      all.sort((a, b) => ended(b) - ended(a) || b.id - a.id);
       const needle = q.q.toLocaleLowerCase('ru');
       const hits = needle ? all.filter((p) => `${p.title}\n${p.description}`.toLocaleLowerCase('ru').includes(needle)) : all;
       const page = hits.slice((q.page - 1) * q.pageSize, q.page * q.pageSize);
