@@ -1,5 +1,4 @@
 import { Server, type Socket } from 'socket.io';
-import { createAdapter } from '@socket.io/redis-adapter';
 import type { Server as HttpServer } from 'node:http';
 import type { z } from 'zod';
 import type { AppContext } from '../context.ts';
@@ -11,7 +10,8 @@ import { AppError, ackError, parseOr } from '../errors.ts';
 import { createRedis, closeRedis } from '../redis/connection.ts';
 import { rooms } from './emitter.ts';
 import { createBroadcaster, type Broadcaster } from './broadcaster.ts';
-import { createLiveService, type LivePollSource } from './live.service.ts';
+import { createLiveService, type LivePollSource, type LiveService } from './live.service.ts';
+import { RecoveringRedisAdapter } from './recovering-adapter.ts';
 import { createSocketLimiter, SOCKET_RATE_LIMIT, type SocketRateLimit } from './rate-limit.ts';
 
 export type IoServer = Server<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketData>;
@@ -19,6 +19,7 @@ type IoSocket = Socket<ClientToServerEvents, ServerToClientEvents, Record<string
 
 /** Polls one socket may watch at once (each is two rooms). */
 export const MAX_WATCHED_POLLS = 20;
+const RECOVERY_MS = 2 * 60_000;
 
 export type Realtime = {
   io: IoServer;
@@ -34,9 +35,10 @@ export type Realtime = {
  * rate limit, the Redis adapter (same key as ctx.realtime's emitter, so status/notification/points events
  * from any process reach sockets on every process) and the per-process live-results broadcaster.
  *
- * Connection state recovery is configured, but the Redis adapter (a plain `Adapter`) keeps no sessions,
- * so every reconnect arrives with `socket.recovered === false`: the client re-sends `poll:watch` for the
- * polls it shows and gets a full snapshot in the ack.
+ * Connection state recovery (per process, RecoveringRedisAdapter): a socket that reconnects to the same
+ * process within RECOVERY_MS gets its rooms back, the missed status/notification/points events, and a
+ * fresh tally snapshot per watched poll (tallies themselves are not replayed). Otherwise
+ * `socket.recovered === false` and the client re-sends `poll:watch` (a full snapshot in the ack).
  */
 export function createRealtime(
   httpServer: HttpServer,
@@ -51,8 +53,15 @@ export function createRealtime(
     serveClient: false,
     pingInterval: 20_000,
     pingTimeout: 20_000,
-    connectionStateRecovery: { maxDisconnectionDuration: 2 * 60_000, skipMiddlewares: false },
-    adapter: createAdapter(ctx.redis, sub, { key: `${config.REDIS_PREFIX}socket.io` }),
+    connectionStateRecovery: { maxDisconnectionDuration: RECOVERY_MS, skipMiddlewares: false },
+    // Socket.IO calls `new adapter(nsp)`: a plain function returning the instance (not an arrow)
+    adapter: function (nsp: unknown) {
+      return new RecoveringRedisAdapter(nsp, ctx.redis, sub, {
+        key: `${config.REDIS_PREFIX}socket.io`,
+        maxDisconnectionDuration: RECOVERY_MS,
+        unrecorded: new Set(['poll:tally', 'poll:participants']),
+      });
+    } as never,
     allowRequest: (req, cb) => {
       const origin = req.headers.origin;
       // Browsers always send Origin on a WebSocket/XHR handshake; non-browser clients may omit it.
@@ -106,6 +115,7 @@ export function createRealtime(
     });
 
     socket.emit('session', { userId: socket.data.userId, roles: socket.data.roles });
+    if (socket.recovered && live && broadcaster) void resendSnapshots(socket, live, broadcaster, log);
 
     socket.on('ping:server', (ack) => {
       if (typeof ack === 'function') ack({ ok: true, data: { at: Date.now() } });
@@ -152,6 +162,23 @@ export function createRealtime(
         await closeRedis(sub);
       })()),
   };
+}
+
+/** A recovered socket has its rooms back but missed tally frames: one fresh frame per watched poll. */
+async function resendSnapshots(socket: IoSocket, live: LiveService, broadcaster: Broadcaster, log: AppContext['logger']) {
+  for (const room of socket.rooms) {
+    const m = /^poll:(\d+)$/.exec(room);
+    if (!m) continue;
+    const pollId = Number(m[1]);
+    try {
+      const frame = await live.snapshot(pollId);
+      broadcaster.track(pollId, frame.results.version);
+      if (socket.rooms.has(rooms.pollTally(pollId))) socket.emit('poll:tally', frame);
+      else socket.emit('poll:participants', { pollId, participants: frame.participants });
+    } catch (err) {
+      log.warn({ err: (err as Error).message, pollId }, 'snapshot after recovery failed');
+    }
+  }
 }
 
 function watchedBy(socket: IoSocket): number {

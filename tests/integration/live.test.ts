@@ -1,8 +1,9 @@
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
-import { testServer, testContext } from '../helpers/context.ts';
+import { testServer } from '../helpers/context.ts';
 import { createTestUser } from '../helpers/users.ts';
-import { createActivePoll, syntheticResident } from '../helpers/live.ts';
+import { createActivePoll } from '../helpers/live.ts';
 import { connectSocket, nextEvent, record, ask, type ClientSocket } from '../helpers/sockets.ts';
+import { until, spawnScript } from '../helpers/processes.ts';
 import type { RunningServer } from '../../server/main.ts';
 import type { AppContext } from '../../server/context.ts';
 import type { TallyFrame } from '../../shared/socket.ts';
@@ -135,15 +136,35 @@ describe('live results on one server', () => {
     expect(await ask(ms, 'poll:watch', { pollId: draft.id })).toMatchObject({ ok: true, data: { status: 'draft', canSeeResults: true } });
   });
 
+  it('when a socket drops its transport and reconnects to the same server, then its state is recovered: watching goes on, a fresh snapshot arrives, a missed poll:status is replayed', async () => {
+    const pollId = await createActivePoll(ctx, mod.user);
+    const w = track(await connectSocket(s.url, { cookie: mod.cookie }));
+    await ask(w, 'poll:watch', { pollId });
+    const statuses = record(w, 'poll:status');
+    const tallies = record(w, 'poll:tally');
+    const gone = new Promise((res) => w.once('disconnect', res));
+    const back = new Promise<boolean>((res) => w.once('connect', () => res(w.recovered)));
+    w.io.engine.close(); // drop the transport: the client reconnects by itself
+    await gone;
+    for (let i = 0; i < 3; i++) expect((await vote((await createTestUser(ctx)).headers, pollId)).status).toBe(201);
+    ctx.realtime.toPoll(pollId, 'poll:status', { pollId, status: 'active', at: 'while-away' });
+    expect(await back).toBe(true);
+    // no poll:watch sent again: the recovered socket gets a snapshot with the 3 ballots and the missed status
+    await until(() => tallies.some((t) => t.frame.participants === 3) && statuses.some((x) => x.frame.at === 'while-away'), 3_000, 20);
+    const next = nextEvent(w, 'poll:tally', (f) => f.participants === 4);
+    expect((await vote((await createTestUser(ctx)).headers, pollId)).status).toBe(201);
+    await next;
+  });
+
   it('when a socket reconnects without recovered state, then re-sending poll:watch gives a full snapshot that includes votes cast while it was away', async () => {
     const pollId = await createActivePoll(ctx, mod.user);
     const w = track(await connectSocket(s.url, { cookie: mod.cookie }));
     await ask(w, 'poll:watch', { pollId });
-    const back = new Promise<boolean>((res) => w.io.once('reconnect', () => res(w.recovered)));
-    w.io.engine.close(); // drop the transport: the client reconnects by itself
+    const back = new Promise<boolean>((res) => w.once('connect', () => res(w.recovered)));
+    (w as unknown as { _lastOffset: string })._lastOffset = 'expired-offset'; // as if away longer than the server keeps packets
+    w.io.engine.close();
     for (let i = 0; i < 3; i++) expect((await vote((await createTestUser(ctx)).headers, pollId)).status).toBe(201);
-    const recovered = await back;
-    expect(recovered).toBe(false); // the Redis adapter keeps no sessions (documented)
+    expect(await back).toBe(false);
     const ack = await ask(w, 'poll:watch', { pollId });
     expect(ack.data.snapshot.participants).toBe(3);
     expect(ack.data.snapshot.results).toEqual(await ctx.polls.results(pollId));
@@ -157,55 +178,48 @@ describe('live results on one server', () => {
     const frames = watchers.map((w) => record(w, 'poll:tally'));
     for (const w of watchers) expect((await ask(w, 'poll:watch', { pollId })).ok).toBe(true);
 
-    // the votes come from another context (another "server") straight through the service, distinct users
-    const caster = testContext({ REDIS_PREFIX: ctx.config.REDIS_PREFIX });
+    // the votes come from another process straight through the polls service, distinct users
     const TARGET = 2_000;
     const DURATION = 3_000;
+    const driver = spawnScript('tests/helpers/vote-driver.ts', [String(pollId), String(TARGET), String(DURATION), '1000000'], {
+      PATH: process.env.PATH,
+      NODE_ENV: 'test',
+      LOG_LEVEL: 'warn',
+      REDIS_URL: ctx.config.REDIS_URL,
+      REDIS_PREFIX: ctx.config.REDIS_PREFIX,
+      APP_SECRET: ctx.config.APP_SECRET,
+    });
+    await driver.waitFor(/^ready$/m, 20_000);
     const started = performance.now();
-    let sent = 0;
-    let accepted = 0;
-    const inflight = new Set<Promise<unknown>>();
-    try {
-      while (performance.now() - started < DURATION) {
-        const due = Math.floor(((performance.now() - started) / 1000) * TARGET);
-        while (sent < due) {
-          const user = syntheticResident(1_000_000 + sent);
-          const opt = ['a', 'b', 'c'][sent % 3];
-          sent++;
-          const pr = caster.polls.cast(pollId, user, { answers: { q1: [opt] } }).then(() => accepted++);
-          inflight.add(pr);
-          void pr.finally(() => inflight.delete(pr));
-        }
-        await new Promise((r) => setTimeout(r, 5));
-      }
-      await Promise.all(inflight);
-    } finally {
-      await caster.close();
-    }
-    const elapsed = performance.now() - started;
+    const m = await driver.waitFor(/^(\{"accepted".*\})$/m, 30_000);
+    const { accepted, rejected, elapsedMs: elapsed } = JSON.parse(m[1]) as { accepted: number; rejected: number; elapsedMs: number };
+    expect(rejected).toBe(0);
     const final = await ctx.polls.results(pollId);
     expect(final.ballots).toBe(accepted);
     // every watcher converges on the final state within a tick or two
     await Promise.all(watchers.map((w, i) => (frames[i].at(-1)?.frame.participants === accepted ? null : nextEvent(w, 'poll:tally', (f) => f.participants === accepted, 2_000))));
 
     const perWatcher = frames.map((fs) => fs.length);
-    const span = (fs: { at: number }[]) => fs.at(-1)!.at - fs[0].at;
-    const maxRate = Math.max(...frames.map((fs) => ((fs.length - 1) / span(fs)) * 1000));
+    // frames per second over the whole run, from the first vote to the last frame
+    const window = (fs: { at: number }[]) => fs.at(-1)!.at - started;
+    const maxRate = Math.max(...frames.map((fs) => ((fs.length - 1) / window(fs)) * 1000));
     const stats = s.realtime.broadcaster!.stats();
     console.log(
       `[live load] ${accepted} votes in ${elapsed.toFixed(0)} ms = ${((accepted / elapsed) * 1000).toFixed(0)} votes/s; ` +
         `${WATCHERS} watchers; frames per watcher min ${Math.min(...perWatcher)} max ${Math.max(...perWatcher)}; ` +
         `max frame rate ${maxRate.toFixed(2)}/s (limit ${1000 / TICK_MS}/s); broadcaster ${JSON.stringify(stats)}`,
     );
-    expect((accepted / elapsed) * 1000).toBeGreaterThan(1_500); // the machine kept up with (nearly) the target
+    const rate = (accepted / elapsed) * 1000;
+    // the driver must have kept (close to) the target, or this run proved nothing about 2,000 votes/s
+    expect(rate, `only ${rate.toFixed(0)} votes/s: machine too loaded to test 2,000 votes/s`).toBeGreaterThan(1_500);
     for (const fs of frames) {
-      // at most one frame per tick over the whole run (+1 for where the window starts)
-      expect(fs.length).toBeLessThanOrEqual(Math.ceil(span(fs) / TICK_MS) + 1);
-      // and live: frames kept coming during the run (not one frame at the end)
-      expect(fs.length).toBeGreaterThanOrEqual(Math.floor(DURATION / TICK_MS / 2));
+      // at most one frame per tick over the whole run (+1 for the tick that starts the window)
+      expect(fs.length).toBeLessThanOrEqual(Math.ceil(window(fs) / TICK_MS) + 1);
+      // and live: frames kept coming during the run, not one frame at the end
+      expect(fs.filter((f) => f.at < started + elapsed).length).toBeGreaterThanOrEqual(3);
       expect(fs.at(-1)!.frame.results).toEqual(final);
     }
-    expect(maxRate).toBeLessThanOrEqual(1000 / TICK_MS + 0.5);
+    expect(maxRate).toBeLessThanOrEqual(1000 / TICK_MS);
     const metrics = await (await fetch(`${s.url}/metrics`)).text();
     expect(Number(/ac_live_frames_total\{kind="tally",process="server"\} (\d+)/.exec(metrics)?.[1])).toBeGreaterThanOrEqual(stats.framesEmitted - 100);
     expect(metrics).toMatch(/ac_live_tick_duration_seconds_count\{process="server"\} [1-9]/);
