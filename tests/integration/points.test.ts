@@ -210,7 +210,7 @@ describe('points survive kill -9 of a real worker process mid-job', () => {
         const j = await ctx.queues.lifecycle.getJob(lifecycleJobId('finalise', poll.id));
         return j?.finishedOn ? j : null;
       });
-      expect(job.returnvalue).toMatchObject({ ballots: VOTERS, swept: VOTERS, awarded: lost.get(poll.id)!.length });
+      expect(job!.returnvalue).toMatchObject({ ballots: VOTERS, swept: VOTERS, awarded: lost.get(poll.id)!.length });
     }
 
     let total = 0;

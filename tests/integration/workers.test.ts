@@ -59,7 +59,7 @@ describe('poll lifecycle jobs, finalisation and the queue board (in-process work
       const jobs = await Promise.all([same[0], ...others].map((j) => q.getJob(j.id!)));
       return jobs.every((j) => j?.finishedOn) ? jobs : null;
     });
-    const outcomes = done.map((j) => j!.returnvalue);
+    const outcomes = done!.map((j) => j!.returnvalue);
     expect(new Set(outcomes.map((o) => o.finalisedAt)).size).toBe(1);
     // runs under other ids may race through the whole path: SET NX keeps the first snapshot for all of them
     expect(outcomes.filter((o) => !o.already).length).toBeGreaterThanOrEqual(1);
@@ -91,7 +91,7 @@ describe('poll lifecycle jobs, finalisation and the queue board (in-process work
     await s.ctx.redis.hincrby(s.ctx.keys.pollTally(poll.id, 0), '_ballots', 1); // a lost-write style corruption
     await s.ctx.polls.closeNow(poll.id);
     const final = await until(() => s.ctx.polls.getFinal(poll.id));
-    expect(final.integrity).toEqual({ votersMarked: 3, ledgerLength: 3, ballots: 4, ok: false });
+    expect(final!.integrity).toEqual({ votersMarked: 3, ledgerLength: 3, ballots: 4, ok: false });
     const metrics = await (await fetch(`${s.url}/metrics`)).text();
     expect(metrics).toMatch(new RegExp(`ac_integrity_alarms_recorded\\{poll="${poll.id}"[^}]*\\} 1`));
   });
@@ -108,7 +108,7 @@ describe('poll lifecycle jobs, finalisation and the queue board (in-process work
       const j = await s.ctx.queues.lifecycle.getJob(lifecycleJobId('open', poll.id));
       return j?.finishedOn ? j : null;
     }, 10_000);
-    expect(job.returnvalue).toEqual({ opened: true });
+    expect(job!.returnvalue).toEqual({ opened: true });
     await active;
   });
 
@@ -125,8 +125,8 @@ describe('poll lifecycle jobs, finalisation and the queue board (in-process work
         const x = await q.getJob(j.id!);
         return x?.finishedOn ? x : null;
       });
-      expect(await done.getState(), j.id).toBe('failed');
-      expect(done.attemptsMade, j.id).toBe(1);
+      expect(await done!.getState(), j.id).toBe('failed');
+      expect(done!.attemptsMade, j.id).toBe(1);
     }
     // a finalise for a poll still open is refused too (it must be closed first)
     const open = await publishedPoll(s.ctx, mod);
@@ -195,8 +195,8 @@ describe('a poll closes on time with the worker down, and finalises when it come
     procs.push(worker);
     const final = await until(() => ctx.polls.getFinal(poll.id), 30_000, 100);
     console.log(`[late close] closesAt passed ${Date.now() - closesAt} ms before the final snapshot (worker started after the close was due)`);
-    expect(final.results.ballots).toBe(5);
-    expect(final.integrity?.ok).toBe(true);
+    expect(final!.results.ballots).toBe(5);
+    expect(final!.integrity?.ok).toBe(true);
     expect((await ctx.polls.get(poll.id))!.status).toBe('finalised');
     expect((await ctx.queues.lifecycle.getJob(lifecycleJobId('close', poll.id)))!.returnvalue).toEqual({ closed: true });
     await until(async () => {
