@@ -76,7 +76,7 @@ describe('decision fan-out survives a killed worker (20k voters, real worker pro
     }, 60_000, 50);
     const tDone = Date.now();
     expect(w2.output()).toMatch(/fanout resuming/);
-    expect(done.written).toBe(VOTERS); // each inbox write counted once, across both workers
+    expect(done!.written).toBe(VOTERS); // each inbox write counted once, across both workers
 
     const ids = voters.map((v) => v.id);
     const counts = await ctx.notificationStore.inboxCounts(ids, notifId);
@@ -87,7 +87,7 @@ describe('decision fan-out survives a killed worker (20k voters, real worker pro
 
     w2.child.kill('SIGTERM');
     await w2.exited;
-    testLogger.info({ seedMs: tSeed - t0, fanoutMs: tDone - tSeed, killedAtChunk: atKill.chunk, writtenAtKill: afterKill.written, totalChunks }, 'fanout crash test');
+    testLogger.info({ seedMs: tSeed - t0, fanoutMs: tDone - tSeed, killedAtChunk: atKill!.chunk, writtenAtKill: afterKill.written, totalChunks }, 'fanout crash test');
     process.stdout.write(`[fanout-crash] users ${tUsers - t0} ms, ballots+finalise ${tSeed - tUsers} ms; fan-out until kill ${tKilled - tSeed} ms, new worker resumed after ${tResumed - tKilled} ms, rest done in ${tDone - tResumed} ms; killed at chunk ${afterKill.chunk}/${totalChunks} with ${afterKill.written} written\n`);
   }, 180_000);
 });
