@@ -61,13 +61,13 @@ export function isAlive(pid: number): boolean {
 }
 
 /** Poll until `fn` returns truthy (events preferred; this is for process/HTTP state). */
-export async function until<T>(fn: () => Promise<T> | T, ms = 20_000, every = 50): Promise<T> {
+export async function until<T>(fn: () => Promise<T> | T, ms = 20_000, every = 50): Promise<NonNullable<T>> {
   const deadline = Date.now() + ms;
   let last: unknown;
   for (;;) {
     try {
       const v = await fn();
-      if (v) return v;
+      if (v) return v as NonNullable<T>;
     } catch (err) {
       last = err;
     }
