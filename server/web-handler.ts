@@ -5,10 +5,22 @@ import type { RequestHandler } from 'express';
 
 export const WEB_BUILD_DIR = join(fileURLToPath(new URL('..', import.meta.url)), 'web', 'build');
 
-/** The built SvelteKit app (adapter-node's handler), or null when it has not been built. */
+/** Private header carrying Express's view of the request protocol to the SvelteKit handler. */
+const PROTO_HEADER = 'x-ac-web-proto';
+
+/**
+ * The built SvelteKit app (adapter-node's handler), or null when it has not been built.
+ * adapter-node learns the protocol only from the header named by its PROTOCOL_HEADER env var and
+ * otherwise assumes https, so over plain http every form POST failed SvelteKit's origin check (403) and
+ * `event.url.origin` was wrong. Express knows the protocol (`req.protocol`, honouring TRUST_PROXY): pass it on.
+ */
 export async function loadWebHandler(): Promise<RequestHandler | null> {
   const file = join(WEB_BUILD_DIR, 'handler.js');
   if (!existsSync(file)) return null;
+  process.env.PROTOCOL_HEADER ??= PROTO_HEADER; // read once by adapter-node when the handler module loads
   const mod = (await import(pathToFileURL(file).href)) as { handler: RequestHandler };
-  return mod.handler;
+  return (req, res, next) => {
+    req.headers[PROTO_HEADER] = req.protocol;
+    mod.handler(req, res, next);
+  };
 }

@@ -22,7 +22,8 @@ export function createSessionStore(redis: Redis, keys: Keys, opts: { idleSeconds
         .hset(keys.session(id), { userId: String(userId), createdAt: String(now), absoluteExpiresAt: String(s.absoluteExpiresAt) })
         .expire(keys.session(id), ttlFor(s.absoluteExpiresAt))
         .exec();
-      await redis.sadd(keys.userSessions(userId), id);
+      // the per-user index lives as long as the newest session could (no unbounded growth)
+      await redis.multi().sadd(keys.userSessions(userId), id).expire(keys.userSessions(userId), opts.absoluteSeconds).exec();
       return s;
     },
 
@@ -34,6 +35,7 @@ export function createSessionStore(redis: Redis, keys: Keys, opts: { idleSeconds
       const s: Session = { id, userId: Number(row.userId), createdAt: Number(row.createdAt), absoluteExpiresAt: Number(row.absoluteExpiresAt) };
       if (s.absoluteExpiresAt <= Date.now()) {
         await redis.del(keys.session(id));
+        await redis.srem(keys.userSessions(s.userId), id);
         return null;
       }
       await redis.expire(keys.session(id), ttlFor(s.absoluteExpiresAt));

@@ -57,7 +57,8 @@ export async function finalisePoll(
   progress: (p: { swept: number; awarded: number }) => unknown = () => {},
 ): Promise<{ final: PollFinal; swept: number; awarded: number; already: boolean }> {
   const existing = await ctx.polls.getFinal(pollId);
-  if (existing) return { final: existing, swept: 0, awarded: 0, already: true };
+  // already written: markFinalised returns it unchanged (and finishes the state if a crash interrupted it)
+  if (existing) return { final: await ctx.polls.markFinalised(pollId, existing), swept: 0, awarded: 0, already: true };
   const poll = await ctx.polls.get(pollId);
   if (!poll) throw new UnrecoverableError(`finalise for unknown poll ${pollId}`);
   if (poll.status === 'draft' || poll.status === 'scheduled' || poll.status === 'active') {

@@ -283,7 +283,8 @@ export function createPollService(deps: PollServiceDeps) {
       const status = effectiveStatus(row, Date.now());
       if (status !== 'closed' && status !== 'finalised') throw new AppError('invalid_state', `Cannot finalise a ${status} poll`);
       const existing = await store.getFinal(pollId);
-      if (existing) return pollFinalSchema.parse(JSON.parse(existing));
+      // a snapshot with the state not yet finalised = a crash between the two writes: finish the state below
+      if (existing && row.state === 'finalised') return pollFinalSchema.parse(JSON.parse(existing));
       if (status === 'closed') await service.close(pollId);
       const body = 'results' in snapshot ? snapshot : { results: snapshot };
       const final = pollFinalSchema.parse({ pollId, finalisedAt: new Date().toISOString(), results: pollResultsSchema.parse(body.results), integrity: body.integrity });

@@ -18,7 +18,11 @@ export const rooms = {
  * see Socket.IO itself. Tallies are NOT sent this way (the per-process broadcaster does that).
  */
 export function createRealtimeEmitter(redis: Redis, prefix: string) {
-  const emitter = new Emitter<ServerToClientEvents>(redis, { key: `${prefix}socket.io` });
+  // The emitter calls `publish` and drops the promise: with Redis down that rejection was unhandled and
+  // killed the process (found by tests/faults/redis-kill.test.ts). Events are best effort (clients
+  // resync on reconnect), so a failed publish is swallowed here.
+  const publisher = { publish: (channel: string, msg: string | Buffer) => redis.publish(channel, msg).catch(() => 0) };
+  const emitter = new Emitter<ServerToClientEvents>(publisher as unknown as Redis, { key: `${prefix}socket.io` });
   return {
     toUser<E extends keyof ServerToClientEvents>(userId: number, event: E, ...args: Parameters<ServerToClientEvents[E]>) {
       emitter.to(rooms.user(userId)).emit(event, ...args);

@@ -38,7 +38,7 @@ function fromHash(id: number, h: Record<string, string>): Reward | null {
  */
 export function createRewardStore(redis: Redis, keys: Keys) {
   const userKeys = (userId: number) => [keys.pointsAccount(userId), keys.userRedemptions(userId), keys.pointsLedger(userId)] as const;
-  return {
+  const store = {
     async create(r: { name: string; description: string; price: number; stock: number; active: boolean }): Promise<Reward> {
       const id = await redis.incr(keys.rewardSeq());
       const now = new Date().toISOString();
@@ -53,7 +53,7 @@ export function createRewardStore(redis: Redis, keys: Keys) {
         updatedAt: now,
       });
       await redis.zadd(keys.rewardIndex(), Date.now(), String(id));
-      return (await this.get(id))!;
+      return (await store.get(id))!;
     },
 
     async get(id: number): Promise<Reward | null> {
@@ -69,7 +69,7 @@ export function createRewardStore(redis: Redis, keys: Keys) {
         fields[k] = typeof v === 'boolean' ? (v ? '1' : '0') : String(v);
       }
       await redis.hset(keys.reward(id), fields);
-      return this.get(id);
+      return store.get(id);
     },
 
     async list(): Promise<Reward[]> {
@@ -136,6 +136,7 @@ export function createRewardStore(redis: Redis, keys: Keys) {
       return all.sort((a, b) => (a.createdAt < b.createdAt ? 1 : a.createdAt > b.createdAt ? -1 : 0));
     },
   };
+  return store;
 }
 export type RewardStore = ReturnType<typeof createRewardStore>;
 

@@ -85,6 +85,21 @@ describe('poll lifecycle jobs, finalisation and the queue board (in-process work
     expect((await s.ctx.polls.getFinal(poll.id))).toEqual(a.final);
   });
 
+  it('when a crash left the snapshot written but the state not finalised, then the next finalise keeps that snapshot and finishes the state', async () => {
+    const poll = await publishedPoll(s.ctx, mod, { points: 0 });
+    await votes(s.ctx, poll.id, 2);
+    const earlier = { pollId: poll.id, finalisedAt: '2026-01-01T00:00:00.000Z', results: await s.ctx.polls.results(poll.id) };
+    await s.ctx.redis.set(s.ctx.keys.pollFinal(poll.id), JSON.stringify(earlier)); // the half of a crashed finalise
+    await s.ctx.polls.closeNow(poll.id);
+    const job = await until(async () => {
+      const j = await s.ctx.queues.lifecycle.getJob(lifecycleJobId('finalise', poll.id));
+      return j?.finishedOn ? j : null;
+    });
+    expect(job!.returnvalue).toMatchObject({ already: true, finalisedAt: earlier.finalisedAt });
+    expect((await s.ctx.polls.get(poll.id))!.status).toBe('finalised');
+    expect(await s.ctx.polls.getFinal(poll.id)).toEqual(earlier);
+  });
+
   it('when tallies disagree with the ballot ledger and voter marks, then finalisation raises an integrity alarm visible on /metrics and records ok=false', async () => {
     const poll = await publishedPoll(s.ctx, mod, { points: 0 });
     await votes(s.ctx, poll.id, 3);
