@@ -71,7 +71,9 @@ export async function callsPerVote(p: Platform, ctx: AppContext, voters: Voter[]
     });
   await post(voters[0], 0);
   p.worker.child.kill('SIGSTOP');
-  const mon = await new Redis(p.redisUrl).monitor();
+  const base = new Redis(p.redisUrl);
+  base.on('error', () => {});
+  const mon = await base.monitor();
   const byCommand: Record<string, number> = {};
   const insideScripts: Record<string, number> = {};
   let counting = true;
@@ -92,6 +94,7 @@ export async function callsPerVote(p: Platform, ctx: AppContext, voters: Voter[]
   } finally {
     counting = false;
     mon.disconnect();
+    base.disconnect();
     p.worker.child.kill('SIGCONT');
   }
   const calls = Object.values(byCommand).reduce((a, b) => a + b, 0);

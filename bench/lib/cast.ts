@@ -1,0 +1,90 @@
+import { createHmac } from 'node:crypto';
+import type { AppContext } from '../../server/context.ts';
+import { createRedis, defineScripts, closeRedis, type Redis } from '../../server/redis/connection.ts';
+import { createBallotStore } from '../../server/ballots/ballot.store.ts';
+import { createPointsStore } from '../../server/points/points.store.ts';
+import { ageBandOf } from '../../shared/polls.ts';
+import { BENCH_SECRET } from './platform.ts';
+import { syntheticResident } from './polls.ts';
+import { progress } from './util.ts';
+
+/** Answers/tally fields of a few ballot shapes, prepared the way PollService.cast prepares them for the script. */
+const SHAPES = (
+  [
+    { q1: ['o1'], q2: ['o1'] },
+    { q1: ['o2'], q2: ['o2', 'o3'] },
+    { q1: ['o3'], q2: ['o4'], q3: ['yes'] },
+    { q1: ['o1'], q2: ['o1', 'o4'], q3: ['no'] },
+  ] as Record<string, string[]>[]
+).map((answers) => ({
+  json: JSON.stringify(answers),
+  fields: Object.entries(answers).flatMap(([q, os]) => [`a:${q}`, ...os.map((o) => `o:${q}:${o}`)]),
+}));
+
+/**
+ * Several command connections (each with the project's scripts defined): with `appendfsync always`
+ * Redis fsyncs once per event-loop turn and reads at most 16 KB per client per turn, so one
+ * auto-pipelined connection caps bulk seeding at a few thousand scripts a second.
+ */
+export function connectionPool(url: string, n: number): Redis[] {
+  return Array.from({ length: n }, (_, i) => defineScripts(createRedis(url, { name: `bench-seed-${i}` })));
+}
+export async function closePool(pool: Redis[]) {
+  await Promise.all(pool.map((r) => closeRedis(r)));
+}
+
+async function run(n: number, concurrency: number, label: string, one: (i: number) => Promise<void>): Promise<number> {
+  let next = 0;
+  let done = 0;
+  const t0 = Date.now();
+  let last = t0;
+  const worker = async () => {
+    for (;;) {
+      const i = next++;
+      if (i >= n) return;
+      await one(i);
+      done++;
+      if (Date.now() - last > 3000) {
+        last = Date.now();
+        progress(`${label}: ${done}/${n} (${Math.round(done / ((last - t0) / 1000))}/s)`);
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, n) }, worker));
+  return (Date.now() - t0) / 1000;
+}
+
+/**
+ * Ballots through the project's own Lua path (the ballot store's cast-ballot script, as PollService.cast
+ * calls it: keyed receipt and voter hash, answers JSON, district and age band, tally fields), spread over
+ * a pool of connections. No per-vote points job (the HTTP phases exercise that).
+ */
+export async function seedBallots(ctx: AppContext, pool: Redis[], pollId: number, userIds: ArrayLike<number>, label: string): Promise<{ seconds: number; perSec: number }> {
+  const stores = pool.map((r) => createBallotStore(r, ctx.keys));
+  const year = new Date().getUTCFullYear();
+  const keyed = (l: string, userId: number) => createHmac('sha256', BENCH_SECRET).update(`${l}:${pollId}:${userId}`).digest();
+  const seconds = await run(userIds.length, 400 * pool.length, label, async (i) => {
+    const id = userIds[i];
+    const u = syntheticResident(id);
+    const s = SHAPES[id % SHAPES.length];
+    const out = await stores[i % stores.length].cast(pollId, 1, id, {
+      receipt: keyed('receipt', id).toString('base64url').slice(0, 22),
+      voterHash: keyed('voter', id).toString('hex').slice(0, 32),
+      answersJson: s.json,
+      district: u.district!,
+      ageBand: ageBandOf(u.birthYear, year),
+      tallyFields: s.fields,
+    });
+    if (out.kind !== 'ok') throw new Error(`${label}: ballot of user ${id}: ${out.kind}`);
+  });
+  return { seconds, perSec: userIds.length / seconds };
+}
+
+/** The per-vote points awards, through the project's award script (what the per-vote jobs do). */
+export async function seedAwards(ctx: AppContext, pool: Redis[], pollId: number, userIds: ArrayLike<number>, points: number, label: string): Promise<{ seconds: number }> {
+  const stores = pool.map((r) => createPointsStore(r, ctx.keys));
+  const seconds = await run(userIds.length, 400 * pool.length, label, async (i) => {
+    await stores[i % stores.length].award(userIds[i], 'vote', String(pollId), points);
+  });
+  return { seconds };
+}
