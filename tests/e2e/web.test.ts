@@ -1,0 +1,219 @@
+import { describe, it, expect, beforeAll, afterAll } from 'vitest';
+import { join } from 'node:path';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { startPlatform, type Platform } from '../helpers/platform.ts';
+import { launchBrowser, ARTIFACTS } from '../helpers/browser.ts';
+import { otpInbox, apiSignIn, axeSerious, recordScripts, type AxeViolation } from './support.ts';
+
+// One platform (OTP codes to a local webhook, an admin by phone) and one Chromium for the whole file;
+// each person gets their own browser context (own cookies, own socket).
+const ADMIN = '+79990000001';
+const MODERATOR = '+79990000002';
+const RESIDENT_A = '+79990000003';
+const RESIDENT_B = '+79990000004';
+const NO_JS = '+79990000005';
+
+describe('web app (real Chromium against the real platform)', () => {
+  let platform: Platform;
+  let browser: Browser;
+  let inbox: Awaited<ReturnType<typeof otpInbox>>;
+  const contexts: BrowserContext[] = [];
+  const axeReport: Record<string, AxeViolation[]> = {};
+  let pollId = 0;
+  let residentA: Page;
+
+  const newPage = async (opts: { javaScriptEnabled?: boolean } = {}) => {
+    const ctx = await browser.newContext({ viewport: { width: 414, height: 860 }, locale: 'ru-RU', ...opts });
+    contexts.push(ctx);
+    const page = await ctx.newPage();
+    page.on('pageerror', (e) => {
+      throw new Error(`page error on ${page.url()}: ${e.message}`);
+    });
+    return page;
+  };
+  const shot = (page: Page, name: string) => page.screenshot({ path: join(ARTIFACTS, `web-${name}.png`), fullPage: true });
+  const axe = async (page: Page, name: string) => {
+    axeReport[name] = await axeSerious(page);
+  };
+
+  /** Sign in through the UI: phone → code from the webhook → redirected. */
+  const signIn = async (page: Page, phone: string, name?: string) => {
+    await page.goto(`${platform.url}/signin`);
+    await page.getByLabel('Номер телефона').fill(phone);
+    if (name) await shot(page, name);
+    await page.getByTestId('send-code').click();
+    const code = await inbox.code(phone);
+    await page.getByLabel('Код из SMS').fill(code);
+    await page.getByTestId('verify-code').click();
+    await page.waitForURL((u) => !u.pathname.startsWith('/signin'));
+  };
+
+  const completeProfile = async (page: Page, district: string, birthYear: number) => {
+    await page.goto(`${platform.url}/profile`);
+    await page.getByLabel('Район').selectOption(district);
+    await page.getByLabel('Год рождения').fill(String(birthYear));
+    await page.getByLabel('женский').check();
+    await page.getByTestId('profile-save').click();
+    await page.getByTestId('profile-saved').waitFor();
+  };
+
+  beforeAll(async () => {
+    inbox = await otpInbox();
+    platform = await startPlatform({ OTP_SENDER: 'webhook', OTP_WEBHOOK_URL: inbox.url, ADMIN_PHONES: ADMIN, TICK_MS: '100' });
+    browser = await launchBrowser();
+  });
+  afterAll(async () => {
+    for (const c of contexts) await c.close().catch(() => {});
+    await browser?.close();
+    await platform?.stop();
+    await inbox?.close();
+  });
+
+  it('when a visitor opens the home page, then it is Russian, the socket connects, and English is one click away', async () => {
+    const page = await newPage();
+    await page.goto(platform.url + '/');
+    await expect(page.locator('h1').textContent()).resolves.toContain('Активный гражданин');
+    await page.locator('[data-testid="socket-status"][data-status="connected"]').waitFor();
+    await shot(page, 'home');
+    await axe(page, 'home');
+    await page.getByTestId('lang-switch').click();
+    await page.waitForURL(/lang=en/);
+    await expect(page.locator('h1').textContent()).resolves.toContain('Active Citizen');
+    await expect(page.locator('html').getAttribute('lang')).resolves.toBe('en');
+    await page.goto(platform.url + '/polls'); // the cookie keeps English
+    await expect(page.locator('h1').textContent()).resolves.toBe('Polls');
+  });
+
+  it('when JavaScript is off, then sign-in (phone → code) still works through the form actions', async () => {
+    const page = await newPage({ javaScriptEnabled: false });
+    await signIn(page, NO_JS);
+    // a first sign-in with an empty profile lands on the profile form
+    expect(new URL(page.url()).pathname).toBe('/profile');
+    await completeProfile(page, 'arbat', 1990);
+  });
+
+  it('when a moderator builds a poll with the builder and publishes it, then it is live on the dashboard', async () => {
+    // the moderator signs in in the browser; the admin (ADMIN_PHONES) grants the role through the API
+    const page = await newPage();
+    await signIn(page, MODERATOR);
+    const admin = await apiSignIn(platform.url, ADMIN, inbox);
+    const lookup = await fetch(`${platform.url}/api/users?phone=${encodeURIComponent(MODERATOR)}`, { headers: admin.headers });
+    expect(lookup.status).toBe(200);
+    const found = (await lookup.json()) as { user?: { id: number }; users?: { id: number }[] };
+    const moderatorId = found.user?.id ?? found.users?.[0]?.id;
+    const grant = await fetch(`${platform.url}/api/users/${moderatorId}/roles`, { method: 'PUT', headers: admin.headers, body: JSON.stringify({ roles: ['moderator'] }) });
+    expect(grant.status).toBe(200);
+
+    await page.goto(`${platform.url}/moderate/new`);
+    await page.getByLabel('Название').fill('Где поставить новую детскую площадку?');
+    await page.locator('#description').fill('Выберите место и оборудование. Итоги определят проект благоустройства.');
+    await page.locator('#q0-text').fill('Где поставить площадку?');
+    await page.locator('#q0-o0').fill('Во дворе на Арбате');
+    await page.locator('#q0-o1').fill('В сквере у школы');
+    await page.getByTestId('add-option').first().click();
+    await page.locator('#q0-o2').fill('У библиотеки');
+    await page.getByTestId('add-question').click();
+    await page.locator('#q1-text').fill('Что на ней должно быть?');
+    await page.locator('#q1-kind').selectOption('multi');
+    await page.locator('#q1-o0').fill('Качели');
+    await page.locator('#q1-o1').fill('Горка');
+    // the preview follows the form
+    await expect(page.getByTestId('builder-preview').textContent()).resolves.toContain('У библиотеки');
+    await shot(page, 'moderator-builder');
+    await axe(page, 'moderator-builder');
+    await page.getByTestId('publish').click();
+    await page.waitForURL(/\/moderate\/\d+\?published/);
+    pollId = Number(new URL(page.url()).pathname.split('/').pop());
+    expect(pollId).toBeGreaterThan(0);
+    await page.getByTestId('published').waitFor();
+    await page.locator('[data-testid="dash-status"]', { hasText: 'идёт' }).waitFor();
+  });
+
+  it('when a resident signs in and votes question by question, then the live chart moves when a second browser votes', async () => {
+    residentA = await newPage();
+    const scripts = recordScripts(residentA);
+    await signIn(residentA, RESIDENT_A, 'signin');
+    await completeProfile(residentA, 'arbat', 1985);
+    await shot(residentA, 'profile');
+    await axe(residentA, 'profile');
+
+    await residentA.goto(`${platform.url}/polls`);
+    await residentA.locator(`[data-testid="poll-card"][data-poll-id="${pollId}"] a`).click();
+    await residentA.waitForURL(`**/polls/${pollId}`);
+    await residentA.getByTestId('voting-form').waitFor();
+    await shot(residentA, 'poll-voting');
+    await axe(residentA, 'poll-page');
+
+    // validation: Next without a choice explains what is missing and stays on question 1
+    await residentA.getByTestId('next').click();
+    await expect(residentA.getByTestId('question-error').textContent()).resolves.toContain('Выберите вариант ответа');
+    await residentA.getByLabel('В сквере у школы').check();
+    await residentA.getByTestId('next').click();
+    await residentA.getByLabel('Качели').check();
+    await residentA.getByLabel('Горка').check();
+    await residentA.getByTestId('next').click();
+    await residentA.getByTestId('review').waitFor();
+    await residentA.getByTestId('submit-vote').click();
+    await residentA.getByTestId('vote-thanks').waitFor();
+    await residentA.locator('[data-testid="poll-results"][data-ballots="1"]').waitFor();
+    await shot(residentA, 'poll-results');
+
+    // the poll page's JavaScript, as Chromium downloaded it (sign-in, profile and feed pages included)
+    const js = await scripts.total();
+    console.log(`poll page flow: ${js.files} JS files, ${(js.bytes / 1024).toFixed(1)} KB gzipped`);
+    expect(js.bytes).toBeLessThanOrEqual(60 * 1024);
+
+    // a second resident in another browser context votes; A's chart changes without a reload
+    const b = await newPage();
+    await signIn(b, RESIDENT_B);
+    await completeProfile(b, 'tverskoy', 2001);
+    await b.goto(`${platform.url}/polls/${pollId}`);
+    await b.getByLabel('В сквере у школы').check();
+    await b.getByTestId('next').click();
+    await b.getByLabel('Горка').check();
+    await b.getByTestId('next').click();
+    await b.getByTestId('submit-vote').click();
+    await b.getByTestId('vote-thanks').waitFor();
+
+    await residentA.locator('[data-testid="poll-results"][data-ballots="2"]').waitFor({ timeout: 10_000 });
+    const chart = residentA.getByTestId('results-chart').first();
+    await expect(chart.locator('[data-option="o2"]').getAttribute('data-count')).resolves.toBe('2');
+    await shot(residentA, 'poll-results-live');
+  });
+
+  it('when the moderator watches the dashboard, then tallies and breakdowns show, and closing early closes the poll for the resident', async () => {
+    const page = contexts[2].pages()[0];
+    await page.goto(`${platform.url}/moderate/${pollId}`);
+    await page.locator('[data-testid="dash-ballots"]', { hasText: '2' }).waitFor();
+    await page.getByTestId('by-age').waitFor();
+    await shot(page, 'moderator-dashboard');
+    await axe(page, 'moderator-dashboard');
+
+    const projector = await newPage();
+    await projector.setViewportSize({ width: 1600, height: 900 });
+    await projector.goto(`${platform.url}/live/${pollId}`);
+    await projector.getByTestId('projector').locator('svg').first().waitFor();
+    await shot(projector, 'projector');
+    await axe(projector, 'projector');
+
+    await page.locator('summary', { hasText: 'Завершить досрочно' }).click();
+    await page.getByTestId('close-early').click();
+    await page.locator('[data-testid="dash-status"]', { hasText: 'завершён' }).waitFor();
+    // the resident's open page hears poll:status
+    await residentA.locator('[data-testid="poll-status"]', { hasText: 'завершён' }).waitFor({ timeout: 10_000 });
+  });
+
+  it('when a resident opens the other main pages, then they render and axe finds no serious violations anywhere', async () => {
+    for (const [name, path] of [['feed', '/polls?tab=results'], ['points', '/points'], ['rewards', '/rewards'], ['archive', '/archive'], ['notifications', '/notifications']] as const) {
+      const res = await residentA.goto(platform.url + path);
+      expect(res?.status(), path).toBe(200);
+      await shot(residentA, name);
+      await axe(residentA, name);
+    }
+    const signin = await newPage();
+    await signin.goto(`${platform.url}/signin`);
+    await axe(signin, 'signin');
+    console.log('axe serious/critical violations per page:', JSON.stringify(Object.fromEntries(Object.entries(axeReport).map(([k, v]) => [k, v.length]))));
+    expect(Object.fromEntries(Object.entries(axeReport).filter(([, v]) => v.length))).toEqual({});
+  });
+});
