@@ -1,0 +1,66 @@
+import { describe, it, expect } from 'vitest';
+import { readFileSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { parse } from 'yaml';
+import { loadConfig } from '../../server/config.ts';
+import { ROOT } from '../helpers/processes.ts';
+
+// docker-compose.yml cannot be run here (no Docker engine), so its shape is checked instead:
+// what the multi-process topology promises (DESIGN.md §7) is what the file says.
+type Service = {
+  image?: string;
+  build?: string;
+  command?: string[];
+  environment?: Record<string, string>;
+  deploy?: { replicas?: number };
+  depends_on?: Record<string, { condition: string }>;
+  healthcheck?: { test: string[] };
+};
+
+const compose = parse(readFileSync(join(ROOT, 'docker-compose.yml'), 'utf8'), { merge: true }) as {
+  services: Record<string, Service>;
+  volumes?: Record<string, unknown>;
+};
+
+/** `${VAR:-default}` / `${VAR:?msg}` → the value compose would use with VAR unset (or the given one). */
+const interpolate = (v: string, env: Record<string, string>) =>
+  v.replace(/\$\{(\w+)(?::([-?])([^}]*))?\}/g, (_, name: string, op?: string, rest?: string) => env[name] ?? (op === '-' ? (rest ?? '') : ''));
+
+describe('docker-compose.yml', () => {
+  it('when parsed, then it is valid YAML with redis, server and worker services', () => {
+    expect(Object.keys(compose.services).sort()).toEqual(['redis', 'server', 'worker']);
+  });
+
+  it('when redis is read, then it runs with AOF always and noeviction, keeps its data on a volume and has a health check', () => {
+    const redis = compose.services.redis!;
+    const cmd = redis.command!.join(' ');
+    expect(cmd).toMatch(/--appendonly yes/);
+    expect(cmd).toMatch(/--appendfsync always/);
+    expect(cmd).toMatch(/--maxmemory-policy noeviction/);
+    expect(Object.keys(compose.volumes ?? {})).toContain('redis-data');
+    expect(redis.healthcheck?.test.join(' ')).toMatch(/ping/);
+  });
+
+  it('when the app services are read, then two server replicas and one worker run the real entry points after Redis is healthy', () => {
+    const { server, worker } = compose.services;
+    expect(server!.deploy?.replicas).toBe(2);
+    expect(worker!.deploy?.replicas ?? 1).toBe(1);
+    expect(server!.command).toEqual(['node', 'server/main.ts']);
+    expect(worker!.command).toEqual(['node', 'server/worker.ts']);
+    for (const s of [server!, worker!]) {
+      expect(s.depends_on?.redis?.condition).toBe('service_healthy');
+      expect(s.environment?.REDIS_URL).toBe('redis://redis:6379');
+    }
+    for (const file of ['server/main.ts', 'server/worker.ts', 'Dockerfile']) expect(existsSync(join(ROOT, file)), file).toBe(true);
+    expect(readFileSync(join(ROOT, 'Dockerfile'), 'utf8')).toMatch(/^FROM node:24/m);
+  });
+
+  it('when the app environment is given to the config loader (APP_SECRET set), then it is accepted as production config', () => {
+    const env = Object.fromEntries(
+      Object.entries(compose.services.server!.environment!).map(([k, v]) => [k, interpolate(String(v), { APP_SECRET: 's'.repeat(32) })]),
+    );
+    const config = loadConfig(env);
+    expect(config.NODE_ENV).toBe('production');
+    expect(config.REDIS_URL).toBe('redis://redis:6379');
+  });
+});
