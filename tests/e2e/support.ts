@@ -92,3 +92,12 @@ export function recordScripts(page: Page) {
     },
   };
 }
+
+/**
+ * Waits until SvelteKit has hydrated the page and started its router (`_start_router` sets
+ * `history.scrollRestoration = 'manual'` after hydration; a new document starts at 'auto'). Filling a
+ * form before that races hydration: Svelte sets `value`/`checked` props and may wipe what was typed.
+ */
+export async function hydrated(page: Page): Promise<void> {
+  await page.waitForFunction(() => history.scrollRestoration === 'manual');
+}

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { startPlatform, type Platform } from '../helpers/platform.ts';
 import { launchBrowser, ARTIFACTS } from '../helpers/browser.ts';
-import { otpInbox, apiSignIn, axeSerious, recordScripts, type AxeViolation } from './support.ts';
+import { otpInbox, apiSignIn, axeSerious, recordScripts, hydrated, type AxeViolation } from './support.ts';
 
 // One platform (OTP codes to a local webhook, an admin by phone) and one Chromium for the whole file;
 // each person gets their own browser context (own cookies, own socket).
@@ -12,20 +12,25 @@ const MODERATOR = '+79990000002';
 const RESIDENT_A = '+79990000003';
 const RESIDENT_B = '+79990000004';
 const NO_JS = '+79990000005';
+const OFFICIAL = '+79990000006';
 
 describe('web app (real Chromium against the real platform)', () => {
   let platform: Platform;
   let browser: Browser;
   let inbox: Awaited<ReturnType<typeof otpInbox>>;
   const contexts: BrowserContext[] = [];
+  const noJs = new WeakSet<Page>();
   const axeReport: Record<string, AxeViolation[]> = {};
   let pollId = 0;
   let residentA: Page;
+  let official: Page;
+  let admin: Awaited<ReturnType<typeof apiSignIn>>;
 
   const newPage = async (opts: { javaScriptEnabled?: boolean } = {}) => {
     const ctx = await browser.newContext({ viewport: { width: 414, height: 860 }, locale: 'ru-RU', ...opts });
     contexts.push(ctx);
     const page = await ctx.newPage();
+    if (opts.javaScriptEnabled === false) noJs.add(page);
     page.on('pageerror', (e) => {
       throw new Error(`page error on ${page.url()}: ${e.message}`);
     });
@@ -50,6 +55,7 @@ describe('web app (real Chromium against the real platform)', () => {
 
   const completeProfile = async (page: Page, district: string, birthYear: number) => {
     await page.goto(`${platform.url}/profile`);
+    if (!noJs.has(page)) await hydrated(page);
     await page.getByLabel('Район').selectOption(district);
     await page.getByLabel('Год рождения').fill(String(birthYear));
     await page.getByLabel('женский').check();
@@ -96,7 +102,7 @@ describe('web app (real Chromium against the real platform)', () => {
     // the moderator signs in in the browser; the admin (ADMIN_PHONES) grants the role through the API
     const page = await newPage();
     await signIn(page, MODERATOR);
-    const admin = await apiSignIn(platform.url, ADMIN, inbox);
+    admin = await apiSignIn(platform.url, ADMIN, inbox);
     const lookup = await fetch(`${platform.url}/api/users?phone=${encodeURIComponent(MODERATOR)}`, { headers: admin.headers });
     expect(lookup.status).toBe(200);
     const found = (await lookup.json()) as { user?: { id: number }; users?: { id: number }[] };
@@ -201,6 +207,115 @@ describe('web app (real Chromium against the real platform)', () => {
     await page.locator('[data-testid="dash-status"]', { hasText: 'завершён' }).waitFor();
     // the resident's open page hears poll:status
     await residentA.locator('[data-testid="poll-status"]', { hasText: 'завершён' }).waitFor({ timeout: 10_000 });
+  });
+
+  it('when an admin grants the official role on /admin without JavaScript, then that user gets the officials\' pages', async () => {
+    official = await newPage();
+    await signIn(official, OFFICIAL);
+    expect((await official.goto(`${platform.url}/official`))?.status()).toBe(403);
+
+    // the admin (ADMIN_PHONES) signs in with JavaScript off: the lookup is a GET form, the roles a form action
+    const page = await newPage({ javaScriptEnabled: false });
+    await signIn(page, ADMIN);
+    await page.getByRole('navigation').getByRole('link', { name: 'Администрирование' }).click();
+    await page.waitForURL('**/admin');
+    await page.getByLabel('Телефон или номер пользователя').fill('+7 999 000-00-06');
+    await page.getByTestId('admin-find').click();
+    const user = page.getByTestId('admin-user');
+    await expect(user.getAttribute('data-roles')).resolves.toBe('resident');
+    await page.getByLabel('представитель мэрии').check();
+    await page.getByTestId('admin-save-roles').click();
+    await expect(page.getByTestId('admin-saved').textContent()).resolves.toContain('представитель мэрии');
+    await expect(user.getAttribute('data-roles')).resolves.toBe('resident official');
+    await expect(page.getByTestId('admin-queues').getAttribute('href')).resolves.toBe('/admin/queues');
+    await shot(page, 'admin');
+    // axe needs script: the same admin session in a JavaScript context
+    const withJs = await newPage();
+    await withJs.context().addCookies(await page.context().cookies());
+    await withJs.goto(`${platform.url}/admin?q=${encodeURIComponent(OFFICIAL)}`);
+    await withJs.getByTestId('admin-user').waitFor();
+    await axe(withJs, 'admin');
+
+    // the role applies on the official's next request: the nav shows "Решения" and /official opens
+    await official.goto(`${platform.url}/`);
+    await official.getByRole('navigation').getByRole('link', { name: 'Решения' }).click();
+    await official.waitForURL('**/official');
+    await expect(official.locator('h1').textContent()).resolves.toBe('Ожидают решения');
+  });
+
+  it('when an official publishes a decision and moves it on, then the resident\'s badge lights up live, the inbox lists it and the poll shows the timeline', async () => {
+    // closed early by the moderator; the real worker finalises it and the resident's open page hears it
+    await residentA.locator('[data-testid="poll-status"]', { hasText: 'итоги подведены' }).waitFor({ timeout: 15_000 });
+    await expect(residentA.getByTestId('unread-badge').count()).resolves.toBe(0);
+
+    await official.goto(`${platform.url}/official`);
+    const item = official.locator(`[data-testid="waiting-item"][data-poll-id="${pollId}"]`);
+    await expect(item.getByTestId('answer-deadline').textContent()).resolves.toMatch(/^Срок ответа: \d+ \S+/);
+    await expect(item.textContent()).resolves.toContain('Осталось рабочих дней');
+    await shot(official, 'official-queue');
+    await axe(official, 'official');
+
+    await item.getByRole('link').click();
+    await official.waitForURL(`**/official/${pollId}`);
+    await official.getByLabel('Текст решения').fill('Площадку поставят в сквере у школы');
+    await official.getByLabel('Подробности').fill('Большинство жителей выбрали сквер у школы.\nКачели и горка войдут в проект; работы начнутся весной.');
+    await shot(official, 'decision-editor');
+    await axe(official, 'official-decision');
+    await official.getByTestId('publish-decision').click();
+    await expect(official.getByTestId('decision-done').textContent()).resolves.toBe('Решение опубликовано.');
+    // the resident's page (open since the vote, never reloaded) hears the notification on its socket
+    await residentA.locator('[data-testid="unread-badge"][data-count="1"]').waitFor({ timeout: 10_000 });
+
+    await official.getByLabel('выполняется').check();
+    await official.getByLabel('Комментарий / Причина отказа').fill('Подрядчик выбран, проект согласован.');
+    await official.getByTestId('decision-step').click();
+    await official.getByTestId('decision-done').filter({ hasText: 'Статус обновлён.' }).waitFor();
+    await official.getByTestId('decision-status').filter({ hasText: 'выполняется' }).waitFor();
+    await residentA.locator('[data-testid="unread-badge"][data-count="2"]').waitFor({ timeout: 10_000 });
+    expect(new URL(residentA.url()).pathname).toBe(`/polls/${pollId}`);
+
+    await residentA.getByTestId('notifications-link').click();
+    await residentA.waitForURL('**/notifications');
+    await expect(residentA.getByTestId('notification').count()).resolves.toBe(2);
+    await expect(residentA.getByTestId('notification-list').textContent()).resolves.toContain('Площадку поставят в сквере у школы');
+    await shot(residentA, 'resident-inbox');
+    await residentA.getByTestId('mark-read').click();
+    await residentA.getByTestId('mark-read').waitFor({ state: 'detached' });
+    await expect(residentA.getByTestId('unread-badge').count()).resolves.toBe(0);
+
+    await residentA.getByRole('link', { name: 'Открыть опрос' }).first().click();
+    await residentA.waitForURL(`**/polls/${pollId}`);
+    const decision = residentA.getByTestId('decision');
+    await expect(decision.getByTestId('decision-status').textContent()).resolves.toBe('выполняется');
+    await expect(decision.locator('.timeline li').allTextContents()).resolves.toEqual([
+      expect.stringContaining('принято решение'),
+      expect.stringMatching(/выполняется.*Подрядчик выбран/),
+    ]);
+    await shot(residentA, 'decision-timeline');
+  });
+
+  it('when the worker has awarded the vote, then the points page shows it, and redeeming a reward drops the balance and lists the redemption', async () => {
+    await residentA.goto(`${platform.url}/points`);
+    // 50 for completing the profile, 10 for the vote (the builder's default reward)
+    await expect(residentA.getByTestId('points-balance').textContent()).resolves.toBe('60');
+    await expect(residentA.locator('tr', { hasText: `#${pollId}` }).textContent()).resolves.toContain('+10');
+
+    const created = await fetch(`${platform.url}/api/rewards`, {
+      method: 'POST',
+      headers: admin.headers,
+      body: JSON.stringify({ name: 'Билет в парк «Зарядье»', description: 'Экскурсия по парящему мосту', price: 40, stock: 3 }),
+    });
+    expect(created.status).toBe(201);
+    const { reward } = (await created.json()) as { reward: { id: number } };
+
+    await residentA.getByRole('navigation').getByRole('link', { name: 'Магазин' }).click();
+    await residentA.waitForURL('**/rewards');
+    await expect(residentA.getByTestId('rewards-balance').textContent()).resolves.toBe('У вас 60 баллов');
+    await residentA.locator(`[data-testid="reward"][data-reward-id="${reward.id}"]`).getByRole('button', { name: /Получить/ }).click();
+    await expect(residentA.getByTestId('redeemed').textContent()).resolves.toMatch(/^Готово! Код: AC-\w{4}-\w{4}$/);
+    await residentA.getByTestId('rewards-balance').filter({ hasText: 'У вас 20 баллов' }).waitFor();
+    await expect(residentA.getByTestId('my-redemptions').textContent()).resolves.toMatch(/Билет в парк «Зарядье».*готово.*AC-/);
+    await shot(residentA, 'rewards-redeemed');
   });
 
   it('when a resident opens the other main pages, then they render and axe finds no serious violations anywhere', async () => {
