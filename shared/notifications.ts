@@ -17,6 +17,8 @@ export const notificationSchema = z.object({
   title: z.string(),
   body: z.string(),
   pollId: z.number().int().optional(),
+  /** The poll's title alone, so a client can word `title` in its own language from `kind` (title is English). */
+  pollTitle: z.string().optional(),
   createdAt: z.string(),
   read: z.boolean(),
 });

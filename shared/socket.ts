@@ -13,7 +13,7 @@ export type PollWatchPayload = z.infer<typeof pollWatchPayload>;
 
 export type TallyFrame = { pollId: number; results: PollResults; participants: number };
 export type PollStatusFrame = { pollId: number; status: PollStatus; at: string; decisionStatus?: string };
-export type NotificationFrame = { id: string; kind: string; title: string; body: string; pollId?: number; createdAt: string; unread: number };
+export type NotificationFrame = { id: string; kind: string; title: string; body: string; pollId?: number; pollTitle?: string; createdAt: string; unread: number };
 export type PointsFrame = { balance: number; delta: number; reason: string; level: string };
 
 /** Live participant count (ballots cast so far) for watchers who may not see results yet. */

@@ -39,6 +39,7 @@ export function decisionNotification(poll: { id: number; title: string }, summar
     title: TITLES[e.status](poll.title),
     body: e.note ?? summary,
     pollId: poll.id,
+    pollTitle: poll.title,
     createdAt: e.at,
   };
 }
