@@ -277,7 +277,13 @@ describe('web app (real Chromium against the real platform)', () => {
     await residentA.getByTestId('notifications-link').click();
     await residentA.waitForURL('**/notifications');
     await expect(residentA.getByTestId('notification').count()).resolves.toBe(2);
-    await expect(residentA.getByTestId('notification-list').textContent()).resolves.toContain('Площадку поставят в сквере у школы');
+    const list = residentA.getByTestId('notification-list');
+    await expect(list.textContent()).resolves.toContain('Площадку поставят в сквере у школы');
+    // worded in the page's language (the stored title is English)
+    await expect(list.locator('h2').allTextContents()).resolves.toEqual([
+      'Решение по опросу «Где поставить новую детскую площадку?» выполняется',
+      'Город принял решение по опросу «Где поставить новую детскую площадку?»',
+    ]);
     await shot(residentA, 'resident-inbox');
     await residentA.getByTestId('mark-read').click();
     await residentA.getByTestId('mark-read').waitFor({ state: 'detached' });
@@ -285,6 +291,9 @@ describe('web app (real Chromium against the real platform)', () => {
 
     await residentA.getByRole('link', { name: 'Открыть опрос' }).first().click();
     await residentA.waitForURL(`**/polls/${pollId}`);
+    // closed early today: the page shows when voting actually ended, not the planned closesAt
+    const today = new Intl.DateTimeFormat('ru-RU', { day: 'numeric', month: 'long', timeZone: 'Europe/Moscow' }).format(new Date());
+    await expect(residentA.getByTestId('poll-page').locator('header').textContent()).resolves.toContain(`Завершён ${today}`);
     const decision = residentA.getByTestId('decision');
     await expect(decision.getByTestId('decision-status').textContent()).resolves.toBe('выполняется');
     await expect(decision.locator('.timeline li').allTextContents()).resolves.toEqual([

@@ -12,6 +12,8 @@ export type PollView = {
   status: PollStatus;
   opensAt: string | null;
   closesAt: string | null;
+  /** when voting actually ended (an early close ends before closesAt) */
+  closedAt: string | null;
   points: number;
   questions: QuestionView[];
   voted: boolean;
@@ -38,6 +40,7 @@ export function toPollView(raw: unknown): PollView {
     status: str(p.status, 'draft') as PollStatus,
     opensAt: str(p.opensAt) || null,
     closesAt: str(p.closesAt) || null,
+    closedAt: str(p.closedAt) || null,
     points: num(p.points) ?? 0,
     voted: Boolean(wrap.voted ?? p.voted),
     eligible: typeof (wrap.eligible ?? p.eligible) === 'boolean' ? Boolean(wrap.eligible ?? p.eligible) : null,
