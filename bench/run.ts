@@ -12,7 +12,7 @@ import { runHttpLoad, startListening } from './lib/load.ts';
 import { ballotBodies } from './lib/polls.ts';
 import { ROOT } from './lib/proc.ts';
 import { machineInfo, formatTable, fmt, type Row } from './lib/report.ts';
-import { openFilesLimit, progress, round } from './lib/util.ts';
+import { cpuMeter, loadNow, openFilesLimit, progress, round } from './lib/util.ts';
 import { voteRun, callsPerVote, watchPointsCompletions, workerLag, type VoteRun } from './phases/votes.ts';
 import { redisBenchmarkCast, type RedisBenchResult } from './phases/redis-benchmark.ts';
 import { fanoutPlatform, fanoutWs, type FanoutResult } from './phases/fanout.ts';
@@ -55,7 +55,7 @@ try {
   const votersNeeded = opts.voters;
 
   // ---------------- baseline: bare node:http, same load tool, same connections, same requests ----------------
-  let hello: HttpRunResult | null = null;
+  let hello: (HttpRunResult & { serverCpuMs: number; serverCpuPerReqUs: number; load: string }) | null = null;
   main = await startPlatform({ appendfsync: 'always', tickMs: opts.tickMs, profileDir: opts.profile ? join(ROOT, 'bench/profiles') : undefined });
   cleanups.push(() => main!.stop());
   const ctx = benchContext(main);
@@ -66,8 +66,13 @@ try {
 
   if (needVotes) {
     const { child, port } = await startListening('bench/baseline/hello-http.ts');
-    hello = await runHttpLoad({ url: `http://127.0.0.1:${port}`, path: '/api/polls/1/ballots', connections: opts.connections, durationSec: opts.duration, origin: main.origin, voters, bodies: ballotBodies(), label: 'baseline node:http' });
+    const load = loadNow();
+    const meter = cpuMeter({ server: child.pid });
+    const r = await runHttpLoad({ url: `http://127.0.0.1:${port}`, path: '/api/polls/1/ballots', connections: opts.connections, durationSec: opts.duration, origin: main.origin, voters, bodies: ballotBodies(), cycle: true, label: 'baseline node:http' });
+    const serverCpuMs = meter.stop().cpuMs.server;
     await child.stop();
+    hello = { ...r, serverCpuMs, serverCpuPerReqUs: round((serverCpuMs * 1000) / Math.max(1, r.ok), 0), load };
+    progress(`baseline node:http: CPU per request ${hello.serverCpuPerReqUs} µs (server), ${round((r.loadCpuMs * 1000) / Math.max(1, r.ok), 0)} µs (load process); load ${load}`);
     results.baselineHttp = hello;
   }
 
@@ -77,13 +82,20 @@ try {
     const watch = has('worker') ? watchPointsCompletions(main) : null;
     always = await voteRun(main, ctx, voters, { connections: opts.connections, duration: opts.duration, label: 'votes (AOF always)', recordAccepts: !!watch, warmupSec: opts.quick ? 1 : 3 });
     const { accepts, ...http } = always.http;
-    results.votes = { appendfsync: 'always', pollId: always.pollId, http, commandstatsAllClients: always.commandstats };
+    results.votes = { appendfsync: 'always', pollId: always.pollId, http, cpu: always.cpu, load: always.load, commandstatsAllClients: always.commandstats };
     const ratio = always.http.okPerSec / (hello?.okPerSec ?? NaN);
+    const cpuRatio = (hello?.serverCpuPerReqUs ?? NaN) / always.cpu.perBallotUs.server;
     rows.push(
       { phase: '1 votes', metric: 'baseline node:http hello (req/s, p50/p99 ms)', value: `${fmt(hello!.okPerSec)}  ${hello!.latencyMs.p50}/${hello!.latencyMs.p99}` },
       { phase: '1 votes', metric: 'ballots accepted/s (AOF always)', value: fmt(always.http.okPerSec), note: always.http.votersExhausted ? 'ran out of seeded voters' : undefined },
       { phase: '1 votes', metric: 'ballot latency p50 / p99 (ms)', value: `${always.http.latencyMs.p50} / ${always.http.latencyMs.p99}` },
-      { phase: '1 votes', metric: 'ratio to bare node:http', value: fmt(ratio, 2), target: '>= 0.50', pass: ratio >= 0.5 },
+      { phase: '1 votes', metric: 'ratio to bare node:http', value: fmt(ratio, 2), target: '>= 0.50', pass: ratio >= 0.5, note: `machine load (1/5/15 min) ${hello!.load} at the baseline, ${always.load.start} → ${always.load.end} over the vote run` },
+      {
+        phase: '1 votes',
+        metric: 'server CPU per request (µs): ballot | node:http hello',
+        value: `${fmt(always.cpu.perBallotUs.server)}  |  ${fmt(hello!.serverCpuPerReqUs)}  (ratio ${fmt(cpuRatio, 2)})`,
+        note: `CPU per accepted ballot (µs): server ${fmt(always.cpu.perBallotUs.server)}, worker ${fmt(always.cpu.perBallotUs.worker)}, redis-server ${fmt(always.cpu.perBallotUs.redis)}, load process ${fmt(always.cpu.perBallotUs.load)}; 2 cores shared by all of them`,
+      },
     );
     if (watch && accepts) {
       const lag = await workerLag(watch, accepts, always.pollId, opts.quick ? 30_000 : 120_000);
@@ -117,21 +129,22 @@ try {
 
   // ---------------- 2: fan-out ----------------
   if (has('fanout')) {
-    const fan: { n: number; socketio: FanoutResult; ws: FanoutResult }[] = [];
+    const fan: { n: number; load: string; socketio: FanoutResult; ws: FanoutResult }[] = [];
     for (const n of fanoutNs) {
       if (n + 1000 > voters.length) {
         progress(`fan-out N=${n}: needs ${n + 1000} voters, have ${voters.length}; skipped`);
         continue;
       }
       const probeMs = 100;
+      const load = loadNow();
       const { result: sio, frame } = await fanoutPlatform(main, ctx, voters, n, { tickMs: opts.tickMs, probeMs, seconds: opts.fanoutSeconds, rate: opts.fanoutRate });
       const ws = await fanoutWs(n, frame, { tickMs: opts.tickMs, probeMs, seconds: opts.fanoutSeconds });
-      fan.push({ n, socketio: sio, ws });
+      fan.push({ n, load, socketio: sio, ws });
       const capped = opts.watchers.find((x) => x > n && Math.min(x, openFilesLimit() - 400) === n);
       const note = [
         capped ? `asked ${capped}; capped at ${n} by the open-files limit (${openFilesLimit()}, not raisable here)` : '',
         sio.failed ? `${sio.failed} watchers failed to connect: ${sio.firstError}` : '',
-        `${sio.probes} probes, ${sio.samples} samples; ${fmt(sio.backgroundVotesPerSec ?? 0)} background votes/s; ws baseline ${ws.samples} samples`,
+        `load ${load}; ${sio.probes} probes, ${sio.samples} samples; ${fmt(sio.backgroundVotesPerSec ?? 0)} background votes/s; ws baseline ${ws.samples} samples`,
       ].filter(Boolean).join('; ');
       const target = opts.tickMs + 50;
       rows.push(
@@ -145,9 +158,10 @@ try {
 
   // ---------------- 4: finalisation of a poll with 1M ballots ----------------
   if (has('finalise')) {
+    const load = loadNow();
     const f: FinaliseResult = await finalisePhase(main, ctx, opts.finaliseBallots, { awardsDone: true });
-    results.finalise = f;
-    rows.push({ phase: '4 finalise', metric: `finalise a poll of ${fmt(f.ballots)} ballots (s)`, value: fmt(f.seconds, 2), target: '<= 5', pass: f.ok && f.seconds <= 5, note: f.note });
+    results.finalise = { ...f, load };
+    rows.push({ phase: '4 finalise', metric: `finalise a poll of ${fmt(f.ballots)} ballots (s)`, value: fmt(f.seconds, 2), target: '<= 5', pass: f.ok && f.seconds <= 5, note: `${f.note}; load ${load}` });
   }
 
   await cleanup();
@@ -164,23 +178,26 @@ try {
     const rbEv = await redisBenchmarkCast(ev, ctx2, { requests: opts.quick ? 20_000 : 200_000, connections: opts.connections });
     await cleanup();
     results.durability = {
-      always: { okPerSec: always.http.okPerSec, latencyMs: always.http.latencyMs, redisBenchmark: rbAlways },
-      everysec: { okPerSec: everysec.http.okPerSec, latencyMs: everysec.http.latencyMs, statuses: everysec.http.statuses, redisBenchmark: rbEv },
+      always: { okPerSec: always.http.okPerSec, latencyMs: always.http.latencyMs, cpuPerBallotUs: always.cpu.perBallotUs, load: always.load, redisBenchmark: rbAlways },
+      everysec: { okPerSec: everysec.http.okPerSec, latencyMs: everysec.http.latencyMs, statuses: everysec.http.statuses, cpuPerBallotUs: everysec.cpu.perBallotUs, load: everysec.load, redisBenchmark: rbEv },
     };
     rows.push(
       { phase: '5 durability', metric: 'ballots/s: AOF always | everysec', value: `${fmt(always.http.okPerSec)}  |  ${fmt(everysec.http.okPerSec)}  (x${fmt(everysec.http.okPerSec / always.http.okPerSec, 2)})` },
       { phase: '5 durability', metric: 'ballot p50 / p99 (ms): always | everysec', value: `${always.http.latencyMs.p50} / ${always.http.latencyMs.p99}  |  ${everysec.http.latencyMs.p50} / ${everysec.http.latencyMs.p99}` },
       { phase: '5 durability', metric: 'redis-benchmark cast/s: always | everysec', value: `${fmt(rbAlways?.rps ?? NaN)}  |  ${fmt(rbEv.rps)}` },
+      { phase: '5 durability', metric: 'redis-server CPU per ballot (µs): always | everysec', value: `${fmt(always.cpu.perBallotUs.redis)}  |  ${fmt(everysec.cpu.perBallotUs.redis)}`, note: `load ${always.load.start} (always) and ${everysec.load.start} (everysec) at the start of each run` },
     );
   }
 
   results.finishedAt = new Date().toISOString();
+  results.loadavgAtEnd = loadNow();
   results.durationSeconds = round((Date.now() - started.getTime()) / 1000);
   results.table = rows;
   const jsonPath = join(ROOT, opts.json);
   mkdirSync(dirname(jsonPath), { recursive: true });
   writeFileSync(jsonPath, JSON.stringify(results, null, 2) + '\n');
   process.stdout.write(`\nActive Citizen bench — ${started.toISOString()} — ${machine.cpus}× ${machine.cpuModel}, ${machine.node}, ${machine.redis.split(' ').slice(0, 3).join(' ')}\n`);
+  process.stdout.write(`machine load (1/5/15 min): ${machine.loadavgAtStart.split(' ').slice(0, 3).join(' ')} at start, ${results.loadavgAtEnd} at end — ratios are taken within this run\n`);
   process.stdout.write(`load: ${opts.connections} keep-alive connections, ${opts.duration} s per vote run${opts.quick ? ' (QUICK run: small N, short)' : ''}\n\n`);
   process.stdout.write(formatTable(rows) + '\n');
   progress(`wrote ${opts.json} (${results.durationSeconds} s)`);

@@ -33,6 +33,41 @@ export function rssOf(pid: number): number {
   return m ? Number(m[1]) * 1024 : NaN;
 }
 
+/** CPU time (user + system) a process has used so far, in ms (Linux /proc; NaN once it has exited). */
+export function cpuMsOf(pid: number): number {
+  try {
+    // fields after the command name (which may hold spaces): state is field 3, utime 14, stime 15
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return ((Number(f[11]) + Number(f[12])) * 1000) / CLK_TCK;
+  } catch {
+    return NaN;
+  }
+}
+const CLK_TCK = 100; // USER_HZ: 100 on every mainstream Linux (getconf CLK_TCK)
+
+/** CPU ms used by each process between `start()` and `stop()`. */
+export function cpuMeter(pids: Record<string, number>) {
+  const at0 = Object.fromEntries(Object.entries(pids).map(([k, pid]) => [k, cpuMsOf(pid)]));
+  const t0 = Date.now();
+  return {
+    stop(): { wallMs: number; cpuMs: Record<string, number> } {
+      const cpuMs: Record<string, number> = {};
+      for (const [k, pid] of Object.entries(pids)) cpuMs[k] = cpuMsOf(pid) - at0[k];
+      return { wallMs: Date.now() - t0, cpuMs };
+    },
+  };
+}
+
+/** /proc/loadavg right now (1, 5, 15 min), for the record next to each measurement: the machine may be shared. */
+export function loadNow(): string {
+  try {
+    return readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
+  } catch {
+    return '';
+  }
+}
+
 /** Soft limit of open files of this process (children inherit it). */
 export function openFilesLimit(): number {
   const m = /Max open files\s+(\d+)/.exec(readFileSync('/proc/self/limits', 'utf8'));

@@ -14,6 +14,8 @@ export type HttpRunSpec = {
   origin: string;
   voters: { id: number; cookie: string }[];
   bodies: string[];
+  /** Reuse the voters round-robin instead of stopping when they run out (baselines that ignore the cookie). */
+  cycle?: boolean;
   /** Send back [userId, acceptedAtMs] of every 201 (worker-lag phase). */
   recordAccepts?: boolean;
   label: string;
@@ -31,6 +33,8 @@ export type HttpRunResult = {
   okPerSec: number;
   latencyMs: { p50: number; p90: number; p99: number; max: number; mean: number };
   votersExhausted: boolean;
+  /** CPU ms the load process itself used over the run (user + system). */
+  loadCpuMs: number;
   accepts?: number[];
 };
 
@@ -43,6 +47,7 @@ function run(spec: HttpRunSpec): Promise<HttpRunResult> {
   let exhausted = false;
   const headers = { 'content-type': 'application/json', origin: spec.origin, accept: 'application/json' };
   let instance: autocannon.Instance;
+  const cpu0 = process.cpuUsage();
   return new Promise((resolve, reject) => {
     instance = autocannon(
       {
@@ -57,7 +62,8 @@ function run(spec: HttpRunSpec): Promise<HttpRunResult> {
             path: spec.path,
             setupRequest: (req: any, context: any) => {
               let i = next++;
-              if (i >= spec.voters.length) {
+              if (spec.cycle) i %= spec.voters.length;
+              else if (i >= spec.voters.length) {
                 if (!exhausted) {
                   exhausted = true;
                   setImmediate(() => instance.stop());
@@ -90,6 +96,7 @@ function run(spec: HttpRunSpec): Promise<HttpRunResult> {
           okPerSec: ok / r.duration,
           latencyMs: { p50: r.latency.p50, p90: r.latency.p90, p99: r.latency.p99, max: r.latency.max, mean: r.latency.average },
           votersExhausted: exhausted,
+          loadCpuMs: (({ user, system }) => (user + system) / 1000)(process.cpuUsage(cpu0)),
           ...(spec.recordAccepts ? { accepts } : {}),
         });
       },

@@ -8,7 +8,7 @@ import type { Platform } from '../lib/platform.ts';
 import { ballotBodies, publishedPoll } from '../lib/polls.ts';
 import { commandStats } from '../lib/redis-stats.ts';
 import type { Voter } from '../lib/seed.ts';
-import { mapLimit, progress, sleep, summarize, nowMs, round } from '../lib/util.ts';
+import { cpuMeter, loadNow, mapLimit, progress, sleep, summarize, nowMs, round } from '../lib/util.ts';
 
 export type VoteRun = {
   appendfsync: string;
@@ -16,6 +16,10 @@ export type VoteRun = {
   http: HttpRunResult;
   /** INFO commandstats over the run, all clients (server + worker), commands inside scripts included. */
   commandstats: Record<string, number>;
+  /** CPU used over the measured run by each process, and per accepted ballot (µs): robust to a busy machine. */
+  cpu: { wallMs: number; cpuMs: Record<string, number>; perBallotUs: Record<string, number> };
+  /** /proc/loadavg when the measured run started and ended. */
+  load: { start: string; end: string };
 };
 
 /** Votes at max rate over HTTP keep-alive from a separate autocannon process; one poll, distinct voters. */
@@ -33,6 +37,8 @@ export async function voteRun(
   const pollId = await publishedPoll(ctx);
   const admin = new Redis(p.redisUrl);
   await admin.config('RESETSTAT');
+  const loadStart = loadNow();
+  const meter = cpuMeter({ server: p.server.pid, worker: p.worker.pid, redis: p.redis.pid });
   const http = await runHttpLoad({
     url: p.url,
     path: `/api/polls/${pollId}/ballots`,
@@ -44,6 +50,11 @@ export async function voteRun(
     recordAccepts: o.recordAccepts,
     label: o.label,
   });
+  const used = meter.stop();
+  const load = { start: loadStart, end: loadNow() };
+  used.cpuMs.load = http.loadCpuMs;
+  const perBallotUs = Object.fromEntries(Object.entries(used.cpuMs).map(([k, ms]) => [k, round((ms * 1000) / Math.max(1, http.ok), 0)]));
+  progress(`${o.label}: CPU per accepted ballot (µs) ${JSON.stringify(perBallotUs)}; load ${load.start} → ${load.end}`);
   const commandstats = await commandStats(admin);
   admin.disconnect();
   const integrity = await ctx.polls.integrity(pollId);
@@ -52,7 +63,7 @@ export async function voteRun(
   if (!integrity.ok || integrity.ballots < accepted || integrity.ballots > accepted + o.connections) {
     progress(`${o.label}: WARNING integrity ${JSON.stringify(integrity)} vs ${http.statuses['201']} accepted`);
   }
-  return { appendfsync: p.appendfsync, pollId, http, commandstats };
+  return { appendfsync: p.appendfsync, pollId, http, commandstats, cpu: { ...used, perBallotUs }, load };
 }
 
 /**
