@@ -235,6 +235,10 @@ describe('web app (real Chromium against the real platform)', () => {
     await withJs.goto(`${platform.url}/admin?q=${encodeURIComponent(OFFICIAL)}`);
     await withJs.getByTestId('admin-user').waitFor();
     await axe(withJs, 'admin');
+    // the admin strings are an area dictionary merged in by /admin only; English has them too
+    await withJs.goto(`${platform.url}/admin?lang=en`);
+    await expect(withJs.locator('h1').textContent()).resolves.toBe('Administration');
+    await expect(withJs.getByTestId('admin-queues').textContent()).resolves.toBe('Job queues (bull-board)');
 
     // the role applies on the official's next request: the nav shows "Решения" and /official opens
     await official.goto(`${platform.url}/`);

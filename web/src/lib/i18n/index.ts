@@ -1,9 +1,13 @@
 import { page } from '$app/state';
 import type { ru } from './ru.ts';
+import type { adminRu } from './admin.ru.ts';
 
 export type Lang = 'ru' | 'en';
-export type Key = keyof typeof ru;
-export type Dict = Record<Key, string>;
+/** The dictionary every page loads (ru.ts is the source of truth, en.ts must match it). */
+export type Dict = Record<keyof typeof ru, string>;
+/** Area dictionaries: loaded and merged into `dict` by their own routes only (admin.*.ts by /admin). */
+export type AdminKey = keyof typeof adminRu;
+export type Key = keyof typeof ru | AdminKey;
 export const LANGS: readonly Lang[] = ['ru', 'en'];
 
 /**
@@ -19,7 +23,7 @@ function fill(s: string, vars?: Record<string, string | number>): string {
 }
 
 /** A translator over a given dictionary (server code, tests). */
-export function translator(dict: Dict) {
+export function translator(dict: Dict & Partial<Record<AdminKey, string>>) {
   return (key: Key, vars?: Record<string, string | number>) => fill(dict[key] ?? key, vars);
 }
 
@@ -30,7 +34,7 @@ export function lang(): Lang {
 
 /** Translate in components: `t('nav.polls')`, `t('poll.ballots', { n })`. */
 export function t(key: Key, vars?: Record<string, string | number>): string {
-  const dict = (page.data as { dict?: Dict }).dict;
+  const dict = (page.data as { dict?: Partial<Record<Key, string>> }).dict;
   return fill(dict?.[key] ?? key, vars);
 }
 
