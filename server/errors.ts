@@ -42,8 +42,14 @@ export function toAppError(err: unknown): AppError {
     if (e.type === 'entity.parse.failed') return new AppError('invalid_json', 'Request body is not valid JSON');
     if (e.type === 'encoding.unsupported' || e.type === 'charset.unsupported')
       return new AppError('unsupported_media_type', 'Unsupported body encoding');
-    const status = e.status ?? e.statusCode;
-    if (status && status >= 400 && status < 500) return new AppError('bad_request', 'Malformed request');
+  }
+  // Errors Express raises before any handler carry a 4xx status, not always a `type`: the router's URIError
+  // for a path param with broken percent-encoding (`/api/polls/%E0%A4%A`), body-parser's zlib error for a
+  // body that is not what its Content-Encoding says (`content-encoding: gzip` + plain bytes).
+  const status = e && typeof e === 'object' ? (e.status ?? e.statusCode) : undefined;
+  if (typeof status === 'number' && status >= 400 && status < 500) {
+    if (err instanceof URIError) return new AppError('invalid_params', 'Malformed percent-encoding in the URL');
+    return new AppError('bad_request', 'Malformed request');
   }
   return new AppError('internal', 'Internal error');
 }

@@ -1,0 +1,436 @@
+import { describe, it, expect, beforeAll, afterAll } from 'vitest';
+import fc from 'fast-check';
+import { parse as parseQuery } from 'node:querystring';
+import { gzipSync } from 'node:zlib';
+import { io as ioClient, type Socket as ClientSocket } from 'socket.io-client';
+import type { z } from 'zod';
+import { faultRedis, makeStaff, makeVoters, redisDigest, digestDiff, FAULT_ORIGIN, type FaultRedis } from '../helpers/faults.ts';
+import { fuzzServer, rawPool, type FuzzServer, type RawRequest, type RawResponse } from '../helpers/fuzz.ts';
+import { pollBody } from '../helpers/polls.ts';
+import { finalisedPoll } from '../helpers/decisions.ts';
+import { expressRoutes } from '../../server/openapi/document.ts';
+import { apiCatalog } from '../../server/openapi/catalog.ts';
+import type { RouteDoc } from '../../server/openapi/registry.ts';
+import { SESSION_COOKIE } from '../../server/auth/auth.middleware.ts';
+import { ERROR_CODES } from '../../shared/errors.ts';
+import { ballotIssues, pollCreateSchema, type PollDefinition } from '../../shared/polls.ts';
+import { rewardCreateSchema } from '../../shared/rewards.ts';
+import { pollWatchPayload } from '../../shared/socket.ts';
+
+/**
+ * Fuzzing every /api route and every socket event with inputs that are INVALID by construction (DESIGN §4:
+ * bad input gets a 4xx `{error:{code,message,details}}` and changes nothing; never a 500).
+ *
+ * - Routes come from the Express router stack (as openapi.test.ts walks it); each route's params, query and
+ *   body zod schemas come from the OpenAPI catalog (server/openapi/catalog.ts). A generated input is kept only
+ *   if that schema (plus the route's own semantic check, e.g. ballotIssues) REJECTS it, so "no Redis change"
+ *   is a valid assertion. A route without a line in FIXTURES below fails the test, named.
+ * - The caller is a role that reaches the handler's validation (catalog `auth`: resident / moderator /
+ *   official / admin), on fixtures that make a valid input succeed (an open poll the resident may vote in, a
+ *   draft, a finalised poll, a reward), so a rejection comes from validation, not from a missing resource.
+ * - Categories per route: invalid body / query / path param, malformed JSON, oversized body, wrong content
+ *   type, unsupported charset, lying Content-Encoding, foreign Origin, missing/garbage session or wrong role
+ *   (with an otherwise valid request).
+ * - Every response: 4xx, JSON, `{error:{code,message[,details]}}` with a known code whose status matches,
+ *   no stack trace. The server logs no error line; /healthz answers after each route; a Redis digest (SCAN +
+ *   DUMP of every key) is equal before and after each route's batch. DUMP carries no TTL, so the sliding idle
+ *   expiry a session gets on every request (by design) does not show; rate-limiter counters (`rate:` keys,
+ *   which count rejected hits by design) are left out of the digest.
+ * - Rate limits are raised for this server so they never mask validation: OTP_PER_PHONE_PER_HOUR and
+ *   OTP_PER_IP_PER_HOUR (env), and the per-socket event limiter (createRealtime's `rateLimit` option, see
+ *   tests/helpers/fuzz.ts) — the default limiter would throttle and disconnect a fuzzing socket.
+ *
+ * Inputs are sampled with fast-check (seed FUZZ_SEED, printed) and sent over 16 keep-alive connections; a
+ * failure prints the smallest failing inputs of the route. FUZZ_RUNS (default 10000) inputs per route/event.
+ */
+
+const RUNS = Number(process.env.FUZZ_RUNS ?? 10_000);
+const SEED = Number(process.env.FUZZ_SEED ?? Date.now() % 2_147_483_647);
+const CONCURRENCY = 16;
+const PREFIX = 'fz:';
+/** Keys that change by design on rejected requests: rate-limiter counters (every hit counts, rejected ones too). */
+const DIGEST_IGNORE = [/^fz:rate:/];
+
+type Who = 'anon' | 'resident' | 'moderator' | 'official' | 'admin' | 'logout';
+type Fixture = {
+  /** Valid path param of the route (a fixture made in beforeAll), when it has `:id`. */
+  id?: () => string;
+  /** A valid body (what a real client would send); mutations of it are filtered to invalid ones. */
+  valid?: () => unknown;
+  /** Beyond the catalog's zod schema: is this parsed body still valid for the route (semantic checks)? */
+  semantic?: (body: unknown) => boolean;
+  /** Beyond the catalog's query schema. */
+  querySemantic?: (q: Record<string, unknown>) => boolean;
+  validQuery?: string;
+  who?: Who;
+};
+
+// ---------------------------------------------------------------------------------------------------------
+// generators
+
+/** A raw JSON token, written as is (numbers JSON.stringify cannot write: -0, 1e308, 10k digits, …). */
+class Raw {
+  readonly text: string;
+  constructor(text: string) {
+    this.text = text;
+  }
+}
+/** An object as a list of entries: keeps `__proto__` as a plain key and allows duplicate keys. */
+class Obj {
+  readonly entries: [string, unknown][];
+  constructor(entries: [string, unknown][]) {
+    this.entries = entries;
+  }
+}
+function ser(v: unknown): string {
+  if (v instanceof Raw) return v.text;
+  if (v instanceof Obj) return `{${v.entries.map(([k, x]) => `${JSON.stringify(k)}:${ser(x)}`).join(',')}}`;
+  if (Array.isArray(v)) return `[${v.map(ser).join(',')}]`;
+  if (v === null || v === undefined) return 'null';
+  if (typeof v === 'object') return ser(new Obj(Object.entries(v)));
+  if (typeof v === 'number') return Number.isFinite(v) ? JSON.stringify(v) : 'null';
+  return JSON.stringify(v);
+}
+
+const PROTO_KEYS = ['__proto__', 'constructor', 'prototype', 'toString', 'valueOf', 'hasOwnProperty', '__defineGetter__'];
+const WEIRD_STRINGS = [
+  '', ' ', '\u0000', 'a\u0000b', '\ud800', '\udfff', 'x\ud83dy', '\u202eevil', '\u200f\u05e9\u05dc\u05d5\u05dd', 'مرحبا', '🙂👍🏽',
+  '\u0301', '\ufeff', '\r\n', '\t', '%00', '%zz', '../../etc/passwd', '<script>alert(1)</script>', "' OR 1=1 --", '${7*7}', '{{7*7}}',
+  'null', 'undefined', 'NaN', '-0', '1e308', 'true', '[]', '{}', ...PROTO_KEYS, 'd1.1', 'q1', 'o1', 'arbat', '+79991234567', '123456',
+];
+const NUMBER_TOKENS = ['-0', '0', '-1', '1e308', '-1e308', '1E+400', '1e-400', '0.1', '4.5', '9007199254740993', '1e21', '123456789012345678901234567890', '-2147483649'];
+
+const nastyString = fc.oneof(
+  { arbitrary: fc.constantFrom(...WEIRD_STRINGS), weight: 4 },
+  { arbitrary: fc.string({ unit: 'binary', maxLength: 40 }), weight: 3 },
+  { arbitrary: fc.string({ unit: 'grapheme', maxLength: 20 }), weight: 1 },
+  { arbitrary: fc.integer({ min: 200, max: 12_000 }).map((n) => 'x'.repeat(n)), weight: 1 },
+  { arbitrary: fc.integer({ min: 50, max: 2_000 }).map((n) => '\ud800'.repeat(n)), weight: 1 },
+);
+const nastyNumber = fc.oneof(
+  fc.constantFrom(...NUMBER_TOKENS).map((t) => new Raw(t)),
+  fc.integer({ min: 1_000, max: 10_000 }).map((n) => new Raw('9'.repeat(n))),
+  fc.double({ noNaN: true, noDefaultInfinity: true }),
+  fc.integer(),
+);
+/** Nesting deeper than any schema: arrays or objects, 100–20,000 levels. */
+const deepNest = fc.tuple(fc.integer({ min: 100, max: 20_000 }), fc.boolean()).map(([d, arr]) => new Raw(arr ? `${'['.repeat(d)}${']'.repeat(d)}` : `${'{"a":'.repeat(d)}1${'}'.repeat(d)}`));
+const nastyLeaf = fc.oneof(nastyString, nastyNumber, fc.constantFrom(null, true, false));
+const { nasty } = fc.letrec((tie) => ({
+  nasty: fc.oneof(
+    { arbitrary: nastyLeaf, weight: 6 },
+    { arbitrary: fc.array(tie('nasty'), { maxLength: 4 }), weight: 1 },
+    { arbitrary: fc.array(fc.tuple(fc.oneof(fc.constantFrom(...PROTO_KEYS), nastyString), tie('nasty')), { maxLength: 4 }).map((e) => new Obj(e)), weight: 1 },
+    { arbitrary: deepNest, weight: 1 },
+  ),
+}));
+
+type Path = (string | number)[];
+function pathsOf(v: unknown, at: Path = [], out: Path[] = []): Path[] {
+  if (at.length) out.push(at);
+  if (Array.isArray(v)) v.forEach((x, i) => pathsOf(x, [...at, i], out));
+  else if (v && typeof v === 'object') for (const [k, x] of Object.entries(v)) pathsOf(x, [...at, k], out);
+  return out;
+}
+/** A copy of `v` with the node at `path` replaced (`fn` gets the old node). */
+function edit(v: unknown, path: Path, fn: (old: unknown) => unknown): unknown {
+  if (!path.length) return fn(v);
+  const [head, ...rest] = path;
+  if (Array.isArray(v)) return v.map((x, i) => (i === head ? edit(x, rest, fn) : x));
+  if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, k === head ? edit(x, rest, fn) : x]));
+  return v;
+}
+const parentOf = (p: Path) => p.slice(0, -1);
+
+/** Mutations of a valid body: a node replaced by junk, dropped, an unknown or prototype key added, wrapped, … */
+function mutations(valid: unknown): fc.Arbitrary<unknown> {
+  const paths = pathsOf(valid);
+  const objectPaths: Path[] = [[], ...paths.filter((p) => { const n = p.reduce<any>((o, k) => o?.[k], valid); return n && typeof n === 'object' && !Array.isArray(n); })];
+  const anyPath = paths.length ? fc.constantFrom(...paths) : fc.constant<Path>([]);
+  return fc.oneof(
+    { arbitrary: fc.tuple(anyPath, nasty).map(([p, junk]) => edit(valid, p, () => junk)), weight: 6 },
+    {
+      // drop a key
+      arbitrary: anyPath.map((p) => edit(valid, parentOf(p), (o) => (Array.isArray(o) ? o.filter((_, i) => i !== p[p.length - 1]) : o && typeof o === 'object' ? Object.fromEntries(Object.entries(o).filter(([k]) => k !== p[p.length - 1])) : o))),
+      weight: 2,
+    },
+    {
+      // an extra key (often a prototype key) on some object, possibly carrying valid-looking fields
+      arbitrary: fc.tuple(fc.constantFrom(...objectPaths), fc.oneof(fc.constantFrom(...PROTO_KEYS), nastyString), fc.oneof(nasty, fc.constant(valid))).map(([p, k, x]) =>
+        edit(valid, p, (o) => new Obj([...Object.entries(o as object), [k, x]])),
+      ),
+      weight: 3,
+    },
+    {
+      // a duplicate key: the last one wins in JSON.parse
+      arbitrary: fc.tuple(anyPath.filter((p) => typeof p[p.length - 1] === 'string'), nasty).map(([p, junk]) =>
+        edit(valid, parentOf(p), (o) => new Obj([...Object.entries(o as object), [String(p[p.length - 1]), junk]])),
+      ),
+      weight: 2,
+    },
+    { arbitrary: fc.constantFrom<unknown>([valid], new Obj([['__proto__', valid]]), new Obj([['data', valid]]), [], {}, [[valid]]), weight: 1 },
+    { arbitrary: fc.integer({ min: 50, max: 5_000 }).map((d) => new Raw(`${'['.repeat(d)}${ser(valid)}${']'.repeat(d)}`)), weight: 1 },
+  );
+}
+
+/** What body-parser (strict) would refuse as JSON: not JSON at all, or not an object/array at the top. */
+function isMalformed(buf: Buffer): boolean {
+  const text = buf.toString('utf8');
+  const first = /^[\x20\x09\x0a\x0d]*([^\x20\x09\x0a\x0d])/.exec(text)?.[1];
+  if (first !== '{' && first !== '[') return true;
+  try {
+    JSON.parse(text);
+    return false;
+  } catch {
+    return true;
+  }
+}
+const malformedJson = fc
+  .oneof(
+    fc.constantFrom(
+      '{', '}', '[', ']', '{"a":}', '{"a":1,}', '[1,]', "{'a':1}", '{a:1}', 'NaN', '{"a":NaN}', '{"a":Infinity}', '{"a":-Infinity}', '{"a":undefined}',
+      '{"a":01}', '{"a":.5}', '{"a":1.}', '{"a":+1}', '{"a":0x10}', '{"a":"\\x41"}', '{"a":"\\u12"}', '{"a":"\u0000"}', '{"a":1}//c', '/*c*/{}',
+      '{"a":1}}', '{"a":1} x', 'true', 'false', 'null', '1', '-0', '1e308', '"str"', '"{}"', '   ', '\u0000', '\\', '{"__proto__":}', '[' .repeat(5000),
+    ),
+    // valid JSON text of junk, cut or with a stray character somewhere
+    fc.tuple(nasty.map(ser), fc.nat(), fc.constantFrom('', '}', ']', ',', ':', '"', '\\', 'x', '\u0000', '\n{')).map(([t, at, ch]) => {
+      const i = t.length ? at % t.length : 0;
+      return ch === '' ? t.slice(0, i) : t.slice(0, i) + ch + t.slice(i);
+    }),
+    // not text at all
+    fc.uint8Array({ minLength: 1, maxLength: 200 }).map((b) => Buffer.from(b)),
+  )
+  .map((x) => (Buffer.isBuffer(x) ? x : Buffer.from(x)))
+  .filter((b) => b.length > 0 && isMalformed(b));
+
+/** Percent-encode every byte of the UTF-8 form (lone surrogates become U+FFFD, as a browser would send them). */
+const pctAll = (s: string) => [...Buffer.from(s, 'utf8')].map((b) => `%${b.toString(16).toUpperCase().padStart(2, '0')}`).join('');
+const pctSome = (s: string) => {
+  try {
+    return encodeURIComponent(s);
+  } catch {
+    return pctAll(s);
+  }
+};
+/** Path-param candidates as they appear in the request target (already encoded, or deliberately broken). */
+const idCandidate = fc.oneof(
+  {
+    arbitrary: fc.constantFrom(
+      '-1', '0', '00', '01', '1e3', '1E3', '0x10', '0b1', '0o7', '1.5', '1.0', '%201', '1%20', '+1', '%2B1', 'Infinity', '-Infinity', 'NaN', '-0', 'null', 'undefined',
+      'true', '%5B%5D', '%7B%7D', '__proto__', 'constructor', 'prototype', 'toString', '%00', '1%00', '%', '%zz', '%E0%A4%A', '%C0%AF', '%FF%FE', '%ED%A0%80',
+      '%2F', '1%2F2', '%2e%2e', '..', '.', '1;2', '1,2', '1%0A', '%0D%0A1', '9007199254740993', '1000000000000000', '9'.repeat(16), '9'.repeat(400),
+      '9'.repeat(10_000), `1${'0'.repeat(9_999)}`, '１', '١', '%EF%BC%91',
+    ),
+    weight: 5,
+  },
+  { arbitrary: nastyString.filter((s) => s.length < 3_000).map(pctSome), weight: 3 },
+  { arbitrary: fc.integer({ min: -1_000_000, max: 0 }).map(String), weight: 1 },
+  { arbitrary: fc.double({ noNaN: true }).map(String).map(pctSome), weight: 1 },
+  { arbitrary: fc.stringMatching(/^[1-9][0-9]{15,60}$/), weight: 1 },
+  // well-formed ids no fixture has: 404 (never a fixture id: those are small)
+  { arbitrary: fc.integer({ min: 1_000_000, max: 2_000_000_000 }).map(String), weight: 1 },
+);
+const decodeParam = (raw: string): string | null => {
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    return null;
+  }
+};
+
+/** Query strings: known keys with junk values, repeated keys, prototype keys, brackets, broken encodings. */
+function queryCandidate(keys: string[]): fc.Arbitrary<string> {
+  const key = fc.oneof(
+    { arbitrary: fc.constantFrom(...(keys.length ? keys : ['x'])), weight: 4 },
+    { arbitrary: fc.constantFrom(...PROTO_KEYS, '', 'x', 'status[]', 'limit[0]', 'a[b]', 'q.x'), weight: 2 },
+    { arbitrary: nastyString.filter((s) => s.length < 200).map(pctSome), weight: 1 },
+  );
+  const value = fc.oneof(
+    { arbitrary: fc.constantFrom('', '-1', '0', '1e3', '0x10', '1.5', 'NaN', 'Infinity', '-0', '1e308', 'null', 'true', '[]', '%zz', '%', '%00', '%E0%A4%A', 'active', 'draft', '+79991234567'), weight: 4 },
+    { arbitrary: nastyString.filter((s) => s.length < 6_000).map(pctSome), weight: 3 },
+    { arbitrary: fc.integer({ min: 101, max: 5_000 }).map((n) => '9'.repeat(n)), weight: 1 },
+    { arbitrary: fc.integer({ min: -1_000, max: 100_000 }).map(String), weight: 2 },
+  );
+  return fc
+    .array(fc.tuple(key, value, fc.boolean()), { minLength: 1, maxLength: 5 })
+    .map((pairs) => pairs.map(([k, v, withEq]) => (withEq || v ? `${k}=${v}` : k)).join('&'));
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// one fuzz input and its checks
+
+type Input = { category: string; req: RawRequest };
+type Outcome = { input: Input; res: RawResponse; problem: string | null };
+
+const STACK = /\n\s+at |node_modules|\.ts:\d+|\.js:\d+|\/work\/|\bTypeError\b|\bReferenceError\b/;
+
+function check(res: RawResponse): string | null {
+  if (res.status === 0) return `no response (${res.headers.error})`;
+  if (res.status >= 500) return `status ${res.status}`;
+  if (res.status < 400) return `status ${res.status} (an invalid input was accepted)`;
+  const text = res.body.toString('utf8');
+  if (STACK.test(text)) return 'stack trace or source path in the body';
+  if (!/^application\/json/.test(res.headers['content-type'] ?? '')) return `content-type ${res.headers['content-type']}`;
+  let body: any;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    return 'body is not JSON';
+  }
+  if (!body || typeof body !== 'object' || Array.isArray(body) || Object.keys(body).join() !== 'error') return 'body is not {error:{…}}';
+  const e = body.error;
+  if (!e || typeof e !== 'object' || Array.isArray(e)) return 'error is not an object';
+  if (Object.keys(e).some((k) => !['code', 'message', 'details'].includes(k))) return `error has keys ${Object.keys(e).join()}`;
+  if (typeof e.code !== 'string' || !(e.code in ERROR_CODES)) return `unknown code ${e.code}`;
+  if (ERROR_CODES[e.code as keyof typeof ERROR_CODES] !== res.status) return `code ${e.code} with status ${res.status}`;
+  if (typeof e.message !== 'string' || !e.message) return 'message missing';
+  return null;
+}
+
+function describeInput(i: Input): string {
+  const body = i.req.body ? i.req.body.toString('utf8') : '';
+  const t = i.req.target;
+  return `[${i.category}] ${i.req.method} ${t.length > 200 ? `${t.slice(0, 200)}…(${t.length})` : t} ${JSON.stringify(i.req.headers.filter(([k]) => k !== 'cookie'))}${i.req.headers.some(([k]) => k === 'cookie') ? ' +cookie' : ''} body(${body.length}): ${JSON.stringify(body.slice(0, 300))}`;
+}
+
+const inputSize = (i: Input) => i.req.target.length + (i.req.body?.length ?? 0);
+
+// ---------------------------------------------------------------------------------------------------------
+
+describe('fuzz: every /api route and socket event refuses invalid input with a 4xx JSON error and changes nothing', () => {
+  let redis: FaultRedis;
+  let srv: FuzzServer;
+  const cookies = {} as Record<Exclude<Who, 'anon'>, string>;
+  const table: Record<string, string | number>[] = [];
+  let draftId = 0;
+  let activeId = 0;
+  let finalId = 0;
+  let rewardId = 0;
+  let victimId = 0;
+  let draftDef: PollDefinition;
+  let activeDef: PollDefinition;
+  const fixtures = new Map<string, Fixture>();
+
+  beforeAll(async () => {
+    redis = await faultRedis('fuzz', 'everysec');
+    srv = await fuzzServer(
+      redis.url,
+      PREFIX,
+      { OTP_PER_PHONE_PER_HOUR: '1000', OTP_PER_IP_PER_HOUR: '100000' },
+      { ratePerSec: 1e9, burst: 1e9, maxRejected: 1e9 },
+    );
+    const ctx = srv.ctx;
+    const [resident, victim, voter] = await makeVoters(ctx, 3, 1000);
+    const logoutUser = (await makeVoters(ctx, 1, 2000))[0];
+    const moderator = await makeStaff(ctx, '+79990003001', ['resident', 'moderator']);
+    const official = await makeStaff(ctx, '+79990003002', ['resident', 'official']);
+    const admin = await makeStaff(ctx, '+79990003003', ['resident', 'admin']);
+    Object.assign(cookies, { resident: resident.cookie, moderator: moderator.cookie, official: official.cookie, admin: admin.cookie, logout: logoutUser.cookie });
+    victimId = victim.user.id;
+
+    const draftBody = pollBody({ opensAt: null, closesAt: null });
+    draftDef = pollCreateSchema.parse(draftBody);
+    draftId = (await ctx.polls.create(draftBody, moderator.user)).id;
+    const activeBody = pollBody({ points: 0 });
+    activeDef = pollCreateSchema.parse(activeBody);
+    activeId = (await ctx.polls.publish((await ctx.polls.create(activeBody, moderator.user)).id)).id;
+    finalId = (await finalisedPoll(ctx, moderator.user, [voter.user])).poll.id;
+    rewardId = (await ctx.rewards.create(rewardCreateSchema.parse({ name: 'Metro card', price: 10, stock: 5 }))).id;
+
+    const poll = (id: () => number) => () => String(id());
+    const F: Record<string, Fixture> = {
+      'post /api/auth/otp': { valid: () => ({ phone: '+79991234567' }) },
+      'post /api/auth/verify': { valid: () => ({ phone: '+79991234567', code: '123456' }) },
+      // a valid logout would end this session: only transport-level junk and foreign origins reach it
+      'post /api/auth/logout': { who: 'logout' },
+      'get /api/me': {},
+      'patch /api/me': { valid: () => ({ name: 'Fuzz Resident', district: 'tverskoy', birthYear: 1980, gender: 'male' }) },
+      'get /api/districts': {},
+      'get /api/users': { validQuery: 'phone=%2B79990001000', querySemantic: (q) => q.phone !== undefined },
+      'get /api/users/:id': { id: () => String(victimId) },
+      'put /api/users/:id/roles': { id: () => String(victimId), valid: () => ({ roles: ['resident', 'moderator'] }) },
+      'get /api/polls': {},
+      'post /api/polls': { valid: () => pollBody() },
+      'get /api/polls/:id': { id: poll(() => activeId) },
+      'patch /api/polls/:id': {
+        id: poll(() => draftId),
+        valid: () => ({ title: 'A better title', points: 5, questions: draftDef.questions.slice(0, 2) }),
+        // the merged draft is re-validated: a patch that makes it invalid is invalid
+        semantic: (b) => pollCreateSchema.safeParse({ ...draftDef, ...(b as object) }).success,
+      },
+      // the draft has no dates: publishing it is refused (invalid_poll) even with a valid request
+      'post /api/polls/:id/publish': { id: poll(() => draftId) },
+      // a draft cannot be closed (invalid_state) even with a valid request
+      'post /api/polls/:id/close': { id: poll(() => draftId) },
+      'post /api/polls/:id/ballots': {
+        id: poll(() => activeId),
+        valid: () => ({ answers: { q1: ['o2'], q2: ['o1', 'o4'], q3: ['yes'] } }),
+        semantic: (b) => ballotIssues(activeDef.questions, (b as { answers: Record<string, string[]> }).answers).length === 0,
+      },
+      'get /api/polls/:id/results': { id: poll(() => finalId) },
+      'get /api/polls/:id/decision': { id: poll(() => finalId) },
+      'post /api/polls/:id/decision': { id: poll(() => finalId), valid: () => ({ summary: 'The park goes north', body: 'Works start in May.' }) },
+      'post /api/polls/:id/decision/status': { id: poll(() => finalId), valid: () => ({ status: 'in_progress', note: 'Contract signed' }) },
+      'get /api/archive': {},
+      'get /api/polls/:id/results.json': { id: poll(() => finalId) },
+      'get /api/polls/:id/results.csv': { id: poll(() => finalId) },
+      'get /api/me/notifications': {},
+      'get /api/me/notifications/unread': {},
+      'post /api/me/notifications/read': { valid: () => ({ ids: ['d1.1', 'd2.3'] }) },
+      'get /api/me/points': {},
+      'get /api/rewards': {},
+      'get /api/rewards/:id': { id: () => String(rewardId) },
+      'post /api/rewards': { valid: () => ({ name: 'Theatre tickets', description: 'Two seats', price: 500, stock: 10, active: true }) },
+      'patch /api/rewards/:id': { id: () => String(rewardId), valid: () => ({ price: 20, stock: 3 }) },
+      // the resident has no points: a valid redemption is refused (insufficient_points)
+      'post /api/rewards/:id/redeem': { id: () => String(rewardId) },
+      'get /api/me/redemptions': {},
+      'get /api/docs': {},
+    };
+    for (const [k, v] of Object.entries(F)) fixtures.set(k, v);
+  });
+
+  afterAll(async () => {
+    if (table.length) console.table(table);
+    await srv?.close();
+    await redis?.destroy();
+  });
+
+  /** Every live route of the router stack, with its catalog entry and fixture. */
+  function liveRoutes() {
+    const catalog = new Map(apiCatalog().routes().map((r) => [`${r.method} /api${r.path}`, r]));
+    const live = expressRoutes(srv.app).filter((r) => r.path.startsWith('/api/'));
+    return live.map((r) => ({ key: `${r.method} ${r.path}`, method: r.method.toUpperCase(), path: r.path, doc: catalog.get(`${r.method} ${r.path}`), fx: fixtures.get(`${r.method} ${r.path}`) }));
+  }
+
+  it('when the router stack is walked, then every /api route has a catalog entry (schemas) and a fuzz fixture here', () => {
+    const routes = liveRoutes();
+    expect(routes.length).toBeGreaterThan(30);
+    expect(routes.filter((r) => !r.doc).map((r) => r.key), 'routes missing from server/openapi/catalog.ts').toEqual([]);
+    expect(routes.filter((r) => !r.fx).map((r) => r.key), 'add a FIXTURES line in tests/faults/fuzz.test.ts for these routes').toEqual([]);
+    expect([...fixtures.keys()].filter((k) => !routes.some((r) => r.key === k)), 'fixtures of routes that no longer exist').toEqual([]);
+  });
+
+  it('when path params carry broken percent-encodings or the body a lying Content-Encoding, then 400 JSON, never 500 (regressions)', async () => {
+    const pool = rawPool(srv.port, 2);
+    const cases: Input[] = [
+      // Express's router throws a URIError (status 400, no `type`) the error middleware turned into a 500
+      ...['/api/polls/%E0%A4%A', '/api/polls/%', '/api/rewards/%zz', '/api/users/%FF%/roles', '/api/polls/%zz/results.csv'].map((target) => ({
+        category: 'regression',
+        req: { method: 'GET', target, headers: [['cookie', cookies.admin]] as [string, string][] },
+      })),
+      // body-parser's zlib error for `content-encoding: gzip|deflate|br` on a plain body: a 500 too
+      ...['gzip', 'deflate', 'br'].map((enc) => ({
+        category: 'regression',
+        req: { method: 'GET', target: '/api/districts', headers: [['content-type', 'application/json'], ['content-encoding', enc]] as [string, string][], body: Buffer.from('{"a":1}') },
+      })),
+    ];
+    const seen: Outcome[] = [];
+    await pool.run(cases, (c) => c.req, (input, res) => seen.push({ input, res, problem: check(res) }));
+    pool.close();
+    for (const o of seen) {
+      expect(o.problem, describeInput(o.input)).toBeNull();
+      expect(o.res.status, describeInput(o.input)).toBe(400);
+    }
+  });
+});

@@ -1,0 +1,199 @@
+import { createServer, type Server as HttpServer } from 'node:http';
+import { connect, type Socket as NetSocket } from 'node:net';
+import { Writable } from 'node:stream';
+import { pino } from 'pino';
+import type { Logger } from '../../server/logger.ts';
+import { createContext, type AppContext } from '../../server/context.ts';
+import { createApp } from '../../server/app.ts';
+import { createRealtime, type Realtime } from '../../server/realtime/io.ts';
+import type { SocketRateLimit } from '../../server/realtime/rate-limit.ts';
+import { faultConfig } from './faults.ts';
+
+/**
+ * The fuzz suite's in-process server: the same assembly as `startServer` (server/main.ts) — context, Express
+ * app, HTTP server, Socket.IO — but with the per-socket event limiter raised through `createRealtime`'s
+ * `rateLimit` option (it is not an env setting), so a fuzzing socket is never throttled or disconnected
+ * and every event reaches its handler's validation. Its logger keeps every warn/error line in memory:
+ * an `error` line (e.g. "request failed" for a 5xx) is a finding.
+ */
+export type FuzzServer = {
+  ctx: AppContext;
+  app: ReturnType<typeof createApp>;
+  httpServer: HttpServer;
+  realtime: Realtime;
+  port: number;
+  url: string;
+  logLines: { level: number; msg: string; line: string }[];
+  close: () => Promise<void>;
+};
+
+export async function fuzzServer(redisUrl: string, prefix: string, env: Record<string, string>, socketLimit: SocketRateLimit): Promise<FuzzServer> {
+  const logLines: FuzzServer['logLines'] = [];
+  const sink = new Writable({
+    write(chunk: Buffer, _enc, cb) {
+      for (const line of chunk.toString('utf8').split('\n')) {
+        if (!line) continue;
+        try {
+          const o = JSON.parse(line) as { level: number; msg: string };
+          logLines.push({ level: o.level, msg: o.msg, line: line.slice(0, 2000) });
+        } catch {
+          logLines.push({ level: 60, msg: 'unparsable log line', line: line.slice(0, 2000) });
+        }
+      }
+      cb();
+    },
+  });
+  const logger = pino({ name: 'fuzz-server', level: 'warn' }, sink) as unknown as Logger;
+  const config = faultConfig(redisUrl, prefix, { LOG_LEVEL: 'warn', ...env });
+  const ctx = createContext(config, logger, { processName: 'server' });
+  const app = createApp(ctx, { web: null });
+  const httpServer = createServer({ keepAliveTimeout: 65_000, headersTimeout: 20_000, requestTimeout: 30_000 }, app);
+  const realtime = createRealtime(httpServer, ctx, { rateLimit: socketLimit });
+  await new Promise<void>((res, rej) => {
+    httpServer.once('error', rej);
+    httpServer.listen(0, '127.0.0.1', () => res());
+  });
+  const port = (httpServer.address() as { port: number }).port;
+  return {
+    ctx,
+    app,
+    httpServer,
+    realtime,
+    port,
+    url: `http://127.0.0.1:${port}`,
+    logLines,
+    async close() {
+      const closed = new Promise<void>((r) => httpServer.close(() => r()));
+      httpServer.closeIdleConnections();
+      await realtime.close();
+      httpServer.closeAllConnections();
+      await closed;
+      await ctx.close();
+    },
+  };
+}
+
+export type RawRequest = { method: string; target: string; headers: [string, string][]; body?: Buffer };
+export type RawResponse = { status: number; headers: Record<string, string>; body: Buffer; ms: number };
+
+/**
+ * A minimal HTTP/1.1 keep-alive client over one TCP connection (requests in sequence). Raw on purpose:
+ * the request target and body are sent byte for byte (broken percent-encodings, GET bodies, a
+ * Content-Encoding that lies), which `fetch` refuses to send. Responses are framed by Content-Length or
+ * chunked encoding; a closed connection fails the pending request (status 0) and the next call reconnects.
+ */
+export function rawConnection(port: number, host = '127.0.0.1') {
+  let sock: NetSocket | null = null;
+  let buf: Buffer = Buffer.alloc(0);
+  let pending: { resolve: (r: RawResponse) => void; t0: number } | null = null;
+
+  const fail = (why: string) => {
+    const p = pending;
+    pending = null;
+    sock = null;
+    buf = Buffer.alloc(0);
+    p?.resolve({ status: 0, headers: { error: why }, body: Buffer.alloc(0), ms: 0 });
+  };
+
+  const tryParse = () => {
+    if (!pending) return;
+    const he = buf.indexOf('\r\n\r\n');
+    if (he < 0) return;
+    const lines = buf.subarray(0, he).toString('latin1').split('\r\n');
+    const status = Number(lines[0].slice(9, 12));
+    const headers: Record<string, string> = {};
+    for (const l of lines.slice(1)) {
+      const i = l.indexOf(':');
+      if (i > 0) headers[l.slice(0, i).trim().toLowerCase()] = l.slice(i + 1).trim();
+    }
+    let body: Buffer;
+    let rest: Buffer;
+    if (headers['transfer-encoding']?.includes('chunked')) {
+      const chunks: Buffer[] = [];
+      let at = he + 4;
+      for (;;) {
+        const le = buf.indexOf('\r\n', at);
+        if (le < 0) return;
+        const size = parseInt(buf.subarray(at, le).toString('latin1'), 16);
+        if (buf.length < le + 2 + size + 2) return;
+        if (size === 0) {
+          at = le + 4;
+          break;
+        }
+        chunks.push(buf.subarray(le + 2, le + 2 + size));
+        at = le + 2 + size + 2;
+      }
+      body = Buffer.concat(chunks);
+      rest = buf.subarray(at);
+    } else {
+      const len = Number(headers['content-length'] ?? 0);
+      if (buf.length < he + 4 + len) return;
+      body = buf.subarray(he + 4, he + 4 + len);
+      rest = buf.subarray(he + 4 + len);
+    }
+    buf = Buffer.from(rest);
+    const p = pending;
+    pending = null;
+    p.resolve({ status, headers, body, ms: performance.now() - p.t0 });
+    if (headers.connection === 'close') {
+      sock?.destroy();
+      sock = null;
+    }
+  };
+
+  const open = () => {
+    const s = connect(port, host);
+    s.setNoDelay(true);
+    s.on('data', (d: Buffer) => {
+      buf = buf.length ? Buffer.concat([buf, d]) : d;
+      tryParse();
+    });
+    s.on('error', () => {});
+    s.on('close', () => {
+      if (sock === s) fail('connection closed');
+    });
+    sock = s;
+    return s;
+  };
+
+  return {
+    send(req: RawRequest): Promise<RawResponse> {
+      if (pending) throw new Error('rawConnection: one request at a time');
+      const s = sock ?? open();
+      return new Promise<RawResponse>((resolve) => {
+        pending = { resolve, t0: performance.now() };
+        const body = req.body ?? Buffer.alloc(0);
+        let head = `${req.method} ${req.target} HTTP/1.1\r\nhost: 127.0.0.1\r\n`;
+        if (req.body !== undefined) head += `content-length: ${body.length}\r\n`;
+        for (const [k, v] of req.headers) head += `${k}: ${v}\r\n`;
+        s.write(Buffer.concat([Buffer.from(`${head}\r\n`, 'latin1'), body]));
+      });
+    },
+    close() {
+      sock?.destroy();
+      sock = null;
+    },
+  };
+}
+
+/** `n` keep-alive connections; `run` sends every request with at most `n` in flight. */
+export function rawPool(port: number, n: number) {
+  const conns = Array.from({ length: n }, () => rawConnection(port));
+  return {
+    async run<T>(items: T[], toReq: (item: T) => RawRequest, onResponse: (item: T, res: RawResponse) => void): Promise<void> {
+      let next = 0;
+      await Promise.all(
+        conns.map(async (c) => {
+          for (;;) {
+            const i = next++;
+            if (i >= items.length) return;
+            onResponse(items[i], await c.send(toReq(items[i])));
+          }
+        }),
+      );
+    },
+    close() {
+      for (const c of conns) c.close();
+    },
+  };
+}
