@@ -291,3 +291,50 @@ export const percentile = (xs: number[], p: number) => {
   const s = [...xs].sort((x, y) => x - y);
   return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))];
 };
+
+/** BullMQ counts of one queue of the fault file's platform (every state a job can sit in). */
+export async function queueCounts(ctx: AppContext, name: 'points' | 'lifecycle' | 'notifications') {
+  const c = await ctx.queues[name].getJobCounts('active', 'waiting', 'prioritized', 'waiting-children', 'delayed', 'failed', 'completed', 'paused');
+  return c as Record<'active' | 'waiting' | 'prioritized' | 'waiting-children' | 'delayed' | 'failed' | 'completed' | 'paused', number>;
+}
+
+/**
+ * Wait until a queue holds nothing active or waiting (delayed jobs may remain: the reconcile scheduler,
+ * a close job due at closesAt). Returns the counts and how long it took; throws after `ms`.
+ */
+export async function queueSettled(ctx: AppContext, name: 'points' | 'lifecycle' | 'notifications', ms = 30_000) {
+  const t0 = performance.now();
+  let last = await queueCounts(ctx, name);
+  while (last.active + last.waiting + last.prioritized + last['waiting-children'] > 0) {
+    if (performance.now() - t0 > ms) throw new Error(`queue ${name} not settled within ${ms} ms: ${JSON.stringify(last)}`);
+    await sleep(50);
+    last = await queueCounts(ctx, name);
+  }
+  return { counts: last, ms: performance.now() - t0 };
+}
+
+/**
+ * DESIGN §4 "exactly one award per ballot": each user holds the marker `vote:<poll>` worth `points`,
+ * exactly one ledger entry for that poll, and lifetime `earned` equal to the sum of all their markers.
+ */
+export async function expectVoteAwardedOnce(ctx: AppContext, pollId: number, userIds: number[], points: number, label: string) {
+  const problems: string[] = [];
+  for (let i = 0; i < userIds.length; i += 200) {
+    await Promise.all(
+      userIds.slice(i, i + 200).map(async (uid) => {
+        const [awards, earned, ledger] = await Promise.all([
+          ctx.redis.hgetall(ctx.keys.pointsAwards(uid)),
+          ctx.redis.hget(ctx.keys.pointsAccount(uid), 'earned'),
+          ctx.redis.lrange(ctx.keys.pointsLedger(uid), 0, -1),
+        ]);
+        if (awards[`vote:${pollId}`] !== String(points)) problems.push(`user ${uid}: marker vote:${pollId} = ${awards[`vote:${pollId}`]}`);
+        const sum = Object.values(awards).reduce((s, v) => s + Number(v), 0);
+        if (Number(earned ?? 0) !== sum) problems.push(`user ${uid}: earned ${earned} != sum of markers ${sum}`);
+        const entries = ledger.map((e) => JSON.parse(e) as { reason: string; ref: string | number }).filter((e) => e.reason === 'vote' && String(e.ref) === String(pollId));
+        if (entries.length !== 1) problems.push(`user ${uid}: ${entries.length} ledger entries for poll ${pollId}`);
+      }),
+    );
+  }
+  expect(problems.slice(0, 10), `${label}: ${problems.length} voters not awarded exactly once`).toEqual([]);
+  return userIds.length;
+}
