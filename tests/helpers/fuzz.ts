@@ -1,73 +1,52 @@
-import { createServer, type Server as HttpServer } from 'node:http';
 import { connect, type Socket as NetSocket } from 'node:net';
-import { Writable } from 'node:stream';
-import { pino } from 'pino';
-import type { Logger } from '../../server/logger.ts';
-import { createContext, type AppContext } from '../../server/context.ts';
-import { createApp } from '../../server/app.ts';
-import { createRealtime, type Realtime } from '../../server/realtime/io.ts';
-import type { SocketRateLimit } from '../../server/realtime/rate-limit.ts';
-import { faultConfig } from './faults.ts';
+import type { AppContext } from '../../server/context.ts';
+import { faultContext, processEnv } from './faults.ts';
+import { spawnScript, type Spawned } from './processes.ts';
 
 /**
- * The fuzz suite's in-process server: the same assembly as `startServer` (server/main.ts) — context, Express
- * app, HTTP server, Socket.IO — but with the per-socket event limiter raised through `createRealtime`'s
- * `rateLimit` option (it is not an env setting), so a fuzzing socket is never throttled or disconnected
- * and every event reaches its handler's validation. Its logger keeps every warn/error line in memory:
- * an `error` line (e.g. "request failed" for a 5xx) is a finding.
+ * The server under fuzz (tests/helpers/fuzz-server.entry.ts) as a separate process (its own core; a crash is a real exit), plus a context in
+ * the test process on the same Redis and prefix for fixtures and digests. Every warn/error line the server
+ * logs is kept: an `error` line (e.g. "request failed" for a 5xx) is a finding.
  */
 export type FuzzServer = {
   ctx: AppContext;
-  app: ReturnType<typeof createApp>;
-  httpServer: HttpServer;
-  realtime: Realtime;
+  proc: Spawned;
   port: number;
   url: string;
-  logLines: { level: number; msg: string; line: string }[];
+  logLines: () => { level: number; msg: string; line: string }[];
   close: () => Promise<void>;
 };
 
-export async function fuzzServer(redisUrl: string, prefix: string, env: Record<string, string>, socketLimit: SocketRateLimit): Promise<FuzzServer> {
-  const logLines: FuzzServer['logLines'] = [];
-  const sink = new Writable({
-    write(chunk: Buffer, _enc, cb) {
-      for (const line of chunk.toString('utf8').split('\n')) {
-        if (!line) continue;
-        try {
-          const o = JSON.parse(line) as { level: number; msg: string };
-          logLines.push({ level: o.level, msg: o.msg, line: line.slice(0, 2000) });
-        } catch {
-          logLines.push({ level: 60, msg: 'unparsable log line', line: line.slice(0, 2000) });
-        }
-      }
-      cb();
-    },
-  });
-  const logger = pino({ name: 'fuzz-server', level: 'warn' }, sink) as unknown as Logger;
-  const config = faultConfig(redisUrl, prefix, { LOG_LEVEL: 'warn', ...env });
-  const ctx = createContext(config, logger, { processName: 'server' });
-  const app = createApp(ctx, { web: null });
-  const httpServer = createServer({ keepAliveTimeout: 65_000, headersTimeout: 20_000, requestTimeout: 30_000 }, app);
-  const realtime = createRealtime(httpServer, ctx, { rateLimit: socketLimit });
-  await new Promise<void>((res, rej) => {
-    httpServer.once('error', rej);
-    httpServer.listen(0, '127.0.0.1', () => res());
-  });
-  const port = (httpServer.address() as { port: number }).port;
+export async function fuzzServer(redisUrl: string, prefix: string, env: Record<string, string>): Promise<FuzzServer> {
+  const proc = spawnScript('tests/helpers/fuzz-server.entry.ts', [], processEnv(redisUrl, prefix, { PORT: '0', LOG_LEVEL: 'warn', ...env }));
+  const m = await proc.waitFor(/fuzz server listening on (\d+)/, 60_000);
+  const port = Number(m[1]);
+  const ctx = faultContext(redisUrl, prefix, env);
   return {
     ctx,
-    app,
-    httpServer,
-    realtime,
+    proc,
     port,
     url: `http://127.0.0.1:${port}`,
-    logLines,
+    logLines: () =>
+      proc
+        .output()
+        .split('\n')
+        .filter((l) => l.startsWith('{'))
+        .map((line) => {
+          try {
+            const o = JSON.parse(line) as { level: number; msg: string };
+            return { level: o.level, msg: o.msg, line: line.slice(0, 2000) };
+          } catch {
+            return { level: 60, msg: 'unparsable log line', line: line.slice(0, 2000) };
+          }
+        }),
     async close() {
-      const closed = new Promise<void>((r) => httpServer.close(() => r()));
-      httpServer.closeIdleConnections();
-      await realtime.close();
-      httpServer.closeAllConnections();
-      await closed;
+      if (proc.child.exitCode === null && proc.child.signalCode === null) {
+        proc.child.kill('SIGTERM');
+        const t = setTimeout(() => proc.child.kill('SIGKILL'), 10_000);
+        await proc.exited;
+        clearTimeout(t);
+      }
       await ctx.close();
     },
   };
