@@ -248,12 +248,16 @@ describe('web app (real Chromium against the real platform)', () => {
     official = await newPage();
     await signIn(official, OFFICIAL);
     expect((await official.goto(`${platform.url}/official`))?.status()).toBe(403);
+    expect((await official.goto(`${platform.url}/admin`))?.status()).toBe(403);
 
     // the admin (ADMIN_PHONES) signs in with JavaScript off: the lookup is a GET form, the roles a form action
     const page = await newPage({ javaScriptEnabled: false });
     await signIn(page, ADMIN);
     await page.getByRole('navigation').getByRole('link', { name: 'Администрирование' }).click();
     await page.waitForURL('**/admin');
+    await page.getByLabel('Телефон или номер пользователя').fill('+7 999 000-00-99');
+    await page.getByTestId('admin-find').click();
+    await expect(page.getByTestId('admin-lookup-error').textContent()).resolves.toBe('Пользователь не найден.');
     await page.getByLabel('Телефон или номер пользователя').fill('+7 999 000-00-06');
     await page.getByTestId('admin-find').click();
     const user = page.getByTestId('admin-user');
