@@ -4,7 +4,7 @@ import { loadConfig, ConfigError, type Config } from './config.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { createRedis, closeRedis } from './redis/connection.ts';
 import { queuePrefix } from './redis/keys.ts';
-import { QUEUE_NAMES } from './jobs/queues.ts';
+import { QUEUE_NAMES, defaultJobOptions } from './jobs/queues.ts';
 import { createProcessors } from './jobs/processors.ts';
 import { createWorkerContext } from './jobs/worker-context.ts';
 import { RECONCILE_SCHEDULER_ID } from '../shared/jobs.ts';
@@ -37,11 +37,13 @@ export async function startWorkers(config: Config, logger: Logger, opts: { concu
   await Promise.all(workers.map((w) => w.waitUntilReady()));
 
   await checkEviction(ctx.redis, logger);
-  // the repeatable reconciler of half-done redemptions (upsert: one schedule however many workers)
+  // the repeatable reconciler of half-done redemptions (upsert: one schedule however many workers).
+  // A numeric keep-count would trim the points queue's WHOLE completed/failed set on every run (BullMQ
+  // applies it per set, not per job name): `true` removes only the run itself.
   await ctx.queues.points.upsertJobScheduler(
     RECONCILE_SCHEDULER_ID,
     { every: Math.max(5_000, Math.floor(config.REDEMPTION_RECONCILE_AFTER_MS / 2)) },
-    { name: 'reconcile-redemptions', data: {}, opts: { removeOnComplete: 10, removeOnFail: 100 } },
+    { name: 'reconcile-redemptions', data: {}, opts: { removeOnComplete: true, removeOnFail: defaultJobOptions.removeOnFail } },
   );
 
   const beat = async () => {
