@@ -101,8 +101,9 @@ async function main() {
     process.exit(1);
   }
   const logger = createLogger({ name: 'worker', level: config.LOG_LEVEL, pretty: config.LOG_PRETTY });
-  const running = await startWorkers(config, logger);
-  logger.info({ queues: QUEUE_NAMES, id: running.id }, 'workers started');
+  // The BullMQ workers take jobs as soon as they are constructed, before startWorkers resolves: the
+  // signal handlers go in first, so a SIGTERM during start-up still drains the jobs in hand.
+  const starting = startWorkers(config, logger);
   const shutdown = async (signal: string) => {
     logger.info({ signal }, 'worker shutting down');
     const force = setTimeout(() => {
@@ -110,12 +111,14 @@ async function main() {
       process.exit(1);
     }, config.SHUTDOWN_TIMEOUT_MS + 5_000);
     force.unref();
-    await running.close();
+    await (await starting).close();
     logger.info('worker stopped');
     process.exitCode = 0;
   };
-  process.once('SIGTERM', () => void shutdown('SIGTERM'));
-  process.once('SIGINT', () => void shutdown('SIGINT'));
+  process.once('SIGTERM', () => void shutdown('SIGTERM').catch(() => process.exit(1)));
+  process.once('SIGINT', () => void shutdown('SIGINT').catch(() => process.exit(1)));
+  const running = await starting;
+  logger.info({ queues: QUEUE_NAMES, id: running.id }, 'workers started');
 }
 
 if (import.meta.main) {
