@@ -1,6 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import type { Redis } from '../redis/connection.ts';
 import type { Keys } from '../redis/keys.ts';
+import type { Result } from 'ioredis';
+
+declare module 'ioredis' {
+  interface RedisCommander<Context> {
+    /** server/redis/scripts/session-touch-1.lua: [] | [userId, createdAt, absoluteExpiresAt, live 1|0]. */
+    sessionTouch(sessionKey: string, nowMs: string, idleSeconds: string): Result<[] | [string, string, string, number], Context>;
+  }
+}
 
 export type Session = { id: string; userId: number; createdAt: number; absoluteExpiresAt: number };
 
@@ -30,15 +38,15 @@ export function createSessionStore(redis: Redis, keys: Keys, opts: { idleSeconds
     /** The live session of an id, sliding its idle expiry; null when unknown or expired. */
     async touch(id: string): Promise<Session | null> {
       if (!/^[A-Za-z0-9_-]{43}$/.test(id)) return null;
-      const row = await redis.hgetall(keys.session(id));
-      if (!row.userId) return null;
-      const s: Session = { id, userId: Number(row.userId), createdAt: Number(row.createdAt), absoluteExpiresAt: Number(row.absoluteExpiresAt) };
-      if (s.absoluteExpiresAt <= Date.now()) {
-        await redis.del(keys.session(id));
+      // one round trip: read, check the absolute expiry, slide the idle TTL (server/redis/scripts/session-touch-1.lua)
+      const row = await redis.sessionTouch(keys.session(id), String(Date.now()), String(opts.idleSeconds));
+      if (!row.length) return null;
+      const s: Session = { id, userId: Number(row[0]), createdAt: Number(row[1]), absoluteExpiresAt: Number(row[2]) };
+      if (row[3] === 0) {
+        // past its absolute expiry: the script deleted the session; drop it from the user's index
         await redis.srem(keys.userSessions(s.userId), id);
         return null;
       }
-      await redis.expire(keys.session(id), ttlFor(s.absoluteExpiresAt));
       return s;
     },
 
