@@ -161,6 +161,46 @@ export function createBallotStore(redis: Redis, keys: Keys) {
       }
     },
 
+    /** Record that a voter's points award is made (after the award script succeeded). */
+    async markAwarded(pollId: number, shards: number, userIds: number[]): Promise<void> {
+      await Promise.all(
+        userIds.map((userId) => {
+          const { shard: k, bit } = shardOf(userId, shards);
+          return redis.setbit(keys.pollAwarded(pollId, k), bit, 1);
+        }),
+      );
+    },
+
+    /**
+     * The finalise sweep's walk: the voter bitmaps in chunks (as voterIds), each with the same range of
+     * the awarded bitmap (one round trip per chunk): `voters` counts every voter of the chunk, `toAward`
+     * lists those whose award is not known made.
+     */
+    async *sweepChunks(pollId: number, shards: number, chunkBits = 8 * 64 * 1024): AsyncGenerator<{ voters: number; toAward: number[] }> {
+      const chunkBytes = Math.max(1, Math.floor(chunkBits / 8));
+      for (let k = 0; k < shards; k++) {
+        const key = keys.pollVoters(pollId, k);
+        const len = await redis.strlen(key);
+        for (let off = 0; off < len; off += chunkBytes) {
+          const end = Math.min(len, off + chunkBytes) - 1;
+          const [buf, done] = await Promise.all([redis.getrangeBuffer(key, off, end), redis.getrangeBuffer(keys.pollAwarded(pollId, k), off, end)]);
+          let voters = 0;
+          const toAward: number[] = [];
+          for (let i = 0; i < buf.length; i++) {
+            const byte = buf[i];
+            if (!byte) continue;
+            const pending = byte & ~(done[i] ?? 0);
+            for (let b = 0; b < 8; b++) {
+              const mask = 0x80 >> b; // Redis bit 0 is the most significant bit of byte 0
+              if (byte & mask) voters++;
+              if (pending & mask) toAward.push((off + i) * 8 * shards + b * shards + k);
+            }
+          }
+          if (voters) yield { voters, toAward };
+        }
+      }
+    },
+
     /** Ledger entries of one shard (for audits/tests): {id, v, a, t}. */
     async ledger(pollId: number, shard: number, count = 100): Promise<{ id: string; fields: Record<string, string> }[]> {
       const rows = await redis.xrange(keys.pollLedger(pollId, shard), '-', '+', 'COUNT', count);

@@ -77,14 +77,17 @@ export async function finalisePoll(
   let awarded = 0;
   if (poll.points > 0) {
     const ref = String(pollId);
-    for await (const ids of ctx.polls.voterIds(pollId)) {
-      for (let i = 0; i < ids.length; i += SWEEP_BATCH) {
-        const outs = await Promise.all(ids.slice(i, i + SWEEP_BATCH).map((uid) => ctx.points.award(uid, 'vote', ref, poll.points)));
+    // voters whose award is known made (the awarded bitmap) are counted, not re-awarded
+    for await (const { voters, toAward } of ctx.polls.sweepChunks(pollId)) {
+      for (let i = 0; i < toAward.length; i += SWEEP_BATCH) {
+        const batch = toAward.slice(i, i + SWEEP_BATCH);
+        const outs = await Promise.all(batch.map((uid) => ctx.points.award(uid, 'vote', ref, poll.points)));
+        await ctx.polls.markVotesAwarded(pollId, batch);
         awarded += outs.filter((o) => o.created).length;
-        const before = swept;
-        swept += outs.length;
-        if (Math.floor(swept / SWEEP_LOG_EVERY) > Math.floor(before / SWEEP_LOG_EVERY)) log.info({ pollId, swept, awarded }, 'finalise sweep progress');
       }
+      const before = swept;
+      swept += voters;
+      if (Math.floor(swept / SWEEP_LOG_EVERY) > Math.floor(before / SWEEP_LOG_EVERY)) log.info({ pollId, swept, awarded }, 'finalise sweep progress');
       await progress({ swept, awarded });
     }
     if (awarded > 0) log.warn({ pollId, swept, awarded }, 'finalise sweep awarded vote points a crash or lost job had left out');

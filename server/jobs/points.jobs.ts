@@ -28,6 +28,11 @@ export function pointsHandlers(ctx: WorkerContext): JobHandlers {
       }
       if (points === 0) return { awarded: false, points };
       const out = await ctx.points.award(d.userId, d.reason, d.ref, points);
+      if (d.reason === 'vote') {
+        // lets the finalise sweep skip this voter; not awaited (no extra round trip per job): if it is
+        // lost, the sweep makes an idempotent no-op award for this voter
+        void ctx.polls.markVotesAwarded(Number(d.ref), [d.userId]).catch((err: Error) => log.warn({ err: err.message, userId: d.userId, ref: d.ref }, 'could not mark the vote award made'));
+      }
       log.debug({ userId: d.userId, reason: d.reason, ref: d.ref, created: out.created, balance: out.balance }, 'points award');
       return { awarded: out.created, points, balance: out.balance };
     },

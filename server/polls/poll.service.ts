@@ -340,6 +340,20 @@ export function createPollService(deps: PollServiceDeps) {
       yield* ballots.voterIds(pollId, row.def.shards, chunkBits);
     },
 
+    /** Record that these voters' points awards are made (the finalise sweep skips them). */
+    async markVotesAwarded(pollId: number, userIds: number[]): Promise<void> {
+      const row = await rowOf(pollId);
+      if (!row || row.state === 'draft' || !userIds.length) return;
+      await ballots.markAwarded(pollId, row.def.shards, userIds);
+    },
+
+    /** The finalise sweep's walk: every voter counted, those without a known award listed (chunks). */
+    async *sweepChunks(pollId: number, chunkBits?: number): AsyncGenerator<{ voters: number; toAward: number[] }> {
+      const row = await rowOf(pollId);
+      if (!row || row.state === 'draft') return;
+      yield* ballots.sweepChunks(pollId, row.def.shards, chunkBits);
+    },
+
     // ---------------- moderator API ----------------
 
     async create(body: unknown, user: User): Promise<Poll> {

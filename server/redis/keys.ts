@@ -39,6 +39,12 @@ export function createKeys(prefix: string) {
     pollBreakdown: (id: number, k: number) => `${p}poll:{p:${id}.s${k}}:breakdown`,
     /** STREAM of ballots {v: keyed voter hash, a: answers JSON, t: ms} — never a user id. */
     pollLedger: (id: number, k: number) => `${p}poll:{p:${id}.s${k}}:ledger`,
+    /**
+     * BITMAP bit floor(userId/S) = this voter's points award is known made (set after the award succeeds;
+     * the finalise sweep only calls the award script for voters without it). A bit is never set before
+     * its award, so a missing bit costs at most an idempotent no-op award.
+     */
+    pollAwarded: (id: number, k: number) => `${p}poll:{p:${id}.s${k}}:awarded`,
     // ---- points and rewards (issue 6) ----
     // A user's points live in the user's slot {u:<id>} (award and debit are single-slot Lua steps);
     // a reward's stock and claim decisions in the reward's slot {r:<id>}.
