@@ -56,7 +56,7 @@ try {
 
   // ---------------- baseline: bare node:http, same load tool, same connections, same requests ----------------
   let hello: (HttpRunResult & { serverCpuMs: number; serverCpuPerReqUs: number; load: string }) | null = null;
-  main = await startPlatform({ appendfsync: 'always', tickMs: opts.tickMs, profileDir: opts.profile ? join(ROOT, 'bench/profiles') : undefined });
+  main = await startPlatform({ appendfsync: 'always', tickMs: opts.tickMs, workerConcurrency: opts.workerConcurrency, profileDir: opts.profile ? join(ROOT, 'bench/profiles') : undefined });
   cleanups.push(() => main!.stop());
   const ctx = benchContext(main);
   cleanups.push(() => ctx.close());
@@ -169,7 +169,7 @@ try {
 
   // ---------------- 5: the same vote run on AOF everysec ----------------
   if (has('durability') && always) {
-    const ev = await startPlatform({ appendfsync: 'everysec', tickMs: opts.tickMs });
+    const ev = await startPlatform({ appendfsync: 'everysec', tickMs: opts.tickMs, workerConcurrency: opts.workerConcurrency });
     cleanups.push(() => ev.stop());
     const ctx2 = benchContext(ev);
     cleanups.push(() => ctx2.close());

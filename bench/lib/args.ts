@@ -20,6 +20,8 @@ export type BenchOptions = {
   /** Distinct voters (users + sessions) seeded for the HTTP phases. */
   voters: number;
   tickMs: number;
+  /** WORKER_CONCURRENCY of the platform's worker (unset: the project's default). */
+  workerConcurrency?: number;
   /** Write a CPU profile of the server process during vote ingestion (bench/profiles/). */
   profile: boolean;
   json: string;
@@ -29,7 +31,7 @@ export function parseArgs(argv: string[]): BenchOptions {
   const flags = new Map<string, string>();
   for (const a of argv) {
     const m = /^--([a-z-]+)(?:=(.*))?$/.exec(a);
-    if (!m) throw new Error(`unknown argument ${a} (flags: --quick --only=${PHASES.join(',')} --duration=s --connections=n --watchers=1000,5000 --finalise=n --voters=n --profile)`);
+    if (!m) throw new Error(`unknown argument ${a} (flags: --quick --only=${PHASES.join(',')} --duration=s --connections=n --watchers=1000,5000 --finalise=n --voters=n --tick=ms --worker-concurrency=n --json=path --profile)`);
     flags.set(m[1], m[2] ?? 'true');
   }
   const quick = flags.get('quick') === 'true';
@@ -52,6 +54,7 @@ export function parseArgs(argv: string[]): BenchOptions {
     finaliseBallots: num('finalise', quick ? 20_000 : 1_000_000),
     voters: num('voters', quick ? 20_000 : 120_000),
     tickMs: num('tick', 200),
+    workerConcurrency: flags.has('worker-concurrency') ? Number(flags.get('worker-concurrency')) : undefined,
     profile: flags.get('profile') === 'true',
     json: flags.get('json') ?? 'bench/results.json',
   };

@@ -80,11 +80,17 @@ export async function seedBallots(ctx: AppContext, pool: Redis[], pollId: number
   return { seconds, perSec: userIds.length / seconds };
 }
 
-/** The per-vote points awards, through the project's award script (what the per-vote jobs do). */
+/**
+ * The per-vote points awards as the per-vote jobs make them: the project's award script, then the
+ * voter's bit in the poll's awarded bitmap.
+ */
 export async function seedAwards(ctx: AppContext, pool: Redis[], pollId: number, userIds: ArrayLike<number>, points: number, label: string): Promise<{ seconds: number }> {
-  const stores = pool.map((r) => createPointsStore(r, ctx.keys));
+  const stores = pool.map((r) => ({ points: createPointsStore(r, ctx.keys), ballots: createBallotStore(r, ctx.keys) }));
+  const shards = (await ctx.polls.get(pollId))!.shards;
   const seconds = await run(userIds.length, 400 * pool.length, label, async (i) => {
-    await stores[i % stores.length].award(userIds[i], 'vote', String(pollId), points);
+    const st = stores[i % stores.length];
+    await st.points.award(userIds[i], 'vote', String(pollId), points);
+    await st.ballots.markAwarded(pollId, shards, [userIds[i]]);
   });
   return { seconds };
 }
