@@ -4,7 +4,7 @@ import { parse as parseQuery } from 'node:querystring';
 import { gzipSync } from 'node:zlib';
 import { io as ioClient, type Socket as ClientSocket } from 'socket.io-client';
 import type { z } from 'zod';
-import { faultRedis, makeStaff, makeVoters, redisDigest, digestDiff, FAULT_ORIGIN, type FaultRedis } from '../helpers/faults.ts';
+import { faultRedis, makeStaff, makeVoters, redisDigest, digestDiff, pool, FAULT_ORIGIN, type FaultRedis } from '../helpers/faults.ts';
 import { fuzzServer, rawPool, type FuzzServer, type RawRequest, type RawResponse } from '../helpers/fuzz.ts';
 import { pollBody } from '../helpers/polls.ts';
 import { finalisedPoll } from '../helpers/decisions.ts';
@@ -117,14 +117,19 @@ const nastyNumber = fc.oneof(
 /** Nesting deeper than any schema: arrays or objects, 100–20,000 levels. */
 const deepNest = fc.tuple(fc.integer({ min: 100, max: 20_000 }), fc.boolean()).map(([d, arr]) => new Raw(arr ? `${'['.repeat(d)}${']'.repeat(d)}` : `${'{"a":'.repeat(d)}1${'}'.repeat(d)}`));
 const nastyLeaf = fc.oneof(nastyString, nastyNumber, fc.constantFrom(null, true, false));
-const { nasty } = fc.letrec((tie) => ({
-  nasty: fc.oneof(
-    { arbitrary: nastyLeaf, weight: 6 },
-    { arbitrary: fc.array(tie('nasty'), { maxLength: 4 }), weight: 1 },
-    { arbitrary: fc.array(fc.tuple(fc.oneof(fc.constantFrom(...PROTO_KEYS), nastyString), tie('nasty')), { maxLength: 4 }).map((e) => new Obj(e)), weight: 1 },
-    { arbitrary: deepNest, weight: 1 },
-  ),
-}));
+const nastyOf = (deep: boolean) =>
+  fc.letrec((tie) => ({
+    nasty: fc.oneof(
+      { arbitrary: nastyLeaf, weight: 6 },
+      { arbitrary: fc.array(tie('nasty'), { maxLength: 4 }), weight: 1 },
+      { arbitrary: fc.array(fc.tuple(fc.oneof(fc.constantFrom(...PROTO_KEYS), nastyString), tie('nasty')), { maxLength: 4 }).map((e) => new Obj(e)), weight: 1 },
+      ...(deep ? [{ arbitrary: deepNest as fc.Arbitrary<unknown>, weight: 1 }] : []),
+    ),
+  })).nasty;
+/** Junk JSON: leaves above, arrays, objects with prototype keys, very deep nesting. */
+const nasty = nastyOf(true);
+/** The same without the 20,000-level nesting (socket payloads: the client's encoder recurses). */
+const nastyShallow = nastyOf(false);
 
 type Path = (string | number)[];
 function pathsOf(v: unknown, at: Path = [], out: Path[] = []): Path[] {
@@ -174,18 +179,19 @@ function mutations(valid: unknown): fc.Arbitrary<unknown> {
   );
 }
 
-/** What body-parser (strict) would refuse as JSON: not JSON at all, or not an object/array at the top. */
-function isMalformed(buf: Buffer): boolean {
+const MALFORMED = Symbol('malformed');
+/** What body-parser (strict) makes of a body: MALFORMED when not JSON at all or not an object/array at the top. */
+function parsedBody(buf: Buffer): unknown {
   const text = buf.toString('utf8');
   const first = /^[\x20\x09\x0a\x0d]*([^\x20\x09\x0a\x0d])/.exec(text)?.[1];
-  if (first !== '{' && first !== '[') return true;
+  if (first !== '{' && first !== '[') return MALFORMED;
   try {
-    JSON.parse(text);
-    return false;
+    return JSON.parse(text) as unknown;
   } catch {
-    return true;
+    return MALFORMED;
   }
 }
+const isMalformed = (buf: Buffer) => parsedBody(buf) === MALFORMED;
 const malformedJson = fc
   .oneof(
     fc.constantFrom(
@@ -342,8 +348,8 @@ function routeInputs(r: RouteUnderFuzz, cookies: Record<string, string>): fc.Arb
       .map((v) => Buffer.from(ser(v)))
       .filter((b) => {
         if (b.length > 60_000) return false; // the oversized category covers that
-        if (isMalformed(b)) return true;
-        return !isValid(JSON.parse(b.toString('utf8')));
+        const v = parsedBody(b);
+        return v === MALFORMED || !isValid(v);
       });
     parts.push({ arbitrary: bodies.map((body) => mk('body', { body })), weight: 8 });
   }
@@ -611,5 +617,192 @@ describe('fuzz: every /api route and socket event refuses invalid input with a 4
     }
     console.log(`[fuzz] HTTP: ${routes.length} routes x ${RUNS} inputs in ${((performance.now() - t00) / 1000).toFixed(1)} s`);
     expect(failures, failures.join('\n')).toEqual([]);
+  });
+
+  it('when every socket event gets FUZZ_RUNS invalid payloads (poll:watch, poll:unwatch, ping:server, unknown events, bad ack shapes), then every ack is {ok:false,error:{code,message}}, sockets and server stay healthy and Redis is unchanged', { timeout: 300_000 }, async () => {
+    const before = await redisDigest(srv.ctx.redis, DIGEST_IGNORE);
+    const logMark = srv.logLines().length;
+    const t00 = performance.now();
+    const connect = (cookie: string | null) =>
+      new Promise<ClientSocket>((res, rej) => {
+        const s = ioClient(srv.url, { transports: ['websocket'], forceNew: true, reconnection: false, extraHeaders: { origin: FAULT_ORIGIN, ...(cookie ? { cookie } : {}) } });
+        s.once('connect', () => res(s));
+        s.once('connect_error', (e) => rej(e));
+      });
+    const ping = (s: ClientSocket, ms = 5_000) =>
+      new Promise<boolean>((res) => {
+        if (!s.connected) return res(false);
+        s.timeout(ms).emit('ping:server', (err: unknown, a: { ok?: boolean }) => res(!err && a?.ok === true));
+      });
+    const ackProblem = (a: any): string | null => {
+      if (!a || typeof a !== 'object' || a.ok !== false) return `not {ok:false}: ${JSON.stringify(a)?.slice(0, 200)}`;
+      if (Object.keys(a).some((k) => k !== 'ok' && k !== 'error')) return `extra keys ${Object.keys(a).join()}`;
+      const e = a.error;
+      if (!e || typeof e.code !== 'string' || !(e.code in ERROR_CODES) || typeof e.message !== 'string' || !e.message) return `bad error ${JSON.stringify(e)?.slice(0, 200)}`;
+      if (Object.keys(e).some((k) => !['code', 'message', 'details'].includes(k))) return `error keys ${Object.keys(e).join()}`;
+      if (STACK.test(JSON.stringify(a))) return 'stack trace in the ack';
+      return null;
+    };
+    const hasBuffer = (v: unknown) => Buffer.isBuffer(v) || (!!v && typeof v === 'object' && Object.values(v).some((x) => Buffer.isBuffer(x)));
+    /** What the server receives: JSON round trip (NaN → null, -0 → 0), Buffers as binary attachments. */
+    const onWire = (v: unknown) => (hasBuffer(v) ? v : JSON.parse(JSON.stringify([v]))[0]);
+    const toJs = (v: unknown) => JSON.parse(ser(v)) as unknown;
+    // under maxHttpBufferSize (16 KB), and not so deep that the client's own encoder overflows its stack
+    const small = (v: unknown) => {
+      try {
+        return Buffer.byteLength(JSON.stringify([v]) ?? '') < 12_000 && ser(v).split('[', 2_001).length <= 2_000;
+      } catch {
+        return false;
+      }
+    };
+    const junk = fc.oneof(
+      { arbitrary: nastyShallow.map(toJs), weight: 4 },
+      { arbitrary: nastyShallow.map((v) => toJs(new Obj([['pollId', v]]))), weight: 4 },
+      { arbitrary: fc.tuple(fc.constantFrom(...PROTO_KEYS, 'extra', 'pollid', 'PollId', ''), nastyShallow).map(([k, v]) => toJs(new Obj([['pollId', activeId], [k, v]]))), weight: 2 },
+      { arbitrary: fc.constantFrom<unknown>(undefined, null, [], {}, '', 0, -0, NaN, Infinity, [activeId], { pollId: [activeId] }, { pollId: String(activeId) }, { pollId: activeId + 0.5 }, { pollId: -activeId }), weight: 1 },
+      { arbitrary: fc.uint8Array({ maxLength: 64 }).map((b) => Buffer.from(b)), weight: 1 },
+      { arbitrary: fc.uint8Array({ maxLength: 64 }).map((b) => ({ pollId: Buffer.from(b) })), weight: 1 },
+      { arbitrary: fc.integer({ min: 10, max: 1_500 }).map((d) => JSON.parse(`${'['.repeat(d)}${']'.repeat(d)}`) as unknown), weight: 1 },
+    );
+    const invalidFor = (event: 'poll:watch' | 'poll:unwatch') =>
+      fc.oneof(junk, ...(event === 'poll:watch' ? [fc.integer({ min: 1_000_000, max: 2_000_000_000 }).map((pollId) => ({ pollId }))] : [])).filter((v) => {
+        if (!small(v)) return false;
+        const r = pollWatchPayload.safeParse(onWire(v));
+        // poll:watch of a poll that does not exist is refused (not_found); poll:unwatch of any well-formed id is fine
+        return !r.success || (event === 'poll:watch' && r.data.pollId > 100_000);
+      });
+
+    const rows: Record<string, string | number>[] = [];
+    const problems: string[] = [];
+    const sock = await connect(cookies.resident);
+    try {
+      // 1. poll:watch / poll:unwatch with invalid payloads: every ack {ok:false,error}
+      for (const event of ['poll:watch', 'poll:unwatch'] as const) {
+        const tg = performance.now();
+        const payloads = fc.sample(invalidFor(event), { numRuns: RUNS, seed: SEED + 1_000 });
+        const gen = ((performance.now() - tg) / 1000).toFixed(1);
+        const codes = new Map<string, number>();
+        let bad = 0;
+        const t0 = performance.now();
+        await pool(payloads, 128, async (p) => {
+          const a = await new Promise<unknown>((res) => sock.timeout(20_000).emit(event, p, (err: unknown, ack: unknown) => res(err ? { timeout: String(err) } : ack)));
+          const problem = ackProblem(a);
+          if (problem) {
+            if (++bad <= 5) problems.push(`${event} ${JSON.stringify(p)?.slice(0, 200)}: ${problem}`);
+          } else inc(codes, (a as { error: { code: string } }).error.code);
+        });
+        rows.push({ event, inputs: payloads.length, 's (gen+send)': `${gen}+${((performance.now() - t0) / 1000).toFixed(1)}`, acks: top(codes), bad, healthy: String(await ping(sock)) });
+      }
+
+      // 2. bad ack shapes: no ack, the ack in the wrong place (sent as data), extra arguments before the ack
+      {
+        const shapes = fc.sample(
+          fc
+            .tuple(fc.constantFrom('poll:watch', 'poll:unwatch'), fc.constantFrom('none', 'data-ack', 'extra-args'), invalidFor('poll:unwatch'), fc.array(junk.filter((x) => !hasBuffer(x)), { maxLength: 3 }))
+            // one packet under 16 KB; no Buffer among the extra args: with any binary arg the client rebuilds every
+            // object with for..in + assignment, which drops a `__proto__` key from the payload (a client artefact)
+            .filter(([, , p, extra]) => small([p, ...extra])),
+          { numRuns: RUNS, seed: SEED + 2_000 },
+        );
+        let acked = 0;
+        let bad = 0;
+        const t0 = performance.now();
+        await pool(shapes, 128, async ([event, shape, p, extra]) => {
+          if (shape === 'none') sock.emit(event, p);
+          else if (shape === 'data-ack') sock.emit(event, p, { ack: true }, 'not a function');
+          else {
+            const a = await new Promise<unknown>((res) => sock.timeout(20_000).emit(event, p, ...extra, (err: unknown, ack: unknown) => res(err ? { timeout: String(err) } : ack)));
+            acked++;
+            const problem = ackProblem(a);
+            if (problem && ++bad <= 5) problems.push(`${event} ${shape} ${JSON.stringify([p, ...extra])?.slice(0, 200)}: ${problem}`);
+          }
+        });
+        rows.push({ event: 'bad ack shapes (watch/unwatch)', inputs: shapes.length, s: ((performance.now() - t0) / 1000).toFixed(1), acks: `${acked} acked with ok:false`, bad, healthy: String(await ping(sock)) });
+      }
+
+      // 3. ping:server with junk where its ack should be (it must not answer, nor throw), and unknown events
+      //    with and without an ack (no handler: never answered)
+      {
+        const pings = fc.sample(fc.array(junk, { minLength: 1, maxLength: 3 }).filter(small), { numRuns: RUNS, seed: SEED + 3_000 });
+        let answered = 0;
+        const t0 = performance.now();
+        for (const args of pings) sock.emit('ping:server', ...args, () => answered++);
+        const healthy = await ping(sock, 20_000);
+        rows.push({ event: 'ping:server (junk args)', inputs: pings.length, s: ((performance.now() - t0) / 1000).toFixed(1), acks: `${answered} answered`, bad: answered, healthy: String(healthy) });
+        if (answered) problems.push(`ping:server answered ${answered} calls whose first argument was not an ack`);
+      }
+      {
+        const RESERVED = ['connect', 'connect_error', 'disconnect', 'disconnecting', 'newListener', 'removeListener'];
+        const KNOWN = ['poll:watch', 'poll:unwatch', 'ping:server'];
+        const name = fc
+          .oneof(
+            fc.constantFrom(...PROTO_KEYS, 'error', 'poll:watch ', ' poll:watch', 'POLL:WATCH', 'poll:Watch', 'poll:watch\u0000', 'poll:tally', 'poll:status', 'poll:participants', 'session', 'notification', 'points', 'ballot:cast', 'ping', 'message', 'connection', '*', '', ' ', '\u0000', '\ud800'),
+            nastyString.filter((x) => x.length < 200),
+          )
+          .filter((n) => !RESERVED.includes(n) && !KNOWN.includes(n));
+        const events = fc.sample(fc.tuple(name, fc.array(junk, { maxLength: 3 }), fc.boolean()).filter(([n, args]) => small([n, ...args])), { numRuns: RUNS, seed: SEED + 4_000 });
+        let answered = 0;
+        const t0 = performance.now();
+        for (const [n, args, withAck] of events) {
+          if (withAck) sock.emit(n, ...args, () => answered++);
+          else sock.emit(n, ...args);
+        }
+        const healthy = await ping(sock, 20_000);
+        rows.push({ event: 'unknown events', inputs: events.length, s: ((performance.now() - t0) / 1000).toFixed(1), acks: `${answered} answered`, bad: answered, healthy: String(healthy) });
+        if (answered) problems.push(`${answered} unknown events were acked`);
+      }
+      if (!(await ping(sock))) problems.push('the fuzzing socket stopped answering ping:server');
+    } finally {
+      sock.disconnect();
+    }
+
+    // 4. frames the server must drop the connection for (over maxHttpBufferSize, or not a valid Socket.IO
+    //    packet, reserved event names included): the connection goes, the server stays; reconnect each time
+    {
+      const RAW = [
+        '2', '2[', '2{}', '2[]', '2"x"', '2[null]', '2[{}]', '2["disconnect"]', '2["disconnecting"]', '2["connect"]', '2["newListener","x"]', '2["removeListener"]',
+        '2["poll:watch"', '21e308["poll:watch",{}]', '2-1["poll:watch",{}]', '299999999999999999999999["poll:watch",{}]', '2/nope,["poll:watch",{}]', '2/,["x"]', '3["x"]',
+        '312345["x"]', '1', '0', '0{"x":1}', '4', '5', '6', '9', 'x', '51-["poll:watch",{"_placeholder":true,"num":0}]', '2["poll:watch",{"_placeholder":true,"num":0}]',
+        '2["poll:watch",{"pollId":{"_placeholder":true,"num":99}}]', `2${'['.repeat(5_000)}`, `2["poll:watch",${'{"a":'.repeat(3_000)}1${'}'.repeat(3_000)}]`,
+      ];
+      const frames = [
+        ...RAW.map((f) => ({ kind: 'raw', f })),
+        ...fc.sample(fc.string({ unit: 'binary', maxLength: 60 }), { numRuns: 100, seed: SEED + 5_000 }).map((f) => ({ kind: 'raw', f: `2${f}` })),
+        ...fc.sample(fc.integer({ min: 17_000, max: 40_000 }), { numRuns: 30, seed: SEED + 6_000 }).map((n) => ({ kind: 'oversized', f: 'x'.repeat(n) })),
+      ];
+      let dropped = 0;
+      const t0 = performance.now();
+      let s = await connect(cookies.resident);
+      for (const { kind, f } of frames) {
+        const gone = new Promise<void>((res) => s.once('disconnect', () => res()));
+        if (kind === 'raw') (s.io.engine as unknown as { write: (m: string) => void }).write(f);
+        else s.emit('poll:watch', { pollId: f });
+        const alive = await Promise.race([gone.then(() => false), ping(s, 3_000)]);
+        if (!alive) {
+          dropped++;
+          s.disconnect();
+          s = await connect(cookies.resident);
+        }
+      }
+      const healthy = await ping(s);
+      s.disconnect();
+      rows.push({ event: 'malformed / oversized frames', inputs: frames.length, s: ((performance.now() - t0) / 1000).toFixed(1), acks: `${dropped} connections dropped, then reconnected`, bad: 0, healthy: String(healthy) });
+      if (!healthy) problems.push('a fresh socket could not ping after the malformed frames');
+    }
+
+    // the server still serves a valid watch, its HTTP side answers, nothing changed in Redis, nothing logged at error
+    const fresh = await connect(cookies.resident);
+    const watch = await new Promise<any>((res) => fresh.timeout(10_000).emit('poll:watch', { pollId: activeId }, (err: unknown, a: unknown) => res(err ?? a)));
+    fresh.disconnect();
+    console.table(rows);
+    console.log(`[fuzz] sockets: ${rows.reduce((n, r) => n + Number(r.inputs), 0)} inputs in ${((performance.now() - t00) / 1000).toFixed(1)} s`);
+    expect(watch?.ok, JSON.stringify(watch)).toBe(true);
+    expect((await fetch(`${srv.url}/healthz`)).status).toBe(200);
+    expect(srv.proc.child.exitCode).toBeNull();
+    expect(problems, problems.join('\n')).toEqual([]);
+    for (const r of rows) expect(r.healthy, String(r.event)).toBe('true');
+    const errors = srv.logLines().slice(logMark).filter((l) => l.level >= 50);
+    expect(errors.map((l) => l.line)).toEqual([]);
+    expect(digestDiff(before, await redisDigest(srv.ctx.redis, DIGEST_IGNORE))).toEqual([]);
   });
 });
