@@ -13,6 +13,7 @@ if (!file) {
   process.stderr.write('usage: node bench/tools/profile-top.ts <file.cpuprofile> [topN] [--from=s] [--to=s]\n');
   process.exit(1);
 }
+process.stdout.on('error', () => process.exit(0)); // piped into head
 const prof = JSON.parse(readFileSync(file, 'utf8')) as { nodes: Node[]; samples: number[]; timeDeltas: number[] };
 const top = Number(topArg ?? 30);
 const from = Number(flag('from') ?? 0) * 1e6;
