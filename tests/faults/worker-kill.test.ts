@@ -1,0 +1,315 @@
+import { describe, it, expect, beforeAll, afterAll, afterEach } from 'vitest';
+import type { Job } from 'bullmq';
+import { freePort } from '../../server/redis/redis-server.ts';
+import type { AppContext } from '../../server/context.ts';
+import { lifecycleJobId, pointsJobId } from '../../shared/jobs.ts';
+import { spawnScript, until, type Spawned } from '../helpers/processes.ts';
+import {
+  faultRedis,
+  faultContext,
+  processRegistry,
+  processEnv,
+  spawnServer,
+  kill9,
+  makeVoters,
+  makeStaff,
+  publishViaApi,
+  castHttp,
+  checkIntegrity,
+  expectVoteAwardedOnce,
+  queueCounts,
+  queueSettled,
+  pool,
+  sleep,
+  type FaultRedis,
+} from '../helpers/faults.ts';
+
+const POINTS = 5;
+const SHUTDOWN_TIMEOUT_MS = 5_000; // processEnv's SHUTDOWN_TIMEOUT_MS
+const answersOf = (i: number) => ({ q1: [['o1', 'o2', 'o3'][i % 3]], q2: [['o1', 'o2', 'o3', 'o4'][i % 4]] });
+type Voter = Awaited<ReturnType<typeof makeVoters>>[number];
+
+describe('faults: kill -9 and SIGTERM of the worker in the middle of jobs (real worker processes)', () => {
+  const procs = processRegistry();
+  let redis: FaultRedis;
+  let ctx: AppContext;
+  let env: Record<string, string | undefined>;
+  let url: string;
+  let mod: Awaited<ReturnType<typeof makeStaff>>;
+  let voters: Voter[];
+
+  beforeAll(async () => {
+    redis = await faultRedis('worker-kill', 'always');
+    const prefix = 'f:worker-kill:';
+    ctx = faultContext(redis.url, prefix);
+    env = processEnv(redis.url, prefix);
+    url = procs.add(await spawnServer(env, await freePort())).url;
+    mod = await makeStaff(ctx, '+79990888888', ['moderator']);
+    voters = await makeVoters(ctx, 900, 400_000); // < 1,000: the points queue keeps the newest 1,000 completed jobs
+  });
+  // a failed test must not leave its worker running into the next one
+  let workers: Spawned[] = [];
+  afterEach(async () => {
+    await Promise.all(workers.map((w) => kill9(w)));
+    workers = [];
+  });
+  afterAll(async () => {
+    await procs.killAll();
+    await ctx?.close().catch(() => {});
+    await redis?.destroy();
+  });
+
+  /** A worker process, registered for cleanup; `ready` resolves once its BullMQ workers run. */
+  const startWorker = () => {
+    const p = procs.add(spawnScript('server/worker.ts', [], env));
+    workers.push(p);
+    const ready = p.waitFor(/workers started/, 60_000);
+    ready.catch(() => {}); // a worker killed before it is ready: only awaited where it must start
+    return Object.assign(p, { ready });
+  };
+  /** Ballots over HTTP (the server enqueues one award job per accepted ballot); every one must be 201. */
+  const castAll = async (pollId: number, batch: Voter[]) => {
+    const out = await pool(batch, 16, (v, i) => castHttp(url, v.headers, pollId, answersOf(i)));
+    expect(out.filter((r) => r.status !== 201).map((r) => `${r.status} ${r.code ?? r.error}`)).toEqual([]);
+  };
+  /** Poll the points queue until `cond` holds (tight: the kill must land while jobs run). */
+  const whenPoints = async (cond: (c: Awaited<ReturnType<typeof queueCounts>>) => boolean, ms = 30_000) => {
+    const t0 = performance.now();
+    for (;;) {
+      const c = await queueCounts(ctx, 'points');
+      if (cond(c)) return c;
+      if (performance.now() - t0 > ms) throw new Error(`points queue never reached the condition: ${JSON.stringify(c)}`);
+      await sleep(3);
+    }
+  };
+  const awardJobs = async (pollId: number, batch: Voter[]) =>
+    Promise.all(batch.map((v) => ctx.queues.points.getJob(pointsJobId({ userId: v.user.id, reason: 'vote', ref: String(pollId) })))) as Promise<(Job | undefined)[]>;
+  /** Every award job of the batch completed (none lost, none failed); how many were re-run after a stall, and how many re-runs found the award already made. */
+  const expectAwardJobsDone = async (pollId: number, batch: Voter[]) => {
+    const jobs = await awardJobs(pollId, batch);
+    const states = await Promise.all(jobs.map((j) => j?.getState() ?? 'missing'));
+    const notDone = states.filter((s) => s !== 'completed');
+    expect(notDone.length, `award jobs not completed: ${JSON.stringify(notDone.slice(0, 5))}`).toBe(0);
+    return {
+      stalledReRuns: jobs.filter((j) => (j!.stalledCounter ?? 0) > 0).length,
+      foundMarker: jobs.filter((j) => (j!.returnvalue as { awarded: boolean }).awarded === false).length,
+    };
+  };
+
+  it('when the worker is killed -9 mid-burst of points jobs and again mid-drain, 3 rounds, then a new worker drains the queue (active 0, waiting 0, failed 0) within 30 s and every voter is awarded exactly once', async () => {
+    const pollId = await publishViaApi(url, mod.headers, { shards: 2, points: POINTS });
+    const ROUNDS = 3;
+    const N = 200;
+    let w = startWorker();
+    await w.ready;
+    for (let round = 1; round <= ROUNDS; round++) {
+      const batch = voters.slice((round - 1) * N, round * N);
+      const base = (await queueCounts(ctx, 'points')).completed;
+      // 1. kill -9 while the ballots of the burst are still arriving and their award jobs running
+      const firstKill = (async () => {
+        const c = await whenPoints((c) => c.completed - base >= N * 0.25);
+        await kill9(w);
+        return c;
+      })();
+      const tBurst = performance.now();
+      await castAll(pollId, batch);
+      const atKill1 = await firstKill;
+      const burstMs = performance.now() - tBurst;
+      const afterKill1 = await queueCounts(ctx, 'points');
+      expect(afterKill1.waiting, 'the burst went on after the kill: jobs wait for a worker').toBeGreaterThan(0);
+
+      // 2. a new worker drains the backlog; kill -9 it too, mid-drain (jobs active and waiting)
+      const x = startWorker();
+      const atKill2 = await whenPoints((c) => c.completed - base >= N * 0.6 && c.waiting > 0 && c.active > 0);
+      await kill9(x);
+      const afterKill2 = await queueCounts(ctx, 'points');
+      expect(afterKill2.active, 'jobs left active (locked) by the killed worker').toBeGreaterThan(0);
+
+      // 3. a third worker: stalled jobs re-run after their lock lapses, the rest drain
+      const tRecover = performance.now();
+      w = startWorker();
+      const settled = await queueSettled(ctx, 'points', 30_000);
+      const recoverMs = performance.now() - tRecover;
+      expect(settled.counts.failed).toBe(0);
+      const delayed = await ctx.queues.points.getDelayed();
+      expect(delayed.map((j) => j.name).filter((n) => n !== 'reconcile-redemptions')).toEqual([]);
+      const done = await expectAwardJobsDone(pollId, batch);
+      expect(done.stalledReRuns, 'jobs locked by a killed worker were re-run').toBeGreaterThan(0);
+      await expectVoteAwardedOnce(ctx, pollId, voters.slice(0, round * N).map((v) => v.user.id), POINTS, `worker kill round ${round}`);
+      await checkIntegrity(ctx, pollId, `after worker kills round ${round}`, round * N);
+      console.log(
+        `[worker kill -9] round ${round}: ${N} ballots in ${burstMs.toFixed(0)} ms; kill #1 mid-burst at ${atKill1.completed - base} awards done (${atKill1.active} active), left ${afterKill1.active} active + ${afterKill1.waiting} waiting; kill #2 mid-drain at ${atKill2.completed - base} done, left ${afterKill2.active} active (locked by the dead worker) + ${afterKill2.waiting} waiting; new worker settled the queue ${recoverMs.toFixed(0)} ms after its spawn (active ${settled.counts.active}, waiting ${settled.counts.waiting}, failed ${settled.counts.failed}); ${done.stalledReRuns} jobs re-run after a stall, ${done.foundMarker} of the re-runs found the award already made; ${round * N} voters awarded exactly once`,
+      );
+    }
+    await kill9(w);
+  });
+
+  it('when the worker gets SIGTERM mid-drain of points jobs, then it finishes the jobs in hand and exits 0 within the shutdown timeout, leaves nothing active, and a new worker awards every remaining voter exactly once', async () => {
+    const pollId = await publishViaApi(url, mod.headers, { shards: 3, points: POINTS });
+    const batch = voters.slice(600, 900);
+    await castAll(pollId, batch); // no worker runs: a backlog of award jobs
+    const base = (await queueCounts(ctx, 'points')).completed;
+    const w = startWorker();
+    const atTerm = await whenPoints((c) => c.completed - base >= batch.length * 0.3 && c.waiting > 0 && c.active > 0);
+    const t0 = performance.now();
+    w.child.kill('SIGTERM');
+    const exit = await w.exited;
+    const stopMs = performance.now() - t0;
+    expect(exit, w.output().slice(-2000)).toEqual({ code: 0, signal: null });
+    expect(stopMs).toBeLessThan(SHUTDOWN_TIMEOUT_MS);
+    expect(w.output()).toMatch(/worker stopped/);
+    const afterTerm = await queueCounts(ctx, 'points');
+    expect(afterTerm.active, 'a stopped worker leaves no job active').toBe(0);
+    expect(afterTerm.waiting, 'the jobs it had not taken still wait').toBeGreaterThan(0);
+
+    const t1 = performance.now();
+    const next = startWorker();
+    const settled = await queueSettled(ctx, 'points', 30_000);
+    const drainMs = performance.now() - t1;
+    expect(settled.counts.failed).toBe(0);
+    const done = await expectAwardJobsDone(pollId, batch);
+    expect(done.stalledReRuns, 'nothing was abandoned by the SIGTERM: no job re-ran after a stall').toBe(0);
+    expect(done.foundMarker).toBe(0);
+    await expectVoteAwardedOnce(ctx, pollId, batch.map((v) => v.user.id), POINTS, 'after SIGTERM');
+    await checkIntegrity(ctx, pollId, 'after worker SIGTERM mid-drain', batch.length);
+    // an idle worker stops cleanly too
+    await next.ready;
+    next.child.kill('SIGTERM');
+    expect(await next.exited).toEqual({ code: 0, signal: null });
+    console.log(
+      `[worker SIGTERM] mid-drain at ${atTerm.completed - base}/${batch.length} awards done (${atTerm.active} active, ${atTerm.waiting} waiting): exit 0 after ${stopMs.toFixed(0)} ms (timeout ${SHUTDOWN_TIMEOUT_MS} ms), left ${afterTerm.active} active + ${afterTerm.waiting} waiting; new worker drained in ${drainMs.toFixed(0)} ms, 0 stalled re-runs, ${batch.length} voters awarded exactly once`,
+    );
+  });
+
+  it('when SIGTERM arrives while the worker is still starting up but already running jobs, then it still finishes them and exits 0 (no job abandoned)', async () => {
+    const pollId = await publishViaApi(url, mod.headers, { shards: 1, points: POINTS });
+    const batch = voters.slice(0, 300);
+    await castAll(pollId, batch);
+    const w = startWorker();
+    await whenPoints((c) => c.active > 0, 30_000);
+    const startedBefore = /workers started/.test(w.output());
+    const t0 = performance.now();
+    w.child.kill('SIGTERM');
+    const exit = await w.exited;
+    const stopMs = performance.now() - t0;
+    expect(exit, w.output().slice(-2000)).toEqual({ code: 0, signal: null });
+    expect(stopMs).toBeLessThan(SHUTDOWN_TIMEOUT_MS);
+    const afterTerm = await queueCounts(ctx, 'points');
+    expect(afterTerm.active, 'a stopped worker leaves no job active').toBe(0);
+    startWorker();
+    await queueSettled(ctx, 'points', 30_000);
+    const done = await expectAwardJobsDone(pollId, batch);
+    expect(done.stalledReRuns, 'no job was abandoned to a stall').toBe(0);
+    await expectVoteAwardedOnce(ctx, pollId, batch.map((v) => v.user.id), POINTS, 'after SIGTERM at start-up');
+    console.log(
+      `[worker SIGTERM at start-up] SIGTERM with ${afterTerm.waiting} jobs still waiting, ${startedBefore ? 'after' : 'before'} the worker logged "workers started": exit 0 after ${stopMs.toFixed(0)} ms, 0 active left, 0 stalled re-runs; ${batch.length} voters awarded exactly once`,
+    );
+  });
+
+  /** A closed poll with `n` ballots and their award jobs waiting, and its finalise job queued; no worker runs. */
+  const closedPollWithBacklog = async (batch: Voter[], shards: number) => {
+    const pollId = await publishViaApi(url, mod.headers, { shards, points: POINTS });
+    await castAll(pollId, batch);
+    const close = await fetch(`${url}/api/polls/${pollId}/close`, { method: 'POST', headers: mod.headers });
+    expect(close.status).toBe(200);
+    const fin = await ctx.queues.lifecycle.getJob(lifecycleJobId('finalise', pollId));
+    expect(await fin?.getState()).toBe('waiting');
+    return pollId;
+  };
+  /**
+   * Spin on the finalise job until it is active (the worker took it) — and, with `midSweep`, until it has
+   * reported sweep progress (some shards' voters awarded, not all) — then act at once.
+   */
+  const whenFinaliseActive = async (pollId: number, act: () => void, midSweep = false) => {
+    const id = lifecycleJobId('finalise', pollId);
+    const key = ctx.queues.lifecycle.toKey(id);
+    const t0 = performance.now();
+    for (;;) {
+      const [state, [progress, finishedOn]] = await Promise.all([ctx.queues.lifecycle.getJobState(id), ctx.redis.hmget(key, 'progress', 'finishedOn')]);
+      const swept = progress ? (JSON.parse(progress) as { swept?: number }).swept ?? 0 : 0;
+      if (state === 'active' && !finishedOn && (!midSweep || swept > 0)) {
+        act();
+        return { at: Date.now(), state, swept };
+      }
+      if (state === 'completed' || state === 'failed' || performance.now() - t0 > 30_000) return { at: Date.now(), state, swept };
+    }
+  };
+
+  it.each([
+    { phase: 'as it takes the job', midSweep: false, shards: 4 },
+    { phase: 'mid-sweep (some shards awarded)', midSweep: true, shards: 8 },
+  ])('when the worker is killed -9 while it finalises a poll ($phase; the sweep racing the award jobs), then a new worker re-runs the finalisation: one snapshot with integrity ok, every voter awarded exactly once, queues settled', async ({ phase, midSweep, shards }) => {
+    const batch = voters.slice(0, 900);
+    const pollId = await closedPollWithBacklog(batch, shards);
+    const w = startWorker();
+    const seen = await whenFinaliseActive(pollId, () => w.child.kill('SIGKILL'), midSweep);
+    expect(seen.state, 'the kill landed while finalise was active').toBe('active');
+    await w.exited;
+    const snapshotAtKill = (await ctx.polls.getFinal(pollId)) !== null;
+    const awardedAtKill = (await Promise.all(batch.map((v) => ctx.redis.hexists(ctx.keys.pointsAwards(v.user.id), `vote:${pollId}`)))).filter(Boolean).length;
+    const lifeAtKill = await queueCounts(ctx, 'lifecycle');
+    const pointsAtKill = await queueCounts(ctx, 'points');
+
+    const t0 = performance.now();
+    const next = startWorker();
+    const final = await until(() => ctx.polls.getFinal(pollId), 30_000, 50);
+    const life = await queueSettled(ctx, 'lifecycle', 30_000);
+    const points = await queueSettled(ctx, 'points', 30_000);
+    const recoverMs = performance.now() - t0;
+    expect(final.integrity).toEqual({ votersMarked: batch.length, ledgerLength: batch.length, ballots: batch.length, ok: true });
+    expect(final.results.ballots).toBe(batch.length);
+    expect((await ctx.polls.get(pollId))!.status).toBe('finalised');
+    expect(life.counts.failed).toBe(0);
+    expect(points.counts.failed).toBe(0);
+    const fin = (await ctx.queues.lifecycle.getJob(lifecycleJobId('finalise', pollId)))!;
+    expect(await fin.getState()).toBe('completed');
+    if (!fin.finishedOn || fin.finishedOn > seen.at) expect(fin.stalledCounter, 'finalise re-ran after the stall').toBeGreaterThanOrEqual(1);
+    const done = await expectAwardJobsDone(pollId, batch);
+    await expectVoteAwardedOnce(ctx, pollId, batch.map((v) => v.user.id), POINTS, `after kill -9 mid-finalise ${phase}`);
+    await checkIntegrity(ctx, pollId, `after worker kill mid-finalise ${phase}`, batch.length);
+    const ret = fin.returnvalue as { swept: number; awarded: number; already: boolean };
+    console.log(
+      `[worker kill -9 mid-finalise] ${phase}, ${batch.length} voters in ${shards} shards: killed with finalise active (sweep progress ${seen.swept}, snapshot written: ${snapshotAtKill}), ${awardedAtKill} awards made, lifecycle ${lifeAtKill.active} active / points ${pointsAtKill.active} active + ${pointsAtKill.waiting} waiting left; new worker finalised and settled both queues in ${recoverMs.toFixed(0)} ms (finalise stalled ${fin.stalledCounter}x, re-run swept ${ret.swept}, awarded ${ret.awarded}, already ${ret.already}); ${done.stalledReRuns} award jobs re-run after a stall, ${done.foundMarker} award jobs found the award already made (by the sweep or a killed run); every voter awarded exactly once`,
+    );
+    await kill9(next);
+  });
+
+  it('when the worker gets SIGTERM while it finalises a poll, then it completes the finalisation before exiting 0 within the shutdown timeout, and nothing is re-run', async () => {
+    const batch = voters.slice(0, 900);
+    const pollId = await closedPollWithBacklog(batch, 4);
+    const w = startWorker();
+    let t0 = 0;
+    const seen = await whenFinaliseActive(pollId, () => {
+      t0 = performance.now();
+      w.child.kill('SIGTERM');
+    });
+    expect(seen.state, 'SIGTERM landed while finalise was active').toBe('active');
+    const exit = await w.exited;
+    const stopMs = performance.now() - t0;
+    expect(exit, w.output().slice(-2000)).toEqual({ code: 0, signal: null });
+    expect(stopMs).toBeLessThan(SHUTDOWN_TIMEOUT_MS);
+    // the job in hand was finished by the stopping worker, not abandoned to a stall
+    const fin = (await ctx.queues.lifecycle.getJob(lifecycleJobId('finalise', pollId)))!;
+    expect(await fin.getState()).toBe('completed');
+    expect(fin.stalledCounter).toBe(0);
+    const final = await ctx.polls.getFinal(pollId);
+    expect(final?.integrity?.ok).toBe(true);
+    expect((await queueCounts(ctx, 'lifecycle')).active).toBe(0);
+    const pointsAtExit = await queueCounts(ctx, 'points');
+    expect(pointsAtExit.active).toBe(0);
+
+    const next = startWorker();
+    const points = await queueSettled(ctx, 'points', 30_000);
+    expect(points.counts.failed).toBe(0);
+    const done = await expectAwardJobsDone(pollId, batch);
+    expect(done.stalledReRuns).toBe(0);
+    await expectVoteAwardedOnce(ctx, pollId, batch.map((v) => v.user.id), POINTS, 'after SIGTERM mid-finalise');
+    await checkIntegrity(ctx, pollId, 'after worker SIGTERM mid-finalise', batch.length);
+    const ret = fin.returnvalue as { swept: number; awarded: number };
+    console.log(
+      `[worker SIGTERM mid-finalise] ${batch.length} voters: exit 0 ${stopMs.toFixed(0)} ms after SIGTERM with the finalisation completed by the stopping worker (swept ${ret.swept}, awarded ${ret.awarded}), ${pointsAtExit.waiting} award jobs left waiting and drained by the next worker (${done.foundMarker} found the sweep's award), 0 stalled re-runs; every voter awarded exactly once`,
+    );
+    await next.ready;
+    await kill9(next);
+  });
+});
