@@ -2,7 +2,7 @@ import type { RequestHandler } from 'express';
 import type { Role, User } from '../../shared/users.ts';
 import { AppError } from '../errors.ts';
 import type { SessionStore } from './session.store.ts';
-import type { UserStore } from '../users/user.store.ts';
+import { userFromRow, type UserStore } from '../users/user.store.ts';
 
 export const SESSION_COOKIE = 'ac_sid';
 
@@ -38,9 +38,10 @@ export async function resolveSession(
 ): Promise<{ user: User; sessionId: string } | null> {
   const sid = parseCookies(cookieHeader)[SESSION_COOKIE];
   if (!sid) return null;
-  const s = await deps.sessions.touch(sid);
-  if (!s) return null;
-  const user = await deps.users.get(s.userId);
+  // the session and its user in one round trip (both live in the user's slot)
+  const r = await deps.sessions.resolve(sid);
+  if (!r) return null;
+  const user = userFromRow(r.user);
   return user ? { user, sessionId: sid } : null;
 }
 

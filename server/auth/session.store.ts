@@ -1,19 +1,20 @@
-import { randomBytes } from 'node:crypto';
 import type { Redis } from '../redis/connection.ts';
 import type { Keys } from '../redis/keys.ts';
 import type { Result } from 'ioredis';
+import { mintSessionId, sessionUserId } from './session-id.ts';
 
 declare module 'ioredis' {
   interface RedisCommander<Context> {
-    /** server/redis/scripts/session-touch-1.lua: [] | [userId, createdAt, absoluteExpiresAt, live 1|0]. */
-    sessionTouch(sessionKey: string, nowMs: string, idleSeconds: string): Result<[] | [string, string, string, number], Context>;
+    /** server/redis/scripts/session-resolve-3.lua: [0] unknown | [1] expired (deleted) | [2, createdAt, absoluteExpiresAt, ...user hash]. */
+    sessionResolve(sessionKey: string, userKey: string, userSessionsKey: string, nowMs: string, idleSeconds: string, sid: string, userId: string): Result<(number | string)[], Context>;
   }
 }
 
 export type Session = { id: string; userId: number; createdAt: number; absoluteExpiresAt: number };
 
 /**
- * Sessions: a random 256-bit id, a hash in Redis with an idle TTL that slides on use but never past
+ * Sessions: a 256-bit id (the user id and 208 random bits: server/auth/session-id.ts), a hash in the
+ * user's Redis slot with an idle TTL that slides on use but never past
  * the absolute expiry. A new id at every sign-in (no fixation).
  */
 export function createSessionStore(redis: Redis, keys: Keys, opts: { idleSeconds: number; absoluteSeconds: number }) {
@@ -22,7 +23,7 @@ export function createSessionStore(redis: Redis, keys: Keys, opts: { idleSeconds
 
   return {
     async create(userId: number): Promise<Session> {
-      const id = randomBytes(32).toString('base64url');
+      const id = mintSessionId(userId);
       const now = Date.now();
       const s: Session = { id, userId, createdAt: now, absoluteExpiresAt: now + opts.absoluteSeconds * 1000 };
       await redis
@@ -35,19 +36,24 @@ export function createSessionStore(redis: Redis, keys: Keys, opts: { idleSeconds
       return s;
     },
 
+    /**
+     * The live session of an id and its user's hash, sliding the idle expiry, in ONE round trip
+     * (server/redis/scripts/session-resolve-3.lua); null when unknown or expired (an expired session is
+     * deleted). `user` is the raw user hash (empty when the user is gone).
+     */
+    async resolve(id: string): Promise<{ session: Session; user: Record<string, string> } | null> {
+      const userId = sessionUserId(id);
+      if (userId <= 0) return null;
+      const out = await redis.sessionResolve(keys.session(id), keys.user(userId), keys.userSessions(userId), String(Date.now()), String(opts.idleSeconds), id, String(userId));
+      if (out[0] !== 2) return null;
+      const user: Record<string, string> = {};
+      for (let i = 3; i < out.length; i += 2) user[String(out[i])] = String(out[i + 1]);
+      return { session: { id, userId, createdAt: Number(out[1]), absoluteExpiresAt: Number(out[2]) }, user };
+    },
+
     /** The live session of an id, sliding its idle expiry; null when unknown or expired. */
     async touch(id: string): Promise<Session | null> {
-      if (!/^[A-Za-z0-9_-]{43}$/.test(id)) return null;
-      // one round trip: read, check the absolute expiry, slide the idle TTL (server/redis/scripts/session-touch-1.lua)
-      const row = await redis.sessionTouch(keys.session(id), String(Date.now()), String(opts.idleSeconds));
-      if (!row.length) return null;
-      const s: Session = { id, userId: Number(row[0]), createdAt: Number(row[1]), absoluteExpiresAt: Number(row[2]) };
-      if (row[3] === 0) {
-        // past its absolute expiry: the script deleted the session; drop it from the user's index
-        await redis.srem(keys.userSessions(s.userId), id);
-        return null;
-      }
-      return s;
+      return (await this.resolve(id))?.session ?? null;
     },
 
     async destroy(id: string): Promise<void> {

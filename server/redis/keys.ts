@@ -1,3 +1,5 @@
+import { sessionUserId } from '../auth/session-id.ts';
+
 /**
  * The only place Redis key names are built. Everything of one poll shares one hash tag
  * (`{p:<id>}` or, for a sharded poll, `{p:<id>.s<k>}`) so each Lua step stays on one Cluster slot.
@@ -12,7 +14,8 @@ export function createKeys(prefix: string) {
     user: (id: number) => `${p}user:{u:${id}}`,
     userByPhone: () => `${p}user:by-phone`,
     userRoles: (id: number) => `${p}user:{u:${id}}:roles`,
-    session: (sid: string) => `${p}sess:{${sid}}`,
+    /** HASH userId, createdAt, absoluteExpiresAt: in the user's slot (the id carries the user id). */
+    session: (sid: string) => `${p}user:{u:${sessionUserId(sid)}}:sess:${sid}`,
     userSessions: (id: number) => `${p}user:{u:${id}}:sessions`,
     otp: (phone: string) => `${p}otp:{${phone}}`,
     rate: (bucket: string, id: string) => `${p}rate:${bucket}:{${id}}`,

@@ -4,7 +4,8 @@ import { ROLES, type Role, type User } from '../../shared/users.ts';
 
 type Row = Record<string, string>;
 
-function fromRow(row: Row): User | null {
+/** A user hash as read from Redis → User (null when empty). */
+export function userFromRow(row: Row): User | null {
   if (!row.id) return null;
   const roles = (row.roles ?? 'resident').split(',').filter((r): r is Role => (ROLES as readonly string[]).includes(r));
   const user: User = {
@@ -27,7 +28,7 @@ export function createUserStore(redis: Redis, keys: Keys) {
   return {
     async get(id: number): Promise<User | null> {
       if (!Number.isSafeInteger(id) || id <= 0) return null;
-      return fromRow(await redis.hgetall(keys.user(id)));
+      return userFromRow(await redis.hgetall(keys.user(id)));
     },
 
     async idByPhone(phone: string): Promise<number | null> {
