@@ -155,18 +155,17 @@ export function rawConnection(port: number, host = '127.0.0.1') {
   };
 }
 
-/** `n` keep-alive connections; `run` sends every request with at most `n` in flight. */
+/** `n` keep-alive connections; `run` sends every item `next()` yields (undefined: done) with at most `n` in flight. */
 export function rawPool(port: number, n: number) {
   const conns = Array.from({ length: n }, () => rawConnection(port));
   return {
-    async run<T>(items: T[], toReq: (item: T) => RawRequest, onResponse: (item: T, res: RawResponse) => void): Promise<void> {
-      let next = 0;
+    async run<T>(next: () => Promise<T | undefined>, toReq: (item: T) => RawRequest, onResponse: (item: T, res: RawResponse) => void): Promise<void> {
       await Promise.all(
         conns.map(async (c) => {
           for (;;) {
-            const i = next++;
-            if (i >= items.length) return;
-            onResponse(items[i], await c.send(toReq(items[i])));
+            const item = await next();
+            if (item === undefined) return;
+            onResponse(item, await c.send(toReq(item)));
           }
         }),
       );
@@ -175,4 +174,10 @@ export function rawPool(port: number, n: number) {
       for (const c of conns) c.close();
     },
   };
+}
+
+/** A fixed list as a `next()` source. */
+export function fromList<T>(items: T[]): () => Promise<T | undefined> {
+  let i = 0;
+  return async () => items[i++];
 }
