@@ -34,7 +34,7 @@ export function createKeys(prefix: string) {
     pollShardState: (id: number, k: number) => `${p}poll:{p:${id}.s${k}}:state`,
     /** BITMAP bit floor(userId/S) = voted. */
     pollVoters: (id: number, k: number) => `${p}poll:{p:${id}.s${k}}:voters`,
-    /** HASH userId -> receipt. */
+    /** HASH userId -> receipt: no longer written (its order matched the ledger's); read for older ballots. */
     pollReceipts: (id: number, k: number) => `${p}poll:{p:${id}.s${k}}:receipts`,
     /** HASH _ballots, _v (tally version), a:<q> (answered), o:<q>:<o> (option count). */
     pollTally: (id: number, k: number) => `${p}poll:{p:${id}.s${k}}:tally`,

@@ -2,7 +2,9 @@
 cast-ballot: one ballot, atomically, on ONE poll shard's slot ({p:<id>.s<k>}).
   KEYS[1] shard state HASH (state, opensAt, closesAt in ms; written at publish, changed at close/finalise)
   KEYS[2] voters BITMAP (bit = floor(userId / S))
-  KEYS[3] receipts HASH (userId -> receipt)
+  KEYS[3] receipts HASH (userId -> receipt): read only, for ballots cast before it stopped being written.
+          Never written now: the receipt is recomputed from (poll, user) anyway, and a small hash keeps
+          insertion order, so its fields listed the voters in the order of the ledger (ballot secrecy).
   KEYS[4] tally HASH (_ballots, _v = tally version, a:<q> answered, o:<q>:<o> option counts)
   KEYS[5] breakdown HASH (d:<district>, a:<ageBand>)
   KEYS[6] ballot ledger STREAM
@@ -28,7 +30,6 @@ if now < tonumber(st[2]) then return {'poll_not_open', nowStr} end
 if now >= tonumber(st[3]) then return {'poll_closed', nowStr} end
 
 redis.call('SETBIT', KEYS[2], ARGV[1], 1)
-redis.call('HSET', KEYS[3], ARGV[2], ARGV[3])
 redis.call('HINCRBY', KEYS[4], '_ballots', 1)
 for i = 8, #ARGV do
   redis.call('HINCRBY', KEYS[4], ARGV[i], 1)
