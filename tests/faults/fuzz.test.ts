@@ -22,27 +22,38 @@ import { pollWatchPayload } from '../../shared/socket.ts';
  * Fuzzing every /api route and every socket event with inputs that are INVALID by construction (DESIGN §4:
  * bad input gets a 4xx `{error:{code,message,details}}` and changes nothing; never a 500).
  *
- * - Routes come from the Express router stack (as openapi.test.ts walks it); each route's params, query and
+ * HTTP
+ * - Routes come from the Express router stack (walked as openapi.test.ts does); each route's params, query and
  *   body zod schemas come from the OpenAPI catalog (server/openapi/catalog.ts). A generated input is kept only
- *   if that schema (plus the route's own semantic check, e.g. ballotIssues) REJECTS it, so "no Redis change"
- *   is a valid assertion. A route without a line in FIXTURES below fails the test, named.
- * - The caller is a role that reaches the handler's validation (catalog `auth`: resident / moderator /
- *   official / admin), on fixtures that make a valid input succeed (an open poll the resident may vote in, a
- *   draft, a finalised poll, a reward), so a rejection comes from validation, not from a missing resource.
- * - Categories per route: invalid body / query / path param, malformed JSON, oversized body, wrong content
- *   type, unsupported charset, lying Content-Encoding, foreign Origin, missing/garbage session or wrong role
- *   (with an otherwise valid request).
- * - Every response: 4xx, JSON, `{error:{code,message[,details]}}` with a known code whose status matches,
- *   no stack trace. The server logs no error line; /healthz answers after each route; a Redis digest (SCAN +
- *   DUMP of every key) is equal before and after each route's batch. DUMP carries no TTL, so the sliding idle
- *   expiry a session gets on every request (by design) does not show; rate-limiter counters (`rate:` keys,
- *   which count rejected hits by design) are left out of the digest.
- * - Rate limits are raised for this server so they never mask validation: OTP_PER_PHONE_PER_HOUR and
- *   OTP_PER_IP_PER_HOUR (env), and the per-socket event limiter (createRealtime's `rateLimit` option, see
- *   tests/helpers/fuzz.ts) — the default limiter would throttle and disconnect a fuzzing socket.
+ *   if that schema (plus the route's own semantic check, e.g. ballotIssues, the merged-draft check) REJECTS it,
+ *   so "no Redis change" is a valid assertion. A live route without a fixture line (`F` in beforeAll) or
+ *   without a catalog entry fails the first test, named.
+ * - The caller is a role that reaches the handler's validation (from the catalog's `auth`: resident /
+ *   moderator / official / admin) on fixtures where the input matters: an open poll the resident may vote in,
+ *   a draft to patch, a finalised poll for decisions, a reward. Where a valid request would itself change
+ *   state and nothing in it can be invalid (publish, close, redeem, logout), the fixture is one where even a
+ *   valid request is refused (a draft without dates, a resident without points) or only transport junk reaches it.
+ * - Categories: invalid body / query / path param, malformed JSON, oversized body (> 64 KB), wrong content type,
+ *   unsupported charset, lying Content-Encoding, foreign or missing Origin, missing/garbage session cookie or
+ *   wrong role (the rest of the request valid).
+ * - Every response: 4xx, JSON, `{error:{code,message[,details]}}` (details is omitted when there are none) with
+ *   a known code whose status matches, no stack trace or source path. After each route's batch: no `error`
+ *   line in the server's log, /healthz answers, the server process is alive, and a Redis digest (SCAN + DUMP
+ *   hash of every key) is unchanged. DUMP carries no TTL, so the sliding idle expiry a session gets on every
+ *   request (by design) does not show; rate-limiter counters (`rate:` keys, which count rejected hits by
+ *   design) are left out of the digest.
+ * Sockets (real socket.io-client over WebSocket, a resident's session): poll:watch and poll:unwatch with
+ *   invalid payloads (every ack `{ok:false,error:{code,message}}`), bad ack shapes, ping:server with junk,
+ *   unknown events (never acked), then malformed packets and frames over maxHttpBufferSize (the server drops
+ *   that connection; the test reconnects). The socket answers ping:server after each batch.
  *
- * Inputs are sampled with fast-check (seed FUZZ_SEED, printed) and sent over 16 keep-alive connections; a
- * failure prints the smallest failing inputs of the route. FUZZ_RUNS (default 10000) inputs per route/event.
+ * The server runs as its own process (tests/helpers/fuzz-server.entry.ts, same assembly as server/main.ts) on a
+ * redis-server this file starts, with rate limits raised so they never mask validation: OTP_PER_PHONE_PER_HOUR
+ * and OTP_PER_IP_PER_HOUR through env, the per-socket event limiter through createRealtime's `rateLimit`
+ * option (not an env setting; the default would throttle, then disconnect, a fuzzing socket).
+ * Inputs are sampled with fast-check (FUZZ_SEED replays a run; the seed is printed) in chunks as 16 keep-alive
+ * connections ask for them; a failure prints the route's smallest failing inputs. FUZZ_RUNS (default 10000)
+ * inputs per route and per socket event; a table of counts, statuses and codes per route is printed.
  */
 
 const RUNS = Number(process.env.FUZZ_RUNS ?? 10_000);
