@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, existsSync } from 'node:fs';
+import { mkdirSync, existsSync, chmodSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { resolve } from 'node:path';
 import { Redis } from 'ioredis';
@@ -56,7 +56,13 @@ export async function startRedisServer(opts: {
     );
   }
   const dir = resolve(opts.dir);
-  mkdirSync(dir, { recursive: true });
+  // Private to this user: the AOF's MULTI/EXEC blocks link each voter to their choice until a rewrite.
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  try {
+    chmodSync(dir, 0o700);
+  } catch {
+    /* not ours to change (another owner): the operator's call */
+  }
   const port = opts.port ?? (await freePort());
   const args = [
     '--port', String(port),

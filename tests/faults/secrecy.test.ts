@@ -1,8 +1,9 @@
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { createHash, createHmac } from 'node:crypto';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort } from '../../server/redis/redis-server.ts';
+import { freePort, startRedisServer } from '../../server/redis/redis-server.ts';
 import { queuePrefix } from '../../server/redis/keys.ts';
 import type { AppContext } from '../../server/context.ts';
 import { SESSION_COOKIE } from '../../server/auth/auth.middleware.ts';
@@ -440,5 +441,27 @@ describe('ballot secrecy: logs, ledger, exports, every Redis key, and the AOF', 
     expect(baseHasMulti).toBe(false);
     expect(now).toHaveLength(1);
     expect(now[0]).toMatchObject({ userId: late.userId, fromOffset: late.userId, options: optionFields(late.answers) });
+  });
+  it('when the private redis-server starts, then its data dir is private (0700), also when it existed world-readable — the AOF there links voters to choices', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'ac-secrecy-dir-'));
+    try {
+      const fresh = join(root, 'data', 'redis');
+      const old = join(root, 'old');
+      mkdirSync(old);
+      chmodSync(old, 0o755);
+      const modes: string[] = [];
+      for (const dir of [fresh, old]) {
+        const h = await startRedisServer({ dir, port: await freePort() });
+        try {
+          modes.push((statSync(dir).mode & 0o777).toString(8));
+        } finally {
+          await h.stop('SIGKILL');
+        }
+      }
+      console.log(`[secrecy: data dir] modes after start: new dir ${modes[0]}, pre-existing 755 dir ${modes[1]}`);
+      expect(modes).toEqual(['700', '700']);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
   });
 });
