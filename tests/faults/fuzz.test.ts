@@ -374,7 +374,13 @@ function routeInputs(r: RouteUnderFuzz, cookies: Record<string, string>): fc.Arb
   };
   const mk = (category: string, req: Partial<RawRequest> & { headers?: [string, string][] }): Input => ({
     category,
-    req: { method: r.method, target: req.target ?? target(validId, validQuery), headers: req.headers ?? headers(), body: 'body' in req ? req.body : isGet ? undefined : validBody },
+    req: {
+      method: r.method,
+      target: req.target ?? target(validId, validQuery),
+      headers: req.headers ?? headers(),
+      body: 'body' in req ? req.body : isGet ? undefined : validBody,
+      ...(req.chunkSize ? { chunkSize: req.chunkSize } : {}),
+    },
   });
   const parts: { arbitrary: fc.Arbitrary<Input>; weight: number }[] = [];
 
@@ -418,6 +424,16 @@ function routeInputs(r: RouteUnderFuzz, cookies: Record<string, string>): fc.Arb
   parts.push({ arbitrary: malformedJson.map((body) => mk('malformed-json', { body })), weight: 4 });
   parts.push({
     arbitrary: fc.integer({ min: 65_600, max: 70_000 }).map((n) => mk('oversized', { body: Buffer.from(`{"a":"${'x'.repeat(n)}"}`) })),
+    weight: 1,
+  });
+  // the same junk without a Content-Length (transfer-encoding: chunked): body-parser enforces the limit mid-stream
+  parts.push({
+    arbitrary: fc
+      .tuple(
+        fc.oneof(malformedJson, fc.integer({ min: 65_600, max: 90_000 }).map((n) => Buffer.from(`{"a":"${'x'.repeat(n)}"}`))),
+        fc.integer({ min: 1, max: 20_000 }),
+      )
+      .map(([body, chunkSize]) => mk('chunked', { body, chunkSize })),
     weight: 1,
   });
   const someBody = validBody ?? Buffer.from('{"a":1}');

@@ -52,7 +52,14 @@ export async function fuzzServer(redisUrl: string, prefix: string, env: Record<s
   };
 }
 
-export type RawRequest = { method: string; target: string; headers: [string, string][]; body?: Buffer };
+export type RawRequest = {
+  method: string;
+  target: string;
+  headers: [string, string][];
+  body?: Buffer;
+  /** Send the body with `transfer-encoding: chunked` in pieces of this size (no Content-Length). */
+  chunkSize?: number;
+};
 export type RawResponse = { status: number; headers: Record<string, string>; body: Buffer; ms: number };
 
 /**
@@ -141,9 +148,17 @@ export function rawConnection(port: number, host = '127.0.0.1') {
       const s = sock ?? open();
       return new Promise<RawResponse>((resolve) => {
         pending = { resolve, t0: performance.now() };
-        const body = req.body ?? Buffer.alloc(0);
+        let body = req.body ?? Buffer.alloc(0);
         let head = `${req.method} ${req.target} HTTP/1.1\r\nhost: 127.0.0.1\r\n`;
-        if (req.body !== undefined) head += `content-length: ${body.length}\r\n`;
+        if (req.body !== undefined && req.chunkSize) {
+          head += 'transfer-encoding: chunked\r\n';
+          const parts: Buffer[] = [];
+          for (let at = 0; at < body.length; at += req.chunkSize) {
+            const piece = body.subarray(at, at + req.chunkSize);
+            parts.push(Buffer.from(`${piece.length.toString(16)}\r\n`, 'latin1'), piece, Buffer.from('\r\n', 'latin1'));
+          }
+          body = Buffer.concat([...parts, Buffer.from('0\r\n\r\n', 'latin1')]);
+        } else if (req.body !== undefined) head += `content-length: ${body.length}\r\n`;
         for (const [k, v] of req.headers) head += `${k}: ${v}\r\n`;
         s.write(Buffer.concat([Buffer.from(`${head}\r\n`, 'latin1'), body]));
       });
