@@ -18,6 +18,7 @@ import {
   makeStaff,
   publishViaApi,
   castHttp,
+  checkIntegrity,
   redisDigest,
   digestDiff,
   queueSettled,
@@ -386,6 +387,7 @@ describe('abuse: brute force, sign-in flood, socket flood, cross-origin writes a
     expect(calmLimited).toBe(0);
     expect(watcher.connected && calm.connected).toBe(true);
     expect(frames.at(-1)!.frame.results.ballots).toBe(v);
+    await checkIntegrity(ctx, pollId, 'after the socket flood', v);
   });
 
   it('when state-changing requests come from a foreign Origin, or with a cookie and no Origin, then every one is 403 csrf_rejected JSON and Redis is unchanged; socket handshakes from a foreign Origin are refused', async () => {
