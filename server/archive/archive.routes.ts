@@ -2,6 +2,7 @@ import { Router, type Request, type Response } from 'express';
 import { parseOr } from '../errors.ts';
 import { archiveQuerySchema } from '../../shared/archive.ts';
 import { pollIdOf } from '../decisions/decision.routes.ts';
+import { readsAllResults } from '../polls/poll.service.ts';
 import type { ArchiveService, OpenData } from './archive.service.ts';
 
 /** A finalised snapshot never changes: cache it publicly, validate with the ETag. */
@@ -25,8 +26,11 @@ export function archiveRoutes(archive: ArchiveService): Router {
 
   r.get('/archive', async (req, res) => {
     const q = parseOr(archiveQuerySchema, req.query, 'invalid_query', 'Invalid query');
-    res.set('cache-control', 'public, max-age=30');
-    res.json(await archive.search(q));
+    const reader = readsAllResults(req.user);
+    // staff and officials get a wider archive than the public: never from a shared cache
+    res.set('cache-control', reader ? 'private, no-store' : 'public, max-age=30');
+    res.vary('cookie');
+    res.json(await archive.search(q, Date.now(), reader ? req.user! : null));
   });
 
   r.get('/polls/:id/results.csv', async (req, res) => {

@@ -4,6 +4,7 @@ import type { ArchiveItem, ArchivePage, ArchiveQuery } from '../../shared/archiv
 import type { Poll, PollFinal, PollListItem, PollListQuery, PollResults } from '../../shared/polls.ts';
 import type { User } from '../../shared/users.ts';
 import type { DecisionService } from '../decisions/decision.service.ts';
+import { readsAllResults } from '../polls/poll.service.ts';
 import { resultsCsv } from './results-csv.ts';
 
 /** What the archive needs of the polls domain (ctx.polls satisfies it). */
@@ -42,10 +43,13 @@ export function createArchiveService(deps: { polls: ArchivePollSource; decisions
   return {
     /**
      * `GET /api/archive`: a case-insensitive substring search over title and description of the most
-     * recent ARCHIVE_SCAN_LIMIT closed polls (anonymous visibility), the most recently ended first, paged.
+     * recent ARCHIVE_SCAN_LIMIT closed polls, the most recently ended first, paged. Anonymous visibility
+     * (city-wide or public-results polls) unless the viewer reads every poll (moderators, officials,
+     * admins: city hall must find every poll it has to answer, targeted and non-public ones included).
      */
-    async search(q: ArchiveQuery, at = Date.now()): Promise<ArchivePage> {
-      const all = await polls.list(null, { status: 'closed', limit: ARCHIVE_SCAN_LIMIT });
+    async search(q: ArchiveQuery, at = Date.now(), viewer: User | null = null): Promise<ArchivePage> {
+      const reader = readsAllResults(viewer);
+      const all = await polls.list(reader ? viewer : null, { status: 'closed', limit: ARCHIVE_SCAN_LIMIT });
       // newest first by when voting actually ended (an early close ends before closesAt)
       const ended = (p: PollListItem) => Date.parse(p.closedAt ?? p.closesAt ?? p.updatedAt);
       all.sort((a, b) => ended(b) - ended(a) || b.id - a.id);
@@ -56,7 +60,7 @@ export function createArchiveService(deps: { polls: ArchivePollSource; decisions
         decisions.viewsOf(page, at),
         Promise.all(
           page.map(async (p) => {
-            if (!p.publicResults) return null;
+            if (!p.publicResults && !reader) return null;
             if (p.status === 'finalised') {
               const f = await polls.getFinal(p.id);
               if (f) return f.results;

@@ -46,6 +46,9 @@ export type PollIntegrity = {
 
 const STAFF = ['moderator', 'admin'] as const;
 export const isStaff = (user: User | null | undefined) => !!user && user.roles.some((r) => (STAFF as readonly string[]).includes(r));
+/** Who reads every poll's results and every closed poll (drafts stay with STAFF): staff and city hall. */
+const READERS = ['moderator', 'official', 'admin'] as const;
+export const readsAllResults = (user: User | null | undefined) => !!user && user.roles.some((r) => (READERS as readonly string[]).includes(r));
 
 /** Effective status: the stored state and the clock (the lifecycle worker being down never shows stale status). */
 export function effectiveStatus(row: Pick<PollRow, 'state' | 'def'>, nowMs: number): PollStatus {
@@ -203,7 +206,7 @@ export function createPollService(deps: PollServiceDeps) {
   }
 
   function canSeeResults(row: PollRow, status: PollStatus, user: User | null, voted: boolean): boolean {
-    if (isStaff(user)) return true;
+    if (readsAllResults(user)) return true;
     if (voted) return true;
     if (row.def.publicLive && row.state !== 'draft') return true; // projector view: live results for everyone
     if (status !== 'closed' && status !== 'finalised') return false;
@@ -499,6 +502,7 @@ export function createPollService(deps: PollServiceDeps) {
      */
     async list(user: User | null, q: PollListQuery): Promise<PollListItem[]> {
       const staff = isStaff(user);
+      const reader = readsAllResults(user);
       if (q.status === 'draft' && !staff) throw new AppError('forbidden', 'Requires role: moderator or admin');
       const ids = await store.ids(1000);
       const rows = (await rowsOf(ids)).filter((r): r is PollRow => !!r);
@@ -509,6 +513,7 @@ export function createPollService(deps: PollServiceDeps) {
         .filter(({ row, poll }) => {
           if (!want.includes(poll.status)) return false;
           if (staff) return true;
+          if (reader && (poll.status === 'closed' || poll.status === 'finalised')) return true; // city hall answers every poll
           const inAudience = user ? ineligibility(row.def, user) === null : !isTargeted(row.def.audience);
           return poll.status === 'closed' || poll.status === 'finalised' ? inAudience || row.def.publicResults : inAudience;
         });

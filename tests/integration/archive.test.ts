@@ -153,4 +153,33 @@ describe('public archive and open data (results.csv / results.json)', () => {
       expect([r.status, ((await r.json()) as any).error.code], qs).toEqual([400, 'invalid_query']);
     }
   });
+  it('when a finalised poll is targeted and its results are not public, then the public archive hides it while officials (who must answer it) find it with its results and deadline', async () => {
+    const arbat = voters.filter((v) => v.district === 'arbat');
+    const hidden = await finalisedPoll(s.ctx, mod.user, arbat, {
+      title: 'Арбат: только для жителей района',
+      audience: { districts: ['arbat'], minAge: null, maxAge: null },
+      publicResults: false,
+    });
+    const find = async (headers: Record<string, string> = {}) => {
+      const r = await get(`/archive?q=${encodeURIComponent('только для жителей')}`, headers);
+      expect(r.status).toBe(200);
+      return { r, body: (await r.json()) as { items: { pollId: number; results: unknown; answerDeadline: string | null }[] } };
+    };
+    const anon = await find();
+    expect(anon.body.items.map((i) => i.pollId)).not.toContain(hidden.poll.id);
+    expect(anon.r.headers.get('cache-control')).toMatch(/^public/);
+
+    const resident = await createTestUser(s.ctx, { profile: { district: 'tverskoy', birthYear: 1980, gender: 'female' } });
+    expect((await find(resident.headers)).body.items.map((i) => i.pollId)).not.toContain(hidden.poll.id);
+    expect((await get(`/polls/${hidden.poll.id}/results`, resident.headers)).status).toBe(403);
+
+    const forOfficial = await find(official.headers);
+    expect(forOfficial.r.headers.get('cache-control')).toBe('private, no-store');
+    const item = forOfficial.body.items.find((i) => i.pollId === hidden.poll.id);
+    expect(item?.results).toEqual(hidden.final.results);
+    expect(item?.answerDeadline).toBeTruthy();
+    const results = await get(`/polls/${hidden.poll.id}/results`, official.headers);
+    expect(results.status).toBe(200);
+    expect(((await results.json()) as { ballots: number }).ballots).toBe(arbat.length);
+  });
 });
