@@ -566,8 +566,11 @@ describe('fuzz: every /api route and socket event refuses invalid input with a 4
 
   afterAll(async () => {
     if (table.length) console.table(table);
-    await srv?.close();
-    await redis?.destroy();
+    try {
+      await srv?.close();
+    } finally {
+      await redis?.destroy();
+    }
   });
 
   /** Every live route of the router stack, with its catalog entry and fixture. */

@@ -19,7 +19,11 @@ export type FuzzServer = {
 
 export async function fuzzServer(redisUrl: string, prefix: string, env: Record<string, string>): Promise<FuzzServer> {
   const proc = spawnScript('tests/helpers/fuzz-server.entry.ts', [], processEnv(redisUrl, prefix, { PORT: '0', LOG_LEVEL: 'warn', ...env }));
-  const m = await proc.waitFor(/fuzz server listening on (\d+)/, 60_000);
+  const m = await proc.waitFor(/fuzz server listening on (\d+)/, 60_000).catch(async (err: unknown) => {
+    proc.child.kill('SIGKILL');
+    await proc.exited;
+    throw err;
+  });
   const port = Number(m[1]);
   const ctx = faultContext(redisUrl, prefix, env);
   return {
