@@ -3,7 +3,7 @@
 // baselines run in the same session with the same tools. Progress on stderr, the table on stdout,
 // figures in bench/results.json. Flags: --quick, --only=votes,fanout,worker,finalise,durability,redis.
 import { writeFileSync, mkdirSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from './lib/args.ts';
 import { startPlatform, type Platform } from './lib/platform.ts';
 import { benchContext } from './lib/polls.ts';
@@ -193,7 +193,7 @@ try {
   results.loadavgAtEnd = loadNow();
   results.durationSeconds = round((Date.now() - started.getTime()) / 1000);
   results.table = rows;
-  const jsonPath = join(ROOT, opts.json);
+  const jsonPath = resolve(ROOT, opts.json); // relative to the checkout, or absolute
   mkdirSync(dirname(jsonPath), { recursive: true });
   writeFileSync(jsonPath, JSON.stringify(results, null, 2) + '\n');
   process.stdout.write(`\nActive Citizen bench — ${started.toISOString()} — ${machine.cpus}× ${machine.cpuModel}, ${machine.node}, ${machine.redis.split(' ').slice(0, 3).join(' ')}\n`);
