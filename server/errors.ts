@@ -55,7 +55,7 @@ export function toAppError(err: unknown): AppError {
 }
 
 export function errorBody(err: AppError) {
-  return { error: { code: err.code, message: err.message, ...(err.details === undefined ? {} : { details: err.details }) } };
+  return { error: { code: err.code, message: err.message, details: err.details ?? null } };
 }
 
 /** The one Express error middleware. */
@@ -76,5 +76,5 @@ export const apiNotFound: RequestHandler = (req, _res, next) => {
 export function ackError(err: unknown, logger?: Logger): Ack<never> {
   const e = toAppError(err);
   if (e.status >= 500) logger?.error({ err }, 'socket handler failed');
-  return { ok: false, error: { code: e.code, message: e.message, ...(e.details === undefined ? {} : { details: e.details }) } };
+  return { ok: false, error: { code: e.code, message: e.message, details: e.details ?? null } };
 }

@@ -41,7 +41,8 @@ export const errorBodySchema = z.object({
   error: z.object({
     code: z.string(),
     message: z.string(),
-    details: z.unknown().optional(),
+    /** Field-level problems (e.g. zod issues: path + message), or null when there are none. */
+    details: z.unknown(),
   }),
 });
 export type ErrorBody = z.infer<typeof errorBodySchema>;

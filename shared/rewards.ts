@@ -56,4 +56,5 @@ export type Redemption = z.infer<typeof redemptionSchema>;
 export const redeemResultSchema = z.object({ redemption: redemptionSchema, balance: z.number().int() });
 export const myRedemptionsSchema = z.object({ redemptions: z.array(redemptionSchema) });
 
-export const rewardIdParamsSchema = z.object({ id: z.coerce.number().int().positive().max(Number.MAX_SAFE_INTEGER) }).strict();
+/** A reward id in a path: decimal digits only, as for poll and user ids (no `0x1`, `1e0` or ` 1`). */
+export const rewardIdParamsSchema = z.object({ id: z.string().regex(/^[1-9][0-9]{0,14}$/, 'must be a positive integer reward id') }).strict();

@@ -10,7 +10,7 @@ import type { RewardService } from './reward.service.ts';
  */
 export function rewardsRouter(rewards: RewardService): Router {
   const r = Router();
-  const idOf = (params: unknown) => parseOr(rewardIdParamsSchema, params, 'invalid_params', 'Invalid reward id').id;
+  const idOf = (params: unknown) => Number(parseOr(rewardIdParamsSchema, params, 'invalid_params', 'Invalid reward id').id);
 
   r.get('/rewards', async (req, res) => {
     res.json({ rewards: await rewards.list({ includeInactive: !!req.user?.roles.includes('admin') }) });

@@ -37,7 +37,7 @@ describe('platform HTTP basics', () => {
   it('when an /api route does not exist, then 404 with the JSON error shape', async () => {
     const r = await fetch(`${s.url}/api/does-not-exist`);
     expect(r.status).toBe(404);
-    expect((await r.json()) as any).toEqual({ error: { code: 'not_found', message: expect.any(String) } });
+    expect((await r.json()) as any).toEqual({ error: { code: 'not_found', message: expect.any(String), details: null } });
   });
 
   it('when the body is not JSON, then 400 invalid_json and no stack trace', async () => {
