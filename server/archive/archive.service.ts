@@ -31,12 +31,14 @@ export function createArchiveService(deps: { polls: ArchivePollSource; decisions
     const poll = await polls.get(pollId);
     if (!poll || poll.status === 'draft') throw new AppError('not_found', 'No such poll');
     if (!poll.publicResults) throw new AppError('forbidden', 'The results of this poll are not public');
+    // The snapshot is written once (SET NX) before the poll's state flips to finalised: once it exists it
+    // is the final word, so it is served even in the instant before the state change lands.
+    const final = await polls.getFinal(pollId);
+    if (final) return { poll, final };
     if (poll.status !== 'finalised') {
       throw new AppError('invalid_state', `Open data is published once the poll is finalised (this one is ${poll.status})`, { status: poll.status });
     }
-    const final = await polls.getFinal(pollId);
-    if (!final) throw new AppError('invalid_state', 'The poll is being finalised; try again shortly', { status: poll.status });
-    return { poll, final };
+    throw new AppError('invalid_state', 'The poll is being finalised; try again shortly', { status: poll.status });
   }
   const tag = (s: string) => `"${createHash('sha256').update(s).digest('base64url').slice(0, 27)}"`;
 

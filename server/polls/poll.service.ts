@@ -113,16 +113,25 @@ export function createPollService(deps: PollServiceDeps) {
 
   // ---- definition cache (published polls only; drafts are always read fresh) ----
   const cache = new Map<number, { row: PollRow; exp: number }>();
+  // Bumped by every invalidation. A read that was in flight when a poll changed may carry the old row:
+  // it is returned but not cached (caching it would serve a stale state, e.g. closed after finalised,
+  // for CACHE_MS — seen as a missing finalisedAt right after finalisation).
+  let epoch = 0;
+  const invalidate = (id: number) => {
+    epoch++;
+    cache.delete(id);
+  };
   let sub: Redis | null = null;
   let closed = false;
   const subscribe = () => {
     if (sub || closed) return;
     sub = redis.duplicate({ enableAutoPipelining: false, lazyConnect: false });
     sub.on('error', () => {}); // the command connection reports Redis trouble; TTL covers missed messages
-    sub.on('message', (_ch: string, msg: string) => cache.delete(Number(msg)));
+    sub.on('message', (_ch: string, msg: string) => invalidate(Number(msg)));
     sub.subscribe(keys.pollChanged()).catch(() => {});
   };
-  const remember = (row: PollRow | null, id: number) => {
+  const remember = (row: PollRow | null, id: number, readAt: number) => {
+    if (readAt !== epoch) return row;
     if (row && row.state !== 'draft') {
       if (cache.size >= CACHE_MAX) cache.clear();
       cache.set(id, { row, exp: Date.now() + CACHE_MS });
@@ -134,21 +143,23 @@ export function createPollService(deps: PollServiceDeps) {
     const c = cache.get(id);
     if (!fresh && c && c.exp > Date.now()) return c.row;
     subscribe();
-    return remember(await store.get(id), id);
+    const at = epoch;
+    return remember(await store.get(id), id, at);
   }
   async function rowsOf(ids: number[]): Promise<(PollRow | null)[]> {
     const now = Date.now();
     const missing = ids.filter((id) => !((cache.get(id)?.exp ?? 0) > now));
     if (missing.length) {
       subscribe();
+      const at = epoch;
       const rows = await store.getMany(missing);
-      const fetched = new Map(missing.map((id, i) => [id, remember(rows[i], id)]));
+      const fetched = new Map(missing.map((id, i) => [id, remember(rows[i], id, at)]));
       return ids.map((id) => (fetched.has(id) ? fetched.get(id)! : cache.get(id)!.row));
     }
     return ids.map((id) => cache.get(id)!.row);
   }
   async function changed(id: number) {
-    cache.delete(id);
+    invalidate(id);
     await store.announceChange(id).catch((err) => log.warn({ err: err.message, pollId: id }, 'poll change announce failed'));
   }
   function emitStatus(pollId: number, status: PollStatus) {
