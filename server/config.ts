@@ -45,7 +45,7 @@ export const configSchema = z.object({
   // workers (issue 6)
   /** How often a worker checks for stalled jobs (a killed worker's active jobs re-run after this). */
   WORKER_STALLED_INTERVAL_MS: int(500, 600_000).default(15_000),
-  WORKER_CONCURRENCY: int(1, 256).default(8),
+  WORKER_CONCURRENCY: int(1, 256).default(64),
   /** A redemption left half-done by a crash is settled (sold or refunded) after this age. */
   REDEMPTION_RECONCILE_AFTER_MS: int(1_000, 86_400_000).default(60_000),
   // decisions
