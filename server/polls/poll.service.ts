@@ -265,7 +265,7 @@ export function createPollService(deps: PollServiceDeps) {
       if (t.changed) {
         await changed(pollId);
         emitStatus(pollId, effectiveStatus({ ...row, state: 'active' }, Date.now()));
-      }
+      } else invalidate(pollId); // another process moved it: the row read above is already stale here
       return t.changed;
     },
 
@@ -283,7 +283,7 @@ export function createPollService(deps: PollServiceDeps) {
         emitStatus(pollId, 'closed');
         log.info({ pollId }, 'poll closed');
         await addJob('finalise', pollId);
-      }
+      } else invalidate(pollId); // another process moved it: the row read above is already stale here
       return t.changed;
     },
 
@@ -310,7 +310,7 @@ export function createPollService(deps: PollServiceDeps) {
         await changed(pollId);
         emitStatus(pollId, 'finalised');
         log.info({ pollId }, 'poll finalised');
-      }
+      } else invalidate(pollId); // another process moved it: the row read above is already stale here
       return stored;
     },
 
