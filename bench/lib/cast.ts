@@ -1,7 +1,7 @@
-import { createHmac } from 'node:crypto';
 import type { AppContext } from '../../server/context.ts';
 import { createRedis, defineScripts, closeRedis, type Redis } from '../../server/redis/connection.ts';
 import { createBallotStore } from '../../server/ballots/ballot.store.ts';
+import { ballotIds } from '../../server/ballots/ballot-ids.ts';
 import { createPointsStore } from '../../server/points/points.store.ts';
 import { ageBandOf } from '../../shared/polls.ts';
 import { BENCH_SECRET } from './platform.ts';
@@ -62,14 +62,12 @@ async function run(n: number, concurrency: number, label: string, one: (i: numbe
 export async function seedBallots(ctx: AppContext, pool: Redis[], pollId: number, userIds: ArrayLike<number>, label: string): Promise<{ seconds: number; perSec: number }> {
   const stores = pool.map((r) => createBallotStore(r, ctx.keys));
   const year = new Date().getUTCFullYear();
-  const keyed = (l: string, userId: number) => createHmac('sha256', BENCH_SECRET).update(`${l}:${pollId}:${userId}`).digest();
   const seconds = await run(userIds.length, 400 * pool.length, label, async (i) => {
     const id = userIds[i];
     const u = syntheticResident(id);
     const s = SHAPES[id % SHAPES.length];
     const out = await stores[i % stores.length].cast(pollId, 1, id, {
-      receipt: keyed('receipt', id).toString('base64url').slice(0, 22),
-      voterHash: keyed('voter', id).toString('hex').slice(0, 32),
+      ...ballotIds(BENCH_SECRET, pollId, id),
       answersJson: s.json,
       district: u.district!,
       ageBand: ageBandOf(u.birthYear, year),

@@ -4,7 +4,6 @@ import { createContext, type AppContext } from '../../server/context.ts';
 import type { PollCreate } from '../../shared/polls.ts';
 import type { User } from '../../shared/users.ts';
 import type { Platform } from './platform.ts';
-import { progress } from './util.ts';
 
 /** The orchestrator's own view of the platform: the project's context (stores, services) on its Redis. */
 export function benchContext(p: Platform): AppContext {
@@ -101,39 +100,4 @@ export function syntheticResident(id: number): User {
     profileComplete: true,
     createdAt: new Date(0).toISOString(),
   };
-}
-
-/**
- * Ballots cast through the project's own vote path below HTTP (PollService.cast: validation, keyed
- * hashes, the cast-ballot Lua script), many in flight so ioredis auto-pipelines them.
- */
-export async function castMany(ctx: AppContext, pollId: number, userIds: ArrayLike<number>, label: string, concurrency = 1000): Promise<{ ok: number; failed: number; seconds: number }> {
-  const bodies = ballotBodies().map((b) => JSON.parse(b));
-  const n = userIds.length;
-  let next = 0;
-  let ok = 0;
-  let failed = 0;
-  let firstError = '';
-  const t0 = Date.now();
-  let last = t0;
-  const worker = async () => {
-    for (;;) {
-      const i = next++;
-      if (i >= n) return;
-      try {
-        await ctx.polls.cast(pollId, syntheticResident(userIds[i]), bodies[i % bodies.length]);
-        ok++;
-      } catch (err) {
-        failed++;
-        firstError ||= (err as Error).message;
-      }
-      if (Date.now() - last > 3000) {
-        last = Date.now();
-        progress(`${label}: ${ok + failed}/${n} ballots (${Math.round((ok + failed) / ((last - t0) / 1000))}/s)`);
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(concurrency, n) }, worker));
-  if (failed) progress(`${label}: ${failed} ballots failed, first: ${firstError}`);
-  return { ok, failed, seconds: (Date.now() - t0) / 1000 };
 }

@@ -1,4 +1,3 @@
-import { createHmac } from 'node:crypto';
 import type { Config } from '../config.ts';
 import type { Logger } from '../logger.ts';
 import type { Redis } from '../redis/connection.ts';
@@ -32,6 +31,7 @@ import {
 } from '../../shared/polls.ts';
 import { createPollStore, type PollRow } from './poll.store.ts';
 import { createBallotStore } from '../ballots/ballot.store.ts';
+import { ballotIds } from '../ballots/ballot-ids.ts';
 
 export type PollIntegrity = {
   votersMarked: number;
@@ -181,9 +181,6 @@ export function createPollService(deps: PollServiceDeps) {
     closedAt: row.closedAt,
     finalisedAt: row.finalisedAt,
   });
-
-  const keyed = (label: string, pollId: number, userId: number) =>
-    createHmac('sha256', config.APP_SECRET).update(`${label}:${pollId}:${userId}`).digest();
 
   async function resultsOf(row: PollRow): Promise<PollResults> {
     const { tally, breakdown } = await ballots.sums(row.id, row.def.shards);
@@ -449,10 +446,8 @@ export function createPollService(deps: PollServiceDeps) {
         normal[q.id] = chosen;
         tallyFields.push(`a:${q.id}`, ...chosen.map((o) => `o:${q.id}:${o}`));
       }
-      const receipt = keyed('receipt', pollId, user.id).toString('base64url').slice(0, 22);
       const out = await ballots.cast(pollId, row.def.shards, user.id, {
-        receipt,
-        voterHash: keyed('voter', pollId, user.id).toString('hex').slice(0, 32),
+        ...ballotIds(config.APP_SECRET, pollId, user.id),
         answersJson: JSON.stringify(normal),
         district: user.district ?? 'unknown',
         ageBand: ageBandOf(user.birthYear, new Date().getUTCFullYear()),
