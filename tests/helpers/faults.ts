@@ -11,7 +11,7 @@ import type { Redis } from '../../server/redis/connection.ts';
 import { SESSION_COOKIE } from '../../server/auth/auth.middleware.ts';
 import type { User } from '../../shared/users.ts';
 import type { PollCreate } from '../../shared/polls.ts';
-import { spawnScript, type Spawned } from './processes.ts';
+import { childEnv, spawnScript, type Spawned } from './processes.ts';
 import { pollBody } from './polls.ts';
 
 /** The fault suite's secret, origin and prefix: processes and in-test contexts must agree on them. */
@@ -108,20 +108,10 @@ export function processRegistry() {
 
 /** Environment of a spawned server/worker process (only what it needs; nothing of this process leaks in). */
 export function processEnv(redisUrl: string, prefix: string, extra: Record<string, string> = {}): Record<string, string | undefined> {
-  return {
-    PATH: process.env.PATH,
-    HOME: process.env.HOME,
-    NODE_ENV: 'test',
-    REDIS_URL: redisUrl,
-    REDIS_PREFIX: prefix,
-    HOST: '127.0.0.1',
-    APP_SECRET: FAULT_SECRET,
-    ALLOWED_ORIGINS: FAULT_ORIGIN,
-    LOG_LEVEL: 'info',
-    WORKER_STALLED_INTERVAL_MS: '500',
-    SHUTDOWN_TIMEOUT_MS: '5000',
-    ...extra,
-  };
+  return childEnv(
+    { REDIS_URL: redisUrl, REDIS_PREFIX: prefix, APP_SECRET: FAULT_SECRET },
+    { HOST: '127.0.0.1', ALLOWED_ORIGINS: FAULT_ORIGIN, WORKER_STALLED_INTERVAL_MS: '500', SHUTDOWN_TIMEOUT_MS: '5000', ...extra },
+  );
 }
 
 /** A real `server/main.ts` process on `port`; resolves once it listens. */

@@ -12,6 +12,26 @@ export type Spawned = {
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 };
 
+/**
+ * Environment for a spawned server/worker process that shares an in-test context's Redis, key prefix and
+ * secret (so both sides see the same keys and receipts). `extra` adds or overrides variables.
+ */
+export function childEnv(
+  config: { REDIS_URL?: string; REDIS_PREFIX: string; APP_SECRET: string },
+  extra: Record<string, string> = {},
+): Record<string, string | undefined> {
+  return {
+    PATH: process.env.PATH,
+    HOME: process.env.HOME,
+    NODE_ENV: 'test',
+    LOG_LEVEL: 'info',
+    REDIS_URL: config.REDIS_URL,
+    REDIS_PREFIX: config.REDIS_PREFIX,
+    APP_SECRET: config.APP_SECRET,
+    ...extra,
+  };
+}
+
 /** Run a project script with the test run's Node (24) and capture its output. */
 export function spawnScript(relPath: string, args: string[], env: Record<string, string | undefined>): Spawned {
   const child = spawn(process.execPath, [join(ROOT, relPath), ...args], {

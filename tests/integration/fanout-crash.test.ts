@@ -1,8 +1,8 @@
-import { describe, it, expect, beforeAll, afterAll, inject } from 'vitest';
+import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { testContext, testLogger } from '../helpers/context.ts';
 import { createTestUser } from '../helpers/users.ts';
 import { finalisedPoll, manyResidents } from '../helpers/decisions.ts';
-import { spawnScript, until, type Spawned } from '../helpers/processes.ts';
+import { childEnv, spawnScript, until, type Spawned } from '../helpers/processes.ts';
 import type { AppContext } from '../../server/context.ts';
 
 const VOTERS = 20_000;
@@ -20,18 +20,11 @@ describe('decision fan-out survives a killed worker (20k voters, real worker pro
   });
 
   const worker = () => {
-    const p = spawnScript('server/worker.ts', [], {
-      PATH: process.env.PATH,
-      HOME: process.env.HOME,
-      NODE_ENV: 'test',
-      LOG_LEVEL: 'info',
-      REDIS_URL: inject('redisUrl'),
-      REDIS_PREFIX: ctx.config.REDIS_PREFIX,
-      APP_SECRET: ctx.config.APP_SECRET,
+    const p = spawnScript('server/worker.ts', [], childEnv(ctx.config, {
       // slow the fan-out down a little so the kill lands mid-way; recover a killed worker's job fast
       NOTIFY_CHUNK_PAUSE_MS: '25',
       WORKER_STALLED_INTERVAL_MS: '1000',
-    });
+    }));
     procs.push(p);
     return p;
   };

@@ -1,10 +1,9 @@
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
-import { inject } from 'vitest';
 import { testServer, testContext, testLogger } from '../helpers/context.ts';
 import { createTestUser } from '../helpers/users.ts';
 import { connectSocket, record, nextEvent, type ClientSocket } from '../helpers/sockets.ts';
 import { publishedPoll } from '../helpers/polls.ts';
-import { spawnScript, until, type Spawned } from '../helpers/processes.ts';
+import { childEnv, spawnScript, until, type Spawned } from '../helpers/processes.ts';
 import { startWorkers, type RunningWorker } from '../../server/worker.ts';
 import type { RunningServer } from '../../server/main.ts';
 import type { AppContext } from '../../server/context.ts';
@@ -132,17 +131,7 @@ describe('participation points: idempotent awards, balance, level, ledger', () =
 describe('points survive kill -9 of a real worker process mid-job', () => {
   let ctx: AppContext;
   const procs: Spawned[] = [];
-  const workerEnv = () => ({
-    PATH: process.env.PATH,
-    HOME: process.env.HOME,
-    NODE_ENV: 'test',
-    LOG_LEVEL: 'info',
-    REDIS_URL: inject('redisUrl'),
-    REDIS_PREFIX: ctx.config.REDIS_PREFIX,
-    APP_SECRET: ctx.config.APP_SECRET,
-    WORKER_STALLED_INTERVAL_MS: '1000',
-    WORKER_CONCURRENCY: '16',
-  });
+  const workerEnv = () => childEnv(ctx.config, { WORKER_STALLED_INTERVAL_MS: '1000', WORKER_CONCURRENCY: '16' });
   const spawnWorker = async () => {
     const p = spawnScript('server/worker.ts', [], workerEnv());
     procs.push(p);

@@ -1,10 +1,9 @@
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
-import { inject } from 'vitest';
 import { testServer, testContext, testLogger } from '../helpers/context.ts';
 import { createTestUser } from '../helpers/users.ts';
 import { connectSocket, record, nextEvent, ask, type ClientSocket } from '../helpers/sockets.ts';
 import { publishedPoll } from '../helpers/polls.ts';
-import { spawnScript, until, type Spawned } from '../helpers/processes.ts';
+import { childEnv, spawnScript, until, type Spawned } from '../helpers/processes.ts';
 import { startWorkers, type RunningWorker } from '../../server/worker.ts';
 import { finalisePoll } from '../../server/jobs/lifecycle.jobs.ts';
 import type { RunningServer } from '../../server/main.ts';
@@ -198,15 +197,7 @@ describe('a poll closes on time with the worker down, and finalises when it come
     expect(await ctx.queues.lifecycle.getJob(lifecycleJobId('close', poll.id)).then((j) => j?.getState())).toBe('delayed');
     for (const u of voters) expect((await ctx.points.mine(u.id, 10)).balance).toBe(0);
 
-    const worker = spawnScript('server/worker.ts', [], {
-      PATH: process.env.PATH,
-      HOME: process.env.HOME,
-      NODE_ENV: 'test',
-      LOG_LEVEL: 'info',
-      REDIS_URL: inject('redisUrl'),
-      REDIS_PREFIX: ctx.config.REDIS_PREFIX,
-      APP_SECRET: ctx.config.APP_SECRET,
-    });
+    const worker = spawnScript('server/worker.ts', [], childEnv(ctx.config));
     procs.push(worker);
     const final = await until(() => ctx.polls.getFinal(poll.id), 30_000, 100);
     console.log(`[late close] closesAt passed ${Date.now() - closesAt} ms before the final snapshot (worker started after the close was due)`);
