@@ -1,6 +1,6 @@
-import type { Cookies, RequestEvent } from '@sveltejs/kit';
+import { error, type Cookies, type RequestEvent } from '@sveltejs/kit';
 import { env } from '$env/dynamic/private';
-import type { ApiResult } from '$lib/api.ts';
+import type { ApiError, ApiResult } from '$lib/api.ts';
 
 /**
  * The API as seen from the SvelteKit handler, which runs inside the Express process that serves /api.
@@ -86,4 +86,16 @@ function forwardSetCookie(res: Response, cookies: Cookies): void {
     }
     cookies.set(name, value, opts as Parameters<Cookies['set']>[2] & { path: string });
   }
+}
+
+/** A poll id from a route parameter: anything but a positive integer is the 404 page. */
+export function pollIdParam(raw: string): number {
+  const id = Number(raw);
+  if (!Number.isSafeInteger(id) || id <= 0) error(404, { message: 'not_found', code: 'not_found' });
+  return id;
+}
+
+/** Ends a page load on a failed API read with that status (a 400 about the path's id reads as 404). */
+export function failLoad(r: { status: number; error: ApiError }): never {
+  error(r.status === 400 ? 404 : r.status, { message: r.error.code, code: r.error.code });
 }

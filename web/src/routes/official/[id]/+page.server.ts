@@ -1,27 +1,21 @@
-import { error, fail } from '@sveltejs/kit';
-import { serverApi } from '$lib/server/api.ts';
+import { fail } from '@sveltejs/kit';
+import { failLoad, pollIdParam, serverApi } from '$lib/server/api.ts';
 import { toPollView } from '$lib/polls.ts';
 import type { DecisionView } from '$shared/decisions.ts';
 import type { PollResults } from '$shared/polls.ts';
 import type { Actions, PageServerLoad } from './$types';
 
-const idOf = (raw: string) => {
-  const id = Number(raw);
-  if (!Number.isSafeInteger(id) || id <= 0) error(404, { message: 'not_found', code: 'not_found' });
-  return id;
-};
-
 export const load = (async (event) => {
-  const id = idOf(event.params.id);
+  const id = pollIdParam(event.params.id);
   const api = serverApi(event);
   const [p, d] = await Promise.all([api<{ results?: PollResults | null }>(`/polls/${id}`), api<DecisionView>(`/polls/${id}/decision`)]);
-  if (!p.ok) error(p.status === 400 ? 404 : p.status, { message: p.error.code, code: p.error.code });
+  if (!p.ok) failLoad(p);
   return { poll: toPollView(p.data), results: p.data.results ?? null, decision: d.ok ? d.data : null, decisionError: d.ok ? null : d.error.code };
 }) satisfies PageServerLoad;
 
 export const actions = {
   publish: async (event) => {
-    const id = idOf(event.params.id);
+    const id = pollIdParam(event.params.id);
     const f = await event.request.formData();
     const values = { summary: String(f.get('summary') ?? '').trim(), body: String(f.get('body') ?? '').trim() };
     if (values.summary.length < 3 || !values.body) return fail(400, { kind: 'publish' as const, values, error: 'invalid_body' });
@@ -30,7 +24,7 @@ export const actions = {
     return { kind: 'publish' as const, values, error: null, done: true };
   },
   step: async (event) => {
-    const id = idOf(event.params.id);
+    const id = pollIdParam(event.params.id);
     const f = await event.request.formData();
     const status = String(f.get('status') ?? '');
     const text = String(f.get('text') ?? '').trim();

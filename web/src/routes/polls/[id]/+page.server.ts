@@ -1,20 +1,14 @@
-import { error, fail, redirect } from '@sveltejs/kit';
-import { serverApi } from '$lib/server/api.ts';
+import { fail, redirect } from '@sveltejs/kit';
+import { failLoad, pollIdParam, serverApi } from '$lib/server/api.ts';
 import { answerIssue, ballotBody, toPollView } from '$lib/polls.ts';
 import type { PollResults } from '$shared/polls.ts';
 import type { DecisionView } from '$shared/decisions.ts';
 import type { Actions, PageServerLoad } from './$types';
 
-const pollId = (raw: string) => {
-  const id = Number(raw);
-  if (!Number.isSafeInteger(id) || id <= 0) error(404, { message: 'not_found', code: 'not_found' });
-  return id;
-};
-
 export const load = (async (event) => {
-  const id = pollId(event.params.id);
+  const id = pollIdParam(event.params.id);
   const r = await serverApi(event)<{ results?: PollResults | null }>(`/polls/${id}`);
-  if (!r.ok) error(r.status === 404 || r.status === 400 ? 404 : r.status, { message: r.error.code, code: r.error.code });
+  if (!r.ok) failLoad(r);
   const poll = toPollView(r.data);
   const d = poll.status === 'closed' || poll.status === 'finalised' ? await serverApi(event)<DecisionView>(`/polls/${id}/decision`) : null;
   return { poll, results: r.data.results ?? null, decision: d?.ok ? d.data : null, justVoted: event.url.searchParams.has('voted') };
@@ -23,7 +17,7 @@ export const load = (async (event) => {
 export const actions = {
   /** The no-JS vote: every question on one form; with JS the page posts to the API itself. */
   vote: async (event) => {
-    const id = pollId(event.params.id);
+    const id = pollIdParam(event.params.id);
     const api = serverApi(event);
     const r = await api<unknown>(`/polls/${id}`);
     if (!r.ok) return fail(r.status, { error: r.error.code, issues: {} as Record<string, string> });
