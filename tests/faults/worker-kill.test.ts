@@ -42,7 +42,9 @@ describe('faults: kill -9 and SIGTERM of the worker in the middle of jobs (real 
     redis = await faultRedis('worker-kill', 'always');
     const prefix = 'f:worker-kill:';
     ctx = faultContext(redis.url, prefix);
-    env = processEnv(redis.url, prefix);
+    // 8 jobs at once (not the default 64): the kills must land while a backlog is still waiting and jobs are
+    // active; at 64 a new worker drained a 200-job burst before the mid-drain kill could see both (CI run)
+    env = processEnv(redis.url, prefix, { WORKER_CONCURRENCY: '8' });
     url = procs.add(await spawnServer(env, await freePort())).url;
     mod = await makeStaff(ctx, '+79990888888', ['moderator']);
     voters = await makeVoters(ctx, 900, 400_000); // < 1,000: the points queue keeps the newest 1,000 completed jobs
