@@ -2,7 +2,7 @@ import { Worker } from 'bullmq';
 import { randomUUID } from 'node:crypto';
 import { loadConfig, ConfigError, type Config } from './config.ts';
 import { createLogger, type Logger } from './logger.ts';
-import { createRedis, closeRedis } from './redis/connection.ts';
+import { createRedis, closeRedis, redisTarget } from './redis/connection.ts';
 import { queuePrefix } from './redis/keys.ts';
 import { QUEUE_NAMES, defaultJobOptions } from './jobs/queues.ts';
 import { createProcessors } from './jobs/processors.ts';
@@ -17,7 +17,7 @@ export async function startWorkers(config: Config, logger: Logger, opts: { concu
   const id = randomUUID();
   const processors = createProcessors(ctx);
   const prefix = queuePrefix(config.REDIS_PREFIX);
-  const connections = QUEUE_NAMES.map((q) => createRedis(config.REDIS_URL!, { name: `ac-worker-${q}`, logger, blocking: true }));
+  const connections = QUEUE_NAMES.map((q) => createRedis(redisTarget(config)!, { name: `ac-worker-${q}`, logger, blocking: true }));
   const workers = QUEUE_NAMES.map((name, i) => {
     const w = new Worker(name, processors[name], {
       connection: connections[i],
@@ -96,8 +96,8 @@ async function main() {
     }
     throw err;
   }
-  if (!config.REDIS_URL) {
-    process.stderr.write('active-citizen worker: REDIS_URL is not set\n');
+  if (!redisTarget(config)) {
+    process.stderr.write('active-citizen worker: neither REDIS_URL nor REDIS_SENTINELS is set\n');
     process.exit(1);
   }
   const logger = createLogger({ name: 'worker', level: config.LOG_LEVEL, pretty: config.LOG_PRETTY });

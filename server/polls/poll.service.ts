@@ -108,7 +108,7 @@ export function createPollService(deps: PollServiceDeps) {
   const { redis, keys, config, queues, realtime } = deps;
   const log = deps.logger.child({ domain: 'polls' });
   const store = createPollStore(redis, keys);
-  const ballots = createBallotStore(redis, keys);
+  const ballots = createBallotStore(redis, keys, config);
   const minGroup = config.RESULTS_MIN_GROUP_SIZE;
 
   // ---- definition cache (published polls only; drafts are always read fresh) ----

@@ -7,7 +7,7 @@ import { pollWatchPayload, type ClientToServerEvents, type ServerToClientEvents,
 import { resolveSession } from '../auth/auth.middleware.ts';
 import { isAllowedOrigin } from '../http/origin.middleware.ts';
 import { AppError, ackError, parseOr } from '../errors.ts';
-import { createRedis, closeRedis } from '../redis/connection.ts';
+import { createRedis, closeRedis, redisTarget } from '../redis/connection.ts';
 import { rooms } from './emitter.ts';
 import { createBroadcaster, type Broadcaster } from './broadcaster.ts';
 import { createLiveService, type LivePollSource, type LiveService } from './live.service.ts';
@@ -47,7 +47,7 @@ export function createRealtime(
 ): Realtime {
   const { config, logger, metrics } = ctx;
   const polls = opts.polls !== undefined ? opts.polls : ((ctx as { polls?: LivePollSource }).polls ?? null);
-  const sub = createRedis(config.REDIS_URL!, { name: 'ac-io-sub', logger, blocking: true });
+  const sub = createRedis(redisTarget(config)!, { name: 'ac-io-sub', logger, blocking: true });
   const io: IoServer = new Server(httpServer, {
     maxHttpBufferSize: 16 * 1024,
     serveClient: false,
