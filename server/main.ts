@@ -3,6 +3,7 @@ import { loadConfig, ConfigError, type Config } from './config.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { createContext, type AppContext } from './context.ts';
 import { redisTarget } from './redis/connection.ts';
+import { followSupervisor } from './supervised.ts';
 import { createApp } from './app.ts';
 import { createRealtime, type IoServer, type Realtime } from './realtime/io.ts';
 import { loadWebHandler } from './web-handler.ts';
@@ -73,7 +74,10 @@ async function main() {
   const server = await startServer(config, logger);
   logger.info({ port: server.port, host: config.HOST }, `server listening on http://localhost:${server.port}`);
 
+  let down = false;
   const shutdown = async (signal: string) => {
+    if (down) return;
+    down = true;
     logger.info({ signal }, 'shutting down');
     const force = setTimeout(() => {
       logger.error('shutdown timed out, exiting');
@@ -87,6 +91,12 @@ async function main() {
   };
   process.once('SIGTERM', () => void shutdown('SIGTERM'));
   process.once('SIGINT', () => void shutdown('SIGINT'));
+  followSupervisor({
+    onRestarts: (counts) => {
+      for (const [child, n] of Object.entries(counts)) server.ctx.metrics.supervisedRestarts.set({ child }, n);
+    },
+    onGone: () => void shutdown('supervisor gone'),
+  });
 }
 
 if (import.meta.main) {

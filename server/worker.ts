@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { loadConfig, ConfigError, type Config } from './config.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { createRedis, closeRedis, redisTarget } from './redis/connection.ts';
+import { followSupervisor } from './supervised.ts';
 import { queuePrefix } from './redis/keys.ts';
 import { QUEUE_NAMES, defaultJobOptions } from './jobs/queues.ts';
 import { createProcessors } from './jobs/processors.ts';
@@ -104,7 +105,10 @@ async function main() {
   // The BullMQ workers take jobs as soon as they are constructed, before startWorkers resolves: the
   // signal handlers go in first, so a SIGTERM during start-up still drains the jobs in hand.
   const starting = startWorkers(config, logger);
+  let down = false;
   const shutdown = async (signal: string) => {
+    if (down) return;
+    down = true;
     logger.info({ signal }, 'worker shutting down');
     const force = setTimeout(() => {
       logger.error('worker shutdown timed out');
@@ -117,6 +121,7 @@ async function main() {
   };
   process.once('SIGTERM', () => void shutdown('SIGTERM').catch(() => process.exit(1)));
   process.once('SIGINT', () => void shutdown('SIGINT').catch(() => process.exit(1)));
+  followSupervisor({ onGone: () => void shutdown('supervisor gone').catch(() => process.exit(1)) });
   const running = await starting;
   logger.info({ queues: QUEUE_NAMES, id: running.id }, 'workers started');
 }

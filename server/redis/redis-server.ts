@@ -48,6 +48,8 @@ export async function startRedisServer(opts: {
   appendfsync?: 'always' | 'everysec' | 'no';
   appendonly?: boolean;
   extraArgs?: string[];
+  /** Own process group: a signal to the launcher's group does not reach it, so the launcher stops it last. */
+  detached?: boolean;
 }): Promise<RedisServerHandle> {
   const bin = findRedisServer();
   if (!bin) {
@@ -78,7 +80,7 @@ export async function startRedisServer(opts: {
     '--loglevel', 'warning',
     ...(opts.extraArgs ?? []),
   ];
-  const child = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: opts.detached ?? false });
   let output = '';
   child.stdout?.on('data', (d) => { if (output.length < 10_000) output += d; });
   child.stderr?.on('data', (d) => { if (output.length < 10_000) output += d; });
