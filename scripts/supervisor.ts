@@ -66,7 +66,7 @@ export async function supervise<H extends ChildHandle>(opts: SupervisedOptions<H
   const schedule = () => {
     if (streak >= maxFailures) {
       stopping = true;
-      opts.giveUp(`${name} failed ${streak} times in a row, each within ${stableMs / 1000} s of starting; giving up`);
+      opts.giveUp(`${name} failed ${streak} times in a row (did not start, or exited within ${stableMs / 1000} s of starting); giving up`);
       return;
     }
     const delay = Math.min(backoff.base * 2 ** Math.max(0, streak - 1), backoff.max);
