@@ -70,7 +70,7 @@ export async function supervise<H extends ChildHandle>(opts: SupervisedOptions<H
       return;
     }
     const delay = Math.min(backoff.base * 2 ** Math.max(0, streak - 1), backoff.max);
-    say(`restarting ${name} in ${delay} ms (restart ${restarts + 1})`);
+    say(`restarting ${name} in ${delay} ms${streak > 1 ? ` (failure ${streak} of ${maxFailures} in a row)` : ''}`);
     timer = setTimeout(async () => {
       timer = null;
       if (stopping) return;

@@ -72,7 +72,7 @@ export async function launch(opts: { via: 'npm' | 'node'; label: string; env?: R
     rmSync(dataDir, { recursive: true, force: true });
   };
   try {
-    const [, redisPid, redisUrl] = await proc.waitFor(/private redis-server pid (\d+) on (redis:\/\/\S+)/, 60_000);
+    const [, redisPid, redisUrl] = await proc.waitFor(/private redis-server pid (\d+) on (redis:\/\/[\d.]+:\d+)/, 60_000);
     const [, launcherPid] = await proc.waitFor(/launcher pid (\d+)/, 60_000);
     await proc.waitFor(/server listening/, 60_000);
     await proc.waitFor(/workers started/, 60_000);
