@@ -23,11 +23,11 @@ export const configSchema = z.object({
   REDIS_SENTINELS: csv.pipe(z.array(z.string().regex(/^[^\s:,]+:\d{1,5}$/, 'host:port entries'))).optional(),
   REDIS_SENTINEL_NAME: z.string().regex(/^[\w.-]{1,64}$/, 'letters, digits, _ . - only').default('mymaster'),
   /** A command on the API's connection that gets no answer within this fails the request with 503 (a hung or overloaded Redis). */
-  REDIS_COMMAND_TIMEOUT_MS: int(100, 60_000).default(1_000),
+  REDIS_COMMAND_TIMEOUT_MS: int(100, 60_000).default(500),
   /** Replicas that must hold a ballot before its 201 (Redis WAIT after the cast script); 0 = answer once the master has it. */
   REDIS_WAIT_REPLICAS: int(0, 16).default(0),
   /** How long the vote path waits for REDIS_WAIT_REPLICAS before answering 503 (the retry gets 409 with the receipt). */
-  REDIS_WAIT_TIMEOUT_MS: int(10, 10_000).default(500),
+  REDIS_WAIT_TIMEOUT_MS: int(10, 10_000).default(250),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   LOG_PRETTY: bool.default(false),
   /** Public origin(s) of the web app; state-changing requests and socket handshakes must come from one. */

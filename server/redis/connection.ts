@@ -60,7 +60,10 @@ export function createRedis(
           sentinelRetryStrategy: (times) => Math.min(100 * times, 1000),
         };
   const redis = typeof target === 'string' ? new Redis(target, base) : new Redis({ ...base, ...where });
-  if (failFast) redis.once('ready', () => (redis.options.enableOfflineQueue = false));
+  if (failFast) {
+    redis.once('ready', () => (redis.options.enableOfflineQueue = false));
+    tripOnTimeout(redis);
+  }
   if (logger) {
     let down = false;
     redis.on('error', (err) => {
@@ -75,6 +78,23 @@ export function createRedis(
     redis.on('error', () => {});
   }
   return redis;
+}
+
+/**
+ * A Redis that holds the connection open but stops answering (frozen, swapping, partitioned without a
+ * reset) would cost every request its full command timeout, one command after another. The first
+ * command that times out drops the connection instead: from then on commands are refused at once
+ * until a reconnect completes its ready check, which a silent Redis never answers.
+ */
+function tripOnTimeout(redis: Redis) {
+  const send = redis.sendCommand.bind(redis);
+  redis.sendCommand = ((command: Parameters<Redis['sendCommand']>[0], stream?: Parameters<Redis['sendCommand']>[1]) => {
+    const p = send(command, stream) as Promise<unknown>;
+    p.catch((err: Error) => {
+      if (err?.message === 'Command timed out' && redis.status === 'ready') redis.disconnect(true);
+    });
+    return p;
+  }) as Redis['sendCommand'];
 }
 
 const scriptsDir = join(fileURLToPath(new URL('.', import.meta.url)), 'scripts');
