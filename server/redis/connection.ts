@@ -63,6 +63,9 @@ export function createRedis(
   if (failFast) {
     redis.once('ready', () => (redis.options.enableOfflineQueue = false));
     tripOnTimeout(redis);
+    // a duplicate (a subscriber) is new and must bridge its own first connect: it gets the queue back
+    const duplicate = redis.duplicate.bind(redis);
+    redis.duplicate = (override?: Partial<RedisOptions>) => duplicate({ enableOfflineQueue: true, ...override });
   }
   if (logger) {
     let down = false;
