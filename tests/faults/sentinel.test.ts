@@ -12,6 +12,15 @@ const PER_ROUND = 90;
 const STEADY = 120;
 const summary: string[] = [];
 
+/** A phase of a round, named in the error if it never completes. */
+async function step<T>(label: string, p: Promise<T>): Promise<T> {
+  try {
+    return await p;
+  } catch (err) {
+    throw new Error(`${label}: ${(err as Error).message}`, { cause: err });
+  }
+}
+
 /**
  * The platform on Redis Sentinel (master + 1 replica + 3 sentinels): kill -9 of whichever node is master,
  * mid-stream, KILLS times. After each failover the killed node comes back as a replica (as an operator or
@@ -55,10 +64,15 @@ async function failovers(label: string, waitReplicas: number) {
         fault: async () => void (killed = await group!.killMaster()),
       });
       await fault;
-      const promoted = await group.failedOver(killed);
+      const promoted = await step(`round ${round}: failover after killing :${killed}`, group.failedOver(killed));
       const failoverMs = performance.now() - t0;
-      await group.rejoin(killed);
-      await until(async () => (await fetch(`${server.url}/readyz`)).status === 200, 60_000, 100);
+      await step(`round ${round}: :${killed} rejoining as a replica of :${promoted}`, group.rejoin(killed));
+      let readyz = '';
+      await step(`round ${round}: server ready again (last /readyz ${readyz})`, until(async () => {
+        const r = await fetch(`${server.url}/readyz`);
+        readyz = await r.text();
+        return r.status === 200;
+      }, 60_000, 100));
       const refused = refusals(results);
       for (const k of Object.keys(refused)) expect(k, 'only fast 503s while the master is away').toBe('503 unavailable');
       // the refused voters retry until acknowledged (201, or 409 with their receipt if their ballot had landed)
