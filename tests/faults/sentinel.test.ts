@@ -52,6 +52,21 @@ async function failovers(label: string, waitReplicas: number) {
     const ms = steady.results.map((r) => r.ms);
     const latency = { p50: percentile(ms, 50), p95: percentile(ms, 95) };
     console.log(`[sentinel, ${mode}] steady state: ${STEADY} ballots at 8 in flight, latency p50 ${latency.p50.toFixed(1)} ms, p95 ${latency.p95.toFixed(1)} ms`);
+    if (waitReplicas) {
+      // WAIT's own cost, without HTTP around it: one write, then the same write followed by WAIT
+      const write: number[] = [];
+      const writeWait: number[] = [];
+      for (let i = 0; i < 200; i++) {
+        let t = performance.now();
+        await ctx.redis.set(`${prefix}wait-probe`, i);
+        write.push(performance.now() - t);
+        t = performance.now();
+        await ctx.redis.set(`${prefix}wait-probe`, i);
+        await ctx.redis.wait(waitReplicas, 1000);
+        writeWait.push(performance.now() - t);
+      }
+      console.log(`[sentinel, ${mode}] one write alone p50 ${percentile(write, 50).toFixed(2)} ms, with WAIT ${waitReplicas} p50 ${percentile(writeWait, 50).toFixed(2)} ms (x${(percentile(writeWait, 50) / percentile(write, 50)).toFixed(1)}; 200 sequential, same run)`);
+    }
 
     let lostTotal = 0;
     for (let round = 1; round <= KILLS; round++) {
