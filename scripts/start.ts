@@ -33,8 +33,8 @@ try {
 
 if (!process.argv.includes('--no-build')) buildWeb({ quiet: true });
 
-/** Children in start order; stopped in reverse (stores last). */
-const supervised: Supervised<ChildHandle>[] = [];
+/** Children in start order; stopped in reverse (stores last). `stopped`: the line said once a store stopped. */
+const supervised: (Supervised<ChildHandle> & { stopped?: string })[] = [];
 let stopping = false;
 const childEnv: NodeJS.ProcessEnv = { ...process.env };
 
@@ -49,31 +49,42 @@ const giveUp = (why: string) => void stop(1, why);
 // before any child starts: a signal during start-up must still stop what has started
 for (const sig of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) process.on(sig, () => void stop(0, sig));
 
-// ---- private stores (each: a supervised child on a fixed port, its address passed to the services) ----
+// ---- private stores: each a supervised child on a fixed port (a restart comes back where the services
+// expect it), its address passed to the services through their environment ----
+type StoreHandle = ChildHandle & { pid: number; url: string; dir: string };
+
+/** Start and supervise one private store; exits with its one-line reason if it cannot start at all. */
+async function superviseStore<H extends StoreHandle>(name: string, bin: string, start: () => Promise<H>, describe: (h: H) => string): Promise<H> {
+  try {
+    const store = await supervise({
+      name,
+      start,
+      say,
+      giveUp,
+      onStarted: (h, n) => {
+        say(n === 0 ? `private ${bin} pid ${h.pid} on ${h.url}, data in ${h.dir} (${describe(h)})` : `private ${bin} restarted (pid ${h.pid}, restart ${n})`);
+        reportRestarts();
+      },
+    });
+    supervised.push(Object.assign(store, { stopped: `private ${bin} stopped` }));
+    return store.handle();
+  } catch (err) {
+    return fail(err instanceof RedisServerNotFound ? err.message : `could not start ${bin}: ${(err as Error).message}`);
+  }
+}
+
 const target = redisTarget(config);
 if (!target) {
   const port = await freePort();
   const dir = join(config.DATA_DIR, 'redis');
-  const start = () => startRedisServer({ dir, port, appendfsync: config.REDIS_APPENDFSYNC, detached: true });
-  try {
-    supervised.push(
-      await supervise({
-        name: 'redis',
-        start,
-        say,
-        giveUp,
-        onStarted: (h, n) => {
-          if (n === 0) say(`private redis-server pid ${h.pid} on ${h.url}, data in ${h.dir} (AOF, appendfsync ${config.REDIS_APPENDFSYNC})`);
-          else say(`private redis-server restarted (pid ${h.pid}, restart ${n}), AOF reloaded`);
-          reportRestarts();
-        },
-      }),
-    );
-  } catch (err) {
-    if (err instanceof RedisServerNotFound) fail(err.message);
-    fail(`could not start redis-server: ${(err as Error).message}`);
-  }
-  childEnv.REDIS_URL = `redis://127.0.0.1:${port}`;
+  const redis = await superviseStore(
+    'redis',
+    'redis-server',
+    // the AOF in `dir` is replayed at each start: a restart after a crash has every acknowledged write
+    () => startRedisServer({ dir, port, appendfsync: config.REDIS_APPENDFSYNC, detached: true }),
+    () => `AOF, appendfsync ${config.REDIS_APPENDFSYNC}`,
+  );
+  childEnv.REDIS_URL = redis.url;
 } else if (typeof target === 'string') {
   say(`using REDIS_URL ${target.replace(/\/\/[^@]*@/, '//***@')}`);
 } else {
@@ -126,11 +137,11 @@ async function stop(code: number, why: string) {
   if (stopping) return;
   stopping = true;
   say(`stopping (${why})`);
-  const services = supervised.filter((s) => s.name === 'server' || s.name === 'worker');
-  await Promise.all(services.map((s) => s.stop()));
-  for (const store of supervised.filter((s) => !services.includes(s)).reverse()) {
+  const stores = supervised.filter((s) => s.stopped);
+  await Promise.all(supervised.filter((s) => !s.stopped).map((s) => s.stop()));
+  for (const store of stores.reverse()) {
     await store.stop();
-    say(`private ${store.name === 'redis' ? 'redis-server' : store.name} stopped`);
+    say(store.stopped!);
   }
   process.exit(code);
 }
