@@ -10,7 +10,7 @@ import { usersRoutes } from './users/users.routes.ts';
 import { pointsRouter } from './points/points.routes.ts';
 import { rewardsRouter } from './rewards/reward.routes.ts';
 import { queueBoard, BOARD_PATH } from './jobs/board.ts';
-import { pollRoutes } from './polls/poll.routes.ts';
+import { pollsRoutes } from './polls/polls.module.ts';
 import { civicRoutes } from './decisions/decisions.module.ts';
 
 export type WebHandler = RequestHandler | null;
@@ -86,7 +86,7 @@ export function createApp(ctx: AppContext, opts: { web?: WebHandler; isShuttingD
 
   // ---- domain routers (each domain adds its line here) ----
   api.use(authRoutes(ctx), meRoutes(ctx), usersRoutes(ctx), districtRoutes());
-  api.use(pollRoutes(ctx));
+  api.use(pollsRoutes(ctx));
   api.use(pointsRouter(ctx.points));
   api.use(rewardsRouter(ctx.rewards));
   api.use(civicRoutes(ctx));

@@ -12,8 +12,11 @@ import { decisionRoutes } from './decision.routes.ts';
 import { createNotificationStore } from '../notifications/notification.store.ts';
 import { createNotificationService } from '../notifications/notification.service.ts';
 import { notificationRoutes } from '../notifications/notification.routes.ts';
-import { createFanoutHandler, type FanoutPollSource } from '../notifications/fanout.job.ts';
-import { createArchiveService, type ArchivePollSource } from '../archive/archive.service.ts';
+import { createFanoutHandler } from '../notifications/fanout.job.ts';
+import type { PollService } from '../polls/poll.service.ts';
+import type { PollViews } from '../polls/poll.views.ts';
+import type { BallotService } from '../ballots/ballot.service.ts';
+import { createArchiveService } from '../archive/archive.service.ts';
 import { archiveRoutes } from '../archive/archive.routes.ts';
 import { openApiRoutes } from '../openapi/openapi.routes.ts';
 import type { JobHandlers } from '../jobs/job-data.ts';
@@ -29,9 +32,11 @@ export function createCivicDomain(deps: {
   logger: Logger;
   queues: Pick<Queues, 'notifications'>;
   realtime: RealtimeEmitter;
-  polls: FanoutPollSource & ArchivePollSource;
+  polls: Pick<PollService, 'get' | 'getFinal'>;
+  ballots: Pick<BallotService, 'results' | 'voterIds'>;
+  pollViews: Pick<PollViews, 'list'>;
 }) {
-  const { redis, keys, config, logger, realtime, polls } = deps;
+  const { redis, keys, config, logger, realtime, polls, ballots } = deps;
   const decisionStore = createDecisionStore(redis, keys);
   const notificationStore = createNotificationStore(redis, keys);
   const notifications = createNotificationService({ store: notificationStore, realtime, logger });
@@ -45,8 +50,8 @@ export function createCivicDomain(deps: {
     deadlineWorkingDays: config.ANSWER_DEADLINE_WORKING_DAYS,
     chunkBits: config.NOTIFY_CHUNK_BITS,
   });
-  const archive = createArchiveService({ polls, decisions });
-  const fanout = createFanoutHandler({ polls, decisions: decisionStore, notifications, store: notificationStore, logger, pauseMs: config.NOTIFY_CHUNK_PAUSE_MS });
+  const archive = createArchiveService({ polls, feed: deps.pollViews, ballots, decisions });
+  const fanout = createFanoutHandler({ polls, ballots, decisions: decisionStore, notifications, store: notificationStore, logger, pauseMs: config.NOTIFY_CHUNK_PAUSE_MS });
   return { decisions, decisionStore, notifications, notificationStore, archive, fanout };
 }
 export type CivicDomain = ReturnType<typeof createCivicDomain>;

@@ -66,7 +66,7 @@ export async function finalisePoll(
   }
   await ctx.polls.close(pollId); // every shard refuses ballots before we count
 
-  const integrity = await ctx.polls.integrity(pollId);
+  const integrity = await ctx.ballots.integrity(pollId);
   if (!integrity.ok) {
     ctx.metrics.integrityAlarms.inc({ poll: String(pollId) });
     await ctx.integrity.record(pollId).catch((err: Error) => log.warn({ err: err.message }, 'could not record the integrity alarm'));
@@ -78,11 +78,11 @@ export async function finalisePoll(
   if (poll.points > 0) {
     const ref = String(pollId);
     // voters whose award is known made (the awarded bitmap) are counted, not re-awarded
-    for await (const { voters, toAward } of ctx.polls.sweepChunks(pollId)) {
+    for await (const { voters, toAward } of ctx.ballots.sweepChunks(pollId)) {
       for (let i = 0; i < toAward.length; i += SWEEP_BATCH) {
         const batch = toAward.slice(i, i + SWEEP_BATCH);
         const outs = await Promise.all(batch.map((uid) => ctx.points.award(uid, 'vote', ref, poll.points)));
-        await ctx.polls.markVotesAwarded(pollId, batch);
+        await ctx.ballots.markVotesAwarded(pollId, batch);
         awarded += outs.filter((o) => o.created).length;
       }
       const before = swept;
@@ -93,7 +93,7 @@ export async function finalisePoll(
     if (awarded > 0) log.warn({ pollId, swept, awarded }, 'finalise sweep awarded vote points a crash or lost job had left out');
   }
 
-  const results = await ctx.polls.results(pollId);
+  const results = await ctx.ballots.results(pollId);
   const final = await ctx.polls.markFinalised(pollId, {
     results,
     integrity: { votersMarked: integrity.votersMarked, ledgerLength: integrity.ledgerLength, ballots: integrity.ballots, ok: integrity.ok },

@@ -19,7 +19,7 @@ export function pointsHandlers(ctx: WorkerContext): JobHandlers {
         if (!Number.isSafeInteger(pollId) || pollId <= 0) throw new UnrecoverableError(`vote award with a bad poll ref "${d.ref}"`);
         const poll = await ctx.polls.get(pollId);
         if (!poll) throw new UnrecoverableError(`vote award for unknown poll ${pollId}`);
-        if (!(await ctx.polls.hasVoted(pollId, d.userId))) throw new UnrecoverableError(`user ${d.userId} has no ballot in poll ${pollId}`);
+        if (!(await ctx.ballots.hasVoted(pollId, d.userId))) throw new UnrecoverableError(`user ${d.userId} has no ballot in poll ${pollId}`);
         points = poll.points;
       } else {
         const user = await ctx.users.get(d.userId);
@@ -31,7 +31,7 @@ export function pointsHandlers(ctx: WorkerContext): JobHandlers {
       if (d.reason === 'vote') {
         // lets the finalise sweep skip this voter; not awaited (no extra round trip per job): if it is
         // lost, the sweep makes an idempotent no-op award for this voter
-        void ctx.polls.markVotesAwarded(Number(d.ref), [d.userId]).catch((err: Error) => log.warn({ err: err.message, userId: d.userId, ref: d.ref }, 'could not mark the vote award made'));
+        void ctx.ballots.markVotesAwarded(Number(d.ref), [d.userId]).catch((err: Error) => log.warn({ err: err.message, userId: d.userId, ref: d.ref }, 'could not mark the vote award made'));
       }
       log.debug({ userId: d.userId, reason: d.reason, ref: d.ref, created: out.created, balance: out.balance }, 'points award');
       return { awarded: out.created, points, balance: out.balance };

@@ -36,9 +36,9 @@ export function createKeys(prefix: string) {
     pollVoters: (id: number, k: number) => `${p}poll:{p:${id}.s${k}}:voters`,
     /** HASH userId -> receipt: no longer written (its order matched the ledger's); read for older ballots. */
     pollReceipts: (id: number, k: number) => `${p}poll:{p:${id}.s${k}}:receipts`,
-    /** HASH _ballots, _v (tally version), a:<q> (answered), o:<q>:<o> (option count). */
+    /** HASH of ballot counts; field layout in ballots/tally-fields.ts. */
     pollTally: (id: number, k: number) => `${p}poll:{p:${id}.s${k}}:tally`,
-    /** HASH d:<district>, a:<ageBand> -> ballots. */
+    /** HASH group -> ballots (district and age band; field layout in ballots/tally-fields.ts). */
     pollBreakdown: (id: number, k: number) => `${p}poll:{p:${id}.s${k}}:breakdown`,
     /** STREAM of ballots {v: keyed voter hash, a: answers JSON, t: ms} — never a user id. */
     pollLedger: (id: number, k: number) => `${p}poll:{p:${id}.s${k}}:ledger`,

@@ -87,7 +87,7 @@ async function killRedisDuringVotes(opts: { label: string; fsync: 'always' | 'ev
       let lost = 0;
       for (const [userId, a] of acked) {
         const inLedger = byHash.get(expectedVoterHash(pollId, userId)) === JSON.stringify(a.answers);
-        const marked = await ctx.polls.hasVoted(pollId, userId);
+        const marked = await ctx.ballots.hasVoted(pollId, userId);
         if (!inLedger || !marked) lost++;
       }
       lostTotal += lost;
@@ -95,7 +95,7 @@ async function killRedisDuringVotes(opts: { label: string; fsync: 'always' | 'ev
       failedTotal += failed.length;
       const statuses: Record<string, number> = {};
       for (const r of failed) statuses[r.status || 'network'] = (statuses[r.status || 'network'] ?? 0) + 1;
-      const integrity = await ctx.polls.integrity(pollId);
+      const integrity = await ctx.ballots.integrity(pollId);
       console.log(
         `[redis kill -9, ${opts.fsync}] round ${round}: ${ackedThisRound.length} acked this round (${acked.size} in all), ${integrity.ballots} in tallies, ${integrity.ledgerLength} in ledger, ${lost} lost; refused while down ${JSON.stringify(statuses)}; server answered again ${reconnectMs.toFixed(0)} ms after restart; stream took ${streamMs.toFixed(0)} ms`,
       );
@@ -134,7 +134,7 @@ async function killRedisDuringVotes(opts: { label: string; fsync: 'always' | 'ev
     if (opts.fsync === 'always') expect(end.ballots).toBe(voters.length);
     let awardedOnce = 0;
     for (const v of voters) {
-      if (!(await ctx.polls.hasVoted(pollId, v.user.id))) continue;
+      if (!(await ctx.ballots.hasVoted(pollId, v.user.id))) continue;
       const awards = await ctx.redis.hgetall(ctx.keys.pointsAwards(v.user.id));
       const account = await ctx.redis.hget(ctx.keys.pointsAccount(v.user.id), 'earned');
       expect(awards).toEqual({ [`vote:${pollId}`]: '5' });

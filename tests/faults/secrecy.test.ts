@@ -426,7 +426,7 @@ describe('ballot secrecy: logs, ledger, exports, every Redis key, and the AOF', 
     const baseHasMulti = base.buf.includes('MULTI');
     // the data itself survived the rewrite (the base holds the voters, receipts, ledger)
     expect(await ctx.redis.xlen(ctx.keys.pollLedger(pollId, 0))).toBeGreaterThan(0);
-    expect(await ctx.polls.hasVoted(pollId, voters[0].userId)).toBe(true);
+    expect(await ctx.ballots.hasVoted(pollId, voters[0].userId)).toBe(true);
 
     // a vote after the rewrite is in the new incremental file, linked again
     const poll2 = await publishViaApi(server.url, mod.headers, { shards: SHARDS, points: 0 });

@@ -22,7 +22,7 @@ export async function finalisedPoll(
   const p = await publishedPoll(ctx, moderator, { points: 0, ...overrides });
   let next = 0;
   const lane = async () => {
-    for (let i = next++; i < voters.length; i = next++) await ctx.polls.cast(p.id, voters[i], { answers: answersFor(i) });
+    for (let i = next++; i < voters.length; i = next++) await ctx.ballots.cast(p.id, voters[i], { answers: answersFor(i) });
   };
   await Promise.all(Array.from({ length: Math.min(opts.concurrency ?? 200, Math.max(1, voters.length)) }, lane));
   await ctx.polls.close(p.id);

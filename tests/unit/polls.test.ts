@@ -9,7 +9,9 @@ import {
   publishIssues,
   type PollQuestion,
 } from '../../shared/polls.ts';
-import { effectiveStatus, ineligibility, mergeSmallGroups } from '../../server/polls/poll.service.ts';
+import { effectiveStatus } from '../../server/polls/poll-status.ts';
+import { ineligibility } from '../../server/polls/poll.access.ts';
+import { mergeSmallGroups } from '../../server/ballots/ballot.service.ts';
 import { createKeys } from '../../server/redis/keys.ts';
 import { shardOf } from '../../server/ballots/ballot.store.ts';
 import type { User } from '../../shared/users.ts';
