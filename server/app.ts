@@ -11,7 +11,10 @@ import { pointsRouter } from './points/points.routes.ts';
 import { rewardsRouter } from './rewards/reward.routes.ts';
 import { queueBoard, BOARD_PATH } from './jobs/board.ts';
 import { pollsRoutes } from './polls/polls.module.ts';
-import { civicRoutes } from './decisions/decisions.module.ts';
+import { decisionsRoutes } from './decisions/decisions.module.ts';
+import { notificationsRoutes } from './notifications/notifications.module.ts';
+import { archiveDomainRoutes } from './archive/archive.module.ts';
+import { openApiRoutes } from './openapi/openapi.routes.ts';
 
 export type WebHandler = RequestHandler | null;
 
@@ -89,7 +92,8 @@ export function createApp(ctx: AppContext, opts: { web?: WebHandler; isShuttingD
   api.use(pollsRoutes(ctx));
   api.use(pointsRouter(ctx.points));
   api.use(rewardsRouter(ctx.rewards));
-  api.use(civicRoutes(ctx));
+  api.use(decisionsRoutes(ctx), notificationsRoutes(ctx), archiveDomainRoutes(ctx));
+  api.use(openApiRoutes({ version: '0.1.0' }));
 
   api.use(apiNotFound);
   app.use('/api', api);

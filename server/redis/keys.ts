@@ -1,5 +1,3 @@
-import { sessionUserId } from '../auth/session-id.ts';
-
 /**
  * The only place Redis key names are built. Everything of one poll shares one hash tag
  * (`{p:<id>}` or, for a sharded poll, `{p:<id>.s<k>}`) so each Lua step stays on one Cluster slot.
@@ -14,8 +12,8 @@ export function createKeys(prefix: string) {
     user: (id: number) => `${p}user:{u:${id}}`,
     userByPhone: () => `${p}user:by-phone`,
     userRoles: (id: number) => `${p}user:{u:${id}}:roles`,
-    /** HASH userId, createdAt, absoluteExpiresAt: in the user's slot (the id carries the user id). */
-    session: (sid: string) => `${p}user:{u:${sessionUserId(sid)}}:sess:${sid}`,
+    /** HASH userId, createdAt, absoluteExpiresAt: in the user's slot (auth/session-id.ts reads the user id out of the sid). */
+    session: (userId: number, sid: string) => `${p}user:{u:${userId}}:sess:${sid}`,
     userSessions: (id: number) => `${p}user:{u:${id}}:sessions`,
     otp: (phone: string) => `${p}otp:{${phone}}`,
     rate: (bucket: string, id: string) => `${p}rate:${bucket}:{${id}}`,

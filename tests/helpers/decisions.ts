@@ -1,7 +1,7 @@
 import type { AppContext } from '../../server/context.ts';
 import type { User } from '../../shared/users.ts';
 import type { Poll, PollCreate, PollFinal } from '../../shared/polls.ts';
-import { finalisePoll } from '../../server/jobs/lifecycle.jobs.ts';
+import { finalisePoll } from '../../server/polls/lifecycle.jobs.ts';
 import { publishedPoll } from './polls.ts';
 import { testLogger } from './context.ts';
 

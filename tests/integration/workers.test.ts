@@ -5,7 +5,7 @@ import { connectSocket, record, nextEvent, ask, type ClientSocket } from '../hel
 import { publishedPoll } from '../helpers/polls.ts';
 import { childEnv, spawnScript, until, type Spawned } from '../helpers/processes.ts';
 import { startWorkers, type RunningWorker } from '../../server/worker.ts';
-import { finalisePoll } from '../../server/jobs/lifecycle.jobs.ts';
+import { finalisePoll } from '../../server/polls/lifecycle.jobs.ts';
 import type { RunningServer } from '../../server/main.ts';
 import type { AppContext } from '../../server/context.ts';
 import { lifecycleJobId } from '../../shared/jobs.ts';
