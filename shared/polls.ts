@@ -209,7 +209,7 @@ export type BallotBody = z.infer<typeof ballotBodySchema>;
 export const ballotReceiptSchema = z.object({ pollId: z.number().int(), receipt: z.string() });
 export type BallotReceipt = z.infer<typeof ballotReceiptSchema>;
 
-/** The immutable snapshot written once at finalisation (`PollService.markFinalised`). */
+/** The immutable snapshot written once at finalisation (the poll service's `markFinalised`). */
 export const pollFinalSchema = z.object({
   pollId: z.number().int(),
   finalisedAt: z.string(),

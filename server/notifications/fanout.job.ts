@@ -6,7 +6,7 @@ import type { InboxItem, NotificationStore } from './notification.store.ts';
 import type { NotificationService } from './notification.service.ts';
 import type { DecisionStore } from '../decisions/decision.store.ts';
 
-/** What the fan-out needs of the polls domain (ctx.polls satisfies it). */
+/** What the fan-out needs of the polls domain (its poll service satisfies it). */
 export type FanoutPollSource = {
   get(pollId: number): Promise<{ id: number; title: string; status: string } | null>;
 };

@@ -17,7 +17,7 @@ export function createKeys(prefix: string) {
     userSessions: (id: number) => `${p}user:{u:${id}}:sessions`,
     otp: (phone: string) => `${p}otp:{${phone}}`,
     rate: (bucket: string, id: string) => `${p}rate:${bucket}:{${id}}`,
-    // ---- polls and ballots (issue 4) ----
+    // ---- polls and ballots ----
     // Poll level, tag {p:<id>}: the definition + state hash, the final snapshot.
     // Shard level, tag {p:<id>.s<k>} for k in 0..S-1 (S=1 still uses shard 0's tag): everything the cast
     // script touches, so it never spans two slots. A user belongs to shard userId mod S, bit floor(userId/S).
@@ -46,7 +46,7 @@ export function createKeys(prefix: string) {
      * its award, so a missing bit costs at most an idempotent no-op award.
      */
     pollAwarded: (id: number, k: number) => `${p}poll:{p:${id}.s${k}}:awarded`,
-    // ---- points and rewards (issue 6) ----
+    // ---- points and rewards ----
     // A user's points live in the user's slot {u:<id>} (award and debit are single-slot Lua steps);
     // a reward's stock and claim decisions in the reward's slot {r:<id>}.
     /** HASH balance, earned (lifetime). */
@@ -68,7 +68,7 @@ export function createKeys(prefix: string) {
     rewardPending: () => `${p}reward:pending`,
     /** HASH poll id -> finalisation integrity alarms (the server's /metrics reads it). */
     integrityAlarms: () => `${p}sys:integrity-alarms`,
-    // ---- decisions, notifications, archive (issue 7) ----
+    // ---- decisions, notifications, archive ----
     /** HASH status, summary, body, reason, createdAt, updatedAt, answeredAt: city hall's decision on a poll. */
     decision: (pollId: number) => `${p}poll:{p:${pollId}}:decision`,
     /** LIST of timeline entries (JSON {seq, status, at, note}); seq = position + 1. */

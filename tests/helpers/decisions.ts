@@ -9,7 +9,7 @@ import { testLogger } from './context.ts';
 export const answersFor = (i: number) => ({ q1: [['o1', 'o2', 'o3'][i % 3]], q2: [['o1', 'o2', 'o3', 'o4'][i % 4]] });
 
 /**
- * A poll taken through the real path: published, a ballot cast by each voter through PollService.cast
+ * A poll taken through the real path: published, a ballot cast by each voter through the ballot service's cast
  * (the one Lua step), closed, then finalised by the lifecycle job's own function (finalisePoll).
  */
 export async function finalisedPoll(

@@ -5,6 +5,7 @@ import { connectSocket, record, nextEvent, ask, type ClientSocket } from '../hel
 import { publishedPoll } from '../helpers/polls.ts';
 import { childEnv, spawnScript, until, type Spawned } from '../helpers/processes.ts';
 import { startWorkers, type RunningWorker } from '../../server/worker.ts';
+import { tallyField } from '../../server/ballots/tally-fields.ts';
 import { finalisePoll } from '../../server/polls/lifecycle.jobs.ts';
 import type { RunningServer } from '../../server/main.ts';
 import type { AppContext } from '../../server/context.ts';
@@ -102,7 +103,7 @@ describe('poll lifecycle jobs, finalisation and the queue board (in-process work
   it('when tallies disagree with the ballot ledger and voter marks, then finalisation raises an integrity alarm visible on /metrics and records ok=false', async () => {
     const poll = await publishedPoll(s.ctx, mod, { points: 0 });
     await votes(s.ctx, poll.id, 3);
-    await s.ctx.redis.hincrby(s.ctx.keys.pollTally(poll.id, 0), '_ballots', 1); // a lost-write style corruption
+    await s.ctx.redis.hincrby(s.ctx.keys.pollTally(poll.id, 0), tallyField.ballots, 1); // a lost-write style corruption
     await s.ctx.polls.closeNow(poll.id);
     const final = await until(() => s.ctx.polls.getFinal(poll.id));
     expect(final!.integrity).toEqual({ votersMarked: 3, ledgerLength: 3, ballots: 4, ok: false });
