@@ -70,7 +70,7 @@ export function createRedis(
   if (logger) {
     let down = false;
     redis.on('error', (err) => {
-      if (!down) logger.warn({ err: err.message, conn: name }, 'redis connection error');
+      if (!down) logger.warn({ err, conn: name }, 'redis connection error');
       down = true;
     });
     redis.on('ready', () => {
@@ -123,6 +123,7 @@ export async function closeRedis(redis: Redis): Promise<void> {
   try {
     await Promise.race([redis.quit(), new Promise((_, rej) => setTimeout(() => rej(new Error('quit timeout')), 1000).unref())]);
   } catch {
+    // QUIT failed or timed out (Redis down): drop the socket instead; there is nothing left to flush
     redis.disconnect();
   }
 }

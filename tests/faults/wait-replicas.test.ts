@@ -30,7 +30,7 @@ describe('faults: REDIS_WAIT_REPLICAS', () => {
       console.log(`[wait] with no replica: ${first.status} ${first.code} after ${first.ms.toFixed(0)} ms`);
       expect(first.status).toBe(503);
       expect(first.code).toBe('unavailable');
-      expect(await ctx.polls.hasVoted(pollId, voter.user.id)).toBe(true);
+      expect(await ctx.ballots.hasVoted(pollId, voter.user.id)).toBe(true);
       const again = await castHttp(server.url, voter.headers, pollId, answers);
       expect(again.status, 'a retry is acknowledged only once a replica holds the ballot').toBe(503);
 

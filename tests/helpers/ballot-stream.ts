@@ -29,7 +29,7 @@ export function acknowledgements() {
       let lost = 0;
       for (const [userId, a] of acked) {
         const inLedger = byHash.get(expectedVoterHash(pollId, userId)) === JSON.stringify(a);
-        if (!inLedger || !(await ctx.polls.hasVoted(pollId, userId))) lost++;
+        if (!inLedger || !(await ctx.ballots.hasVoted(pollId, userId))) lost++;
       }
       return lost;
     },
