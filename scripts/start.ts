@@ -102,6 +102,7 @@ function nodeChild(name: 'server' | 'worker'): () => Promise<ChildHandle> {
       detached: true,
     });
     const exited = new Promise<void>((res) => child.once('exit', () => res()));
+    child.on('message', (m: { type?: unknown }) => m?.type === 'supervisor:hello' && reportRestarts());
     return {
       process: child,
       stop: async () => {

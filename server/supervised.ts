@@ -15,4 +15,6 @@ export function followSupervisor(handlers: { onRestarts?: (counts: Record<string
   });
   process.once('disconnect', handlers.onGone);
   process.channel.unref();
+  // counts sent before this listener existed were dropped: ask for the current ones
+  process.send?.({ type: 'supervisor:hello' });
 }

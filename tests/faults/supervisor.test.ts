@@ -23,7 +23,7 @@ async function killRedis(p: Launched): Promise<number> {
 }
 
 describe('faults: npm start supervises its private redis-server', () => {
-  it('when the private redis-server is killed -9 (3 times, mid-stream), then the supervisor restarts it on the same port with its AOF, ballots resume, none acknowledged is lost, and /metrics counts the restarts', async () => {
+  it('when the private redis-server is killed -9 (3 times, mid-stream), then the supervisor restarts it on the same port with its AOF, ballots resume, none acknowledged is lost, and /metrics counts the restarts (also on a restarted server)', async () => {
     const p = await launch({ via: 'node', label: 'supervised' });
     let ctx: AppContext | undefined;
     try {
@@ -61,6 +61,13 @@ describe('faults: npm start supervises its private redis-server', () => {
       expect(await metric(p.url, 'ac_supervised_restarts', 'child="redis"')).toBe(3);
       expect(p.proc.child.exitCode).toBeNull();
       expect(isAlive(p.pids.server) && isAlive(p.pids.worker)).toBe(true); // they reconnected; nobody restarted them
+      // a restarted server learns the counts so far (its /metrics starts empty)
+      const serverBack = p.proc.waitFor(/server restarted \(restart 1\)/, 60_000);
+      process.kill(p.pids.server, 'SIGKILL');
+      await serverBack;
+      await until(async () => (await fetch(`${p.url}/readyz`)).status === 200, 60_000, 100);
+      await until(async () => (await metric(p.url, 'ac_supervised_restarts', 'child="server"')) === 1, 10_000, 100);
+      expect(await metric(p.url, 'ac_supervised_restarts', 'child="redis"')).toBe(3);
     } finally {
       await ctx?.close().catch(() => {});
       await p.destroy();
