@@ -63,7 +63,12 @@ export async function launch(opts: { via: 'npm' | 'node'; label: string; env?: R
       ? spawnCommand('npm', ['start', '--silent', '--', '--no-build'], env, { detached: true })
       : spawnScript('scripts/start.ts', ['--no-build'], env);
   const seen = new Set<number>();
+  /** Every redis-server the launcher reported (the first and each supervisor restart). */
+  const scanRedisPids = () => {
+    for (const m of proc.output().matchAll(/redis-server (?:restarted \(pid|pid) (\d+)/g)) seen.add(Number(m[1]));
+  };
   const destroy = async () => {
+    scanRedisPids();
     for (const pid of seen) if (isAlive(pid)) process.kill(pid, 'SIGKILL');
     if (proc.child.exitCode === null && proc.child.signalCode === null) {
       proc.child.kill('SIGKILL');
@@ -93,7 +98,7 @@ export async function launch(opts: { via: 'npm' | 'node'; label: string; env?: R
       redisUrl,
       pids,
       survivors: () => {
-        for (const m of proc.output().matchAll(/redis-server (?:restarted \(pid|pid) (\d+)/g)) seen.add(Number(m[1]));
+        scanRedisPids();
         return [...seen].filter(isAlive);
       },
       destroy,
