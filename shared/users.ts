@@ -1,6 +1,7 @@
 import { z } from 'zod';
 
-export const ROLES = ['resident', 'moderator', 'official', 'admin'] as const;
+/** `responder`: staff of one or more Our City organisations (bound by an admin), answering reports. */
+export const ROLES = ['resident', 'moderator', 'official', 'admin', 'responder'] as const;
 export const roleSchema = z.enum(ROLES);
 export type Role = z.infer<typeof roleSchema>;
 
