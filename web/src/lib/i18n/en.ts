@@ -277,4 +277,9 @@ export const en: Dict = {
   'error.rate_limited': 'Too many requests. Try again later.',
   'error.internal': 'Something went wrong. Try again later.',
   'error.unavailable': 'The service is temporarily unavailable.',
+  // Our City navigation (the rest of its strings are the area dictionary city.en.ts)
+  'nav.city': 'Our City',
+  'nav.cityModerate': 'Report review',
+  'nav.cityOrg': 'Organisation inbox',
+  'nav.myReports': 'My reports',
 };

@@ -275,4 +275,9 @@ export const ru = {
   'error.rate_limited': 'Слишком много запросов. Попробуйте позже.',
   'error.internal': 'Что-то пошло не так. Попробуйте позже.',
   'error.unavailable': 'Сервис временно недоступен.',
+  // Our City navigation (the rest of its strings are the area dictionary city.ru.ts)
+  'nav.city': 'Наш город',
+  'nav.cityModerate': 'Проверка сообщений',
+  'nav.cityOrg': 'Входящие организации',
+  'nav.myReports': 'Мои сообщения',
 } as const;
