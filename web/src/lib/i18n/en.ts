@@ -282,4 +282,7 @@ export const en: Dict = {
   'nav.cityModerate': 'Report review',
   'nav.cityOrg': 'Organisation inbox',
   'nav.myReports': 'My reports',
+  'role.responder': 'responder (organisation)',
+  'points.reason.report': 'confirmed fix of a report',
+  'notifications.openReport': 'Open the report',
 };

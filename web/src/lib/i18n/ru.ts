@@ -280,4 +280,7 @@ export const ru = {
   'nav.cityModerate': 'Проверка сообщений',
   'nav.cityOrg': 'Входящие организации',
   'nav.myReports': 'Мои сообщения',
+  'role.responder': 'исполнитель (организация)',
+  'points.reason.report': 'подтверждённое решение по сообщению',
+  'notifications.openReport': 'Открыть сообщение',
 } as const;
