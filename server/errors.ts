@@ -2,6 +2,7 @@ import type { ErrorRequestHandler, RequestHandler } from 'express';
 import { z } from 'zod';
 import { ERROR_CODES, type Ack, type ErrorCode } from '../shared/errors.ts';
 import type { Logger } from './logger.ts';
+import { isDbUnavailable, isSerializationFailure } from './db/db-errors.ts';
 
 /** The one way to fail: a code from shared/errors.ts, its HTTP status, a message and optional details. */
 export class AppError extends Error {
@@ -34,6 +35,8 @@ export function parseOr<T extends z.ZodType>(schema: T, value: unknown, code: Er
 /** Maps anything thrown to an AppError; unknown errors become `internal` (logged, never shown). */
 export function toAppError(err: unknown): AppError {
   if (err instanceof AppError) return err;
+  if (isDbUnavailable(err)) return new AppError('unavailable', 'The database is unavailable; try again shortly', null, { 'retry-after': '5' });
+  if (isSerializationFailure(err)) return new AppError('conflict', 'Another change happened at the same time; try again');
   if (err instanceof z.ZodError) return new AppError('bad_request', 'Invalid input', zodDetails(err));
   const e = err as { type?: string; status?: number; statusCode?: number };
   // body-parser errors carry `type` and a 4xx status

@@ -14,6 +14,8 @@ export function createKeys(prefix: string) {
     user: (id: number) => `${p}user:{u:${id}}`,
     userByPhone: () => `${p}user:by-phone`,
     userRoles: (id: number) => `${p}user:{u:${id}}:roles`,
+    /** SET of user ids holding a staff role (moderator, official, admin, responder): who escalations reach. */
+    roleMembers: (role: string) => `${p}role:{staff}:${role}`,
     /** HASH userId, createdAt, absoluteExpiresAt: in the user's slot (the id carries the user id). */
     session: (sid: string) => `${p}user:{u:${sessionUserId(sid)}}:sess:${sid}`,
     userSessions: (id: number) => `${p}user:{u:${id}}:sessions`,
