@@ -1,0 +1,246 @@
+import { describe, it, expect, beforeAll, afterAll } from 'vitest';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import sharp from 'sharp';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { startPlatform, type Platform } from '../helpers/platform.ts';
+import { launchBrowser, ARTIFACTS } from '../helpers/browser.ts';
+import { otpInbox, apiSignIn, axeSerious, hydrated, type AxeViolation } from './support.ts';
+import { cityPlatformEnv, stopCityDatabase } from './city-support.ts';
+
+// One report's whole life in real Chromium against the real platform (server + worker, Redis, PostgreSQL):
+// a resident on a phone files it with a photo, a moderator routes it from the live queue, the organisation
+// answers with a photo, the resident disputes, the organisation answers again, the resident confirms, the
+// points arrive and the board counts it. Each person has their own browser context (cookies, socket).
+const ADMIN = '+79990001001';
+const MODERATOR = '+79990001002';
+const RESPONDER = '+79990001003';
+const RESIDENT = '+79990001004';
+const CATEGORY = 'roof_leak';
+const DISTRICT = 'arbat';
+const ADDRESS = 'ул. Арбат, д. 10, подъезд 2';
+const PHONE = { viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true };
+
+/** A real photo as a phone would send it: a JPEG of a few hundred KB. */
+const photo = async (name: string, colour: string) => ({
+  name,
+  mimeType: 'image/jpeg',
+  buffer: await sharp({ create: { width: 1600, height: 1200, channels: 3, background: colour, noise: { type: 'gaussian', mean: 128, sigma: 40 } } }).jpeg({ quality: 80 }).toBuffer(),
+});
+
+describe('Our City in the browser: one report from filing to the board', () => {
+  let platform: Platform;
+  let browser: Browser;
+  let inbox: Awaited<ReturnType<typeof otpInbox>>;
+  let dataDir: string;
+  const contexts: BrowserContext[] = [];
+  const axeReport: Record<string, AxeViolation[]> = {};
+  let resident: Page;
+  let moderator: Page;
+  let responder: Page;
+  let reportId = 0;
+  let organisationId = 0;
+
+  const newPage = async (opts: Parameters<Browser['newContext']>[0] = {}) => {
+    const ctx = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: 'ru-RU', ...opts });
+    contexts.push(ctx);
+    const page = await ctx.newPage();
+    page.on('pageerror', (e) => {
+      throw new Error(`page error on ${page.url()}: ${e.message}`);
+    });
+    return page;
+  };
+  const shot = (page: Page, name: string) => page.screenshot({ path: join(ARTIFACTS, `city-${name}.png`), fullPage: true });
+  const axe = async (page: Page, name: string) => {
+    axeReport[name] = await axeSerious(page);
+  };
+  const signIn = async (page: Page, phone: string) => {
+    await page.goto(`${platform.url}/signin`);
+    await hydrated(page);
+    await page.getByLabel('Номер телефона').fill(phone);
+    await page.getByTestId('send-code').click();
+    const code = await inbox.code(phone);
+    await page.getByLabel('Код из SMS').fill(code);
+    await page.getByTestId('verify-code').click();
+    await page.waitForURL((u) => !u.pathname.startsWith('/signin'));
+  };
+  const userId = async (phone: string, admin: Awaited<ReturnType<typeof apiSignIn>>) => {
+    const r = await fetch(`${platform.url}/api/users?phone=${encodeURIComponent(phone)}`, { headers: admin.headers });
+    const found = (await r.json()) as { user?: { id: number }; users?: { id: number }[] };
+    return found.user?.id ?? found.users?.[0]?.id ?? 0;
+  };
+  /** The report page's status, as the server-rendered and live-updated page shows it. */
+  const statusOf = (page: Page, status: string) => page.locator(`[data-testid="report-page"][data-report-id="${reportId}"][data-status="${status}"]`);
+
+  beforeAll(async () => {
+    inbox = await otpInbox();
+    dataDir = mkdtempSync(join(tmpdir(), 'ac-e2e-city-'));
+    platform = await startPlatform({
+      OTP_SENDER: 'webhook',
+      OTP_WEBHOOK_URL: inbox.url,
+      ADMIN_PHONES: ADMIN,
+      TICK_MS: '100',
+      DATA_DIR: dataDir,
+      ...(await cityPlatformEnv()),
+    });
+    browser = await launchBrowser();
+  });
+  afterAll(async () => {
+    for (const c of contexts) await c.close().catch(() => {});
+    await browser?.close();
+    await platform?.stop();
+    await stopCityDatabase();
+    await inbox?.close();
+    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('when staff sign in and the admin grants the moderator role and binds the responder to the proposed organisation, then their nav shows their pages', async () => {
+    moderator = await newPage();
+    responder = await newPage();
+    await signIn(moderator, MODERATOR);
+    await signIn(responder, RESPONDER);
+    const admin = await apiSignIn(platform.url, ADMIN, inbox);
+    const grant = await fetch(`${platform.url}/api/users/${await userId(MODERATOR, admin)}/roles`, { method: 'PUT', headers: admin.headers, body: JSON.stringify({ roles: ['resident', 'moderator'] }) });
+    expect(grant.status).toBe(200);
+    const proposal = await fetch(`${platform.url}/api/city/route-proposal?category=${CATEGORY}&district=${DISTRICT}`);
+    expect(proposal.status).toBe(200);
+    organisationId = ((await proposal.json()) as { organisation: { id: number } | null }).organisation?.id ?? 0;
+    expect(organisationId).toBeGreaterThan(0);
+    const bind = await fetch(`${platform.url}/api/city/responders/${await userId(RESPONDER, admin)}`, { method: 'PUT', headers: admin.headers, body: JSON.stringify({ organisationIds: [organisationId] }) });
+    expect(bind.status).toBe(200);
+
+    await moderator.goto(`${platform.url}/`);
+    await moderator.getByRole('navigation').getByRole('link', { name: 'Проверка сообщений' }).click();
+    await moderator.waitForURL('**/city/moderate');
+    // the queue is live from here on: the report filed below must appear without a reload
+    await moderator.locator('[data-testid="queue-live"][data-status="connected"]').waitFor();
+    await responder.goto(`${platform.url}/`);
+    await responder.getByRole('navigation').getByRole('link', { name: 'Входящие организации' }).click();
+    await responder.waitForURL('**/city/org');
+    await expect(responder.getByTestId('report-card').count()).resolves.toBe(0);
+  });
+
+  it('when a resident on a phone files a report with a camera photo, then it opens with the photo and the moderator\'s queue shows it without a reload', async () => {
+    resident = await newPage(PHONE);
+    await signIn(resident, RESIDENT);
+    await resident.goto(`${platform.url}/city`);
+    await shot(resident, 'list-empty');
+    await axe(resident, 'list');
+    await resident.getByTestId('new-report').click();
+    await resident.waitForURL('**/city/report/new');
+    await hydrated(resident);
+    const input = resident.getByTestId('photo-input');
+    await expect(input.getAttribute('capture')).resolves.toBe('environment');
+    await expect(input.getAttribute('accept')).resolves.toBe('image/*');
+    await resident.getByLabel('Категория').selectOption(CATEGORY);
+    await resident.getByLabel('Район').selectOption(DISTRICT);
+    await resident.getByLabel(/^Адрес/).fill(ADDRESS);
+    await resident.getByLabel(/^Описание/).fill('Во время капремонта крыши в подъезде течёт с потолка на пятом этаже, мокнет проводка.');
+    await input.setInputFiles([await photo('leak.jpg', '#557799')]);
+    await resident.getByTestId('photo-previews').locator('img').first().waitFor();
+    await shot(resident, 'new-report');
+    await axe(resident, 'new-report');
+    await resident.getByTestId('report-submit').click();
+    await resident.waitForURL(/\/city\/reports\/\d+\?sent/);
+    reportId = Number(new URL(resident.url()).pathname.split('/').pop());
+    await resident.getByTestId('report-sent').waitFor();
+    await statusOf(resident, 'submitted').waitFor();
+    const img = resident.getByTestId('photos').locator('img');
+    await expect(img.count()).resolves.toBe(1);
+    // the thumbnail is served by the platform and really is an image
+    await expect(img.first().evaluate((el: HTMLImageElement) => el.complete && el.naturalWidth > 0)).resolves.toBe(true);
+    await resident.locator('[data-testid="report-page"][data-live="connected"]').waitFor();
+    await shot(resident, 'report-submitted');
+    await axe(resident, 'report');
+
+    await moderator.locator(`[data-testid="report-card"][data-report-id="${reportId}"]`).waitFor({ timeout: 15_000 });
+    await shot(moderator, 'moderate-queue');
+    await axe(moderator, 'moderate-queue');
+  });
+
+  it('when the moderator routes it to the proposed organisation, then the resident\'s open page and the organisation\'s inbox follow live', async () => {
+    await moderator.locator(`[data-testid="report-card"][data-report-id="${reportId}"] a`).click();
+    await moderator.waitForURL(`**/city/reports/${reportId}`);
+    await hydrated(moderator);
+    await expect(moderator.locator('#route-org').inputValue()).resolves.toBe(String(organisationId));
+    await shot(moderator, 'moderate-report');
+    await axe(moderator, 'moderate-report');
+    await moderator.getByTestId('route').click();
+    await statusOf(moderator, 'routed').waitFor();
+
+    await statusOf(resident, 'routed').waitFor({ timeout: 15_000 });
+    await resident.getByTestId('deadline').waitFor();
+    await responder.locator(`[data-testid="report-card"][data-report-id="${reportId}"]`).waitFor({ timeout: 15_000 });
+    await responder.locator(`[data-testid="report-card"][data-report-id="${reportId}"] [data-testid="deadline"]`).waitFor();
+    await shot(responder, 'org-inbox');
+    await axe(responder, 'org-inbox');
+  });
+
+  const answer = async (text: string, withPhoto: boolean, name: string) => {
+    await responder.goto(`${platform.url}/city/reports/${reportId}`);
+    await hydrated(responder);
+    await responder.getByLabel('Ответ жителю').fill(text);
+    await responder.getByLabel('устранено').check();
+    if (withPhoto) await responder.getByTestId('photo-input').setInputFiles([await photo('after.jpg', '#337733')]);
+    await shot(responder, name);
+    await axe(responder, name);
+    await responder.getByTestId('answer-send').click();
+    await statusOf(responder, 'answered').waitFor();
+  };
+
+  it('when the organisation answers with a photo and the resident disputes, then the report goes back to the organisation with a new deadline', async () => {
+    await answer('Кровлю над вторым подъездом залатали, потолок просушили.', true, 'answer-form');
+    await statusOf(resident, 'answered').waitFor({ timeout: 15_000 });
+    await expect(resident.locator('[data-testid="timeline-step"][data-step="answered"] img').count()).resolves.toBe(1);
+    await resident.getByTestId('verdict').waitFor();
+    await shot(resident, 'verdict');
+    await axe(resident, 'verdict');
+    await resident.getByLabel('Что осталось не так').fill('После дождя снова капает в том же месте.');
+    await resident.getByTestId('dispute').click();
+    await statusOf(resident, 'routed').waitFor();
+    await resident.locator('[data-testid="timeline-step"][data-step="disputed"]').waitFor();
+  });
+
+  it('when the organisation answers again and the resident confirms, then the report closes and the points are credited', async () => {
+    await answer('Заменили участок кровли целиком, протечки больше нет.', false, 'answer-again');
+    await statusOf(resident, 'answered').waitFor({ timeout: 15_000 });
+    await resident.getByTestId('confirm').click();
+    await statusOf(resident, 'closed').waitFor();
+    await resident.getByTestId('points-credited').waitFor();
+    const steps = await resident.locator('[data-testid="timeline-step"]').evaluateAll((els) => els.map((e) => e.getAttribute('data-step')));
+    expect(steps.filter((s) => s !== 'reminded' && s !== 'escalated')).toEqual(['submitted', 'routed', 'answered', 'disputed', 'answered', 'confirmed']);
+    await shot(resident, 'report-closed');
+
+    await resident.goto(`${platform.url}/points`);
+    await expect(resident.locator('tr', { hasText: `#${reportId}` }).textContent()).resolves.toContain('+20');
+    await resident.goto(`${platform.url}/me/reports`);
+    await resident.locator(`[data-testid="report-card"][data-report-id="${reportId}"][data-status="closed"]`).waitFor();
+    await shot(resident, 'my-reports');
+    await axe(resident, 'my-reports');
+  });
+
+  it('when anyone opens the board and the list, then the organisation and the district count the report, with charts, and axe finds nothing serious on any city page', async () => {
+    const visitor = await newPage(PHONE);
+    await visitor.goto(`${platform.url}/city/board`);
+    const orgRow = visitor.locator(`[data-testid="board-row"][data-key="${organisationId}"]`);
+    await expect(orgRow.getAttribute('data-received')).resolves.toBe('1');
+    await expect(orgRow.getAttribute('data-answered')).resolves.toBe('1');
+    await visitor.getByTestId('chart-ontime').locator(`g[data-key="${organisationId}"]`).waitFor();
+    await shot(visitor, 'board');
+    await axe(visitor, 'board');
+    await visitor.goto(`${platform.url}/city/board?by=district`);
+    await expect(visitor.locator(`[data-testid="board-row"][data-key="${DISTRICT}"]`).getAttribute('data-received')).resolves.toBe('1');
+
+    await visitor.goto(`${platform.url}/city?district=${DISTRICT}&status=closed`);
+    await visitor.locator(`[data-testid="report-card"][data-report-id="${reportId}"]`).waitFor();
+    await visitor.goto(`${platform.url}/city/reports/${reportId}?lang=en`);
+    await expect(visitor.locator('h1').textContent()).resolves.toBe('Roof leak');
+    await expect(visitor.getByTestId('report-status').textContent()).resolves.toBe('closed');
+    await shot(visitor, 'report-public-en');
+    await axe(visitor, 'report-public-en');
+
+    console.log('axe serious/critical violations per city page:', JSON.stringify(Object.fromEntries(Object.entries(axeReport).map(([k, v]) => [k, v.length]))));
+    expect(Object.fromEntries(Object.entries(axeReport).filter(([, v]) => v.length))).toEqual({});
+  });
+});
