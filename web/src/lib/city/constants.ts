@@ -24,3 +24,6 @@ same<Same<(typeof PHOTO_TYPES)[number], (typeof C.PHOTO_TYPES)[number]>>(true);
 export const DESCRIPTION_MIN = 10 satisfies typeof C.DESCRIPTION_MIN;
 export const DESCRIPTION_MAX = 2000 satisfies typeof C.DESCRIPTION_MAX;
 export const CONFIRM_POINTS = 20 satisfies typeof C.CONFIRM_POINTS;
+
+export const ORGANISATION_KINDS = ['council', 'housing', 'roads', 'lighting', 'parks', 'transport', 'capital_repair'] as const;
+same<Same<(typeof ORGANISATION_KINDS)[number], C.OrganisationKind>>(true);

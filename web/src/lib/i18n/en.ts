@@ -281,6 +281,7 @@ export const en: Dict = {
   'nav.city': 'Our City',
   'nav.cityModerate': 'Report review',
   'nav.cityOrg': 'Organisation inbox',
+  'nav.cityAdmin': 'City catalogue',
   'nav.myReports': 'My reports',
   'role.responder': 'responder (organisation)',
   'points.reason.report': 'confirmed fix of a report',

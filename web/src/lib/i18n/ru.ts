@@ -279,6 +279,7 @@ export const ru = {
   'nav.city': 'Наш город',
   'nav.cityModerate': 'Проверка сообщений',
   'nav.cityOrg': 'Входящие организации',
+  'nav.cityAdmin': 'Справочники города',
   'nav.myReports': 'Мои сообщения',
   'role.responder': 'исполнитель (организация)',
   'points.reason.report': 'подтверждённое решение по сообщению',
