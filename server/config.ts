@@ -25,6 +25,8 @@ export const configSchema = z.object({
   DATABASE_CONNECT_TIMEOUT_MS: int(100, 60_000).default(2_000),
   /** Our City: new reports a resident may file per day (more gets 429 + Retry-After). */
   CITY_REPORTS_PER_DAY: int(1, 10_000).default(10),
+  /** Our City's safety-net sweep period (missed escalations, auto-close, unpaid points, orphan files). */
+  CITY_SWEEP_MS: int(1_000, 3_600_000).default(60_000),
   /** Our City photos on disk (by content hash); default DATA_DIR/photos. */
   PHOTO_DIR: z.string().min(1).optional(),
   /** AOF fsync policy of the private redis-server: `always` loses nothing acknowledged; `everysec` up to ~1 s. */

@@ -15,6 +15,7 @@ import { createRewardStore } from './rewards/reward.store.ts';
 import { createRewardService } from './rewards/reward.service.ts';
 import { createIntegrityStore } from './jobs/integrity.store.ts';
 import { createCivicDomain } from './decisions/decisions.module.ts';
+import { createCityDomain } from './city/city.module.ts';
 
 /**
  * The dependencies of one server process, built once and passed to factories (no DI container).
@@ -48,6 +49,10 @@ export function createContext(config: Config, logger: Logger, opts: { processNam
   integrity.registerMetric(metrics.registry);
   // decisions + answer deadline, notifications (inbox, fan-out), archive, open data (issue 7)
   const civic = createCivicDomain({ redis, keys, config, logger, queues, realtime, polls });
+  // Our City (reports with a deadline): PostgreSQL is its system of record; null without DATABASE_URL
+  const city = config.DATABASE_URL
+    ? createCityDomain({ config, logger, redis, keys, queue: queues.city, realtime, users, points, notifications: civic.notifications, metrics })
+    : null;
 
   return {
     config,
@@ -66,12 +71,14 @@ export function createContext(config: Config, logger: Logger, opts: { processNam
     rewards,
     integrity,
     ...civic,
+    city,
     /** Workers alive = heartbeats newer than 15 s. */
     async workersAlive(): Promise<number> {
       return redis.zcount(keys.workers(), Date.now() - 15_000, '+inf');
     },
     async close() {
       await polls.shutdown();
+      await city?.close();
       await queues.close();
       await closeRedis(queueRedis);
       await closeRedis(redis);

@@ -7,7 +7,7 @@ import { queuePrefix } from './redis/keys.ts';
 import { QUEUE_NAMES, defaultJobOptions } from './jobs/queues.ts';
 import { createProcessors } from './jobs/processors.ts';
 import { createWorkerContext } from './jobs/worker-context.ts';
-import { RECONCILE_SCHEDULER_ID } from '../shared/jobs.ts';
+import { RECONCILE_SCHEDULER_ID, CITY_SWEEP_SCHEDULER_ID } from '../shared/jobs.ts';
 
 export type RunningWorker = { id: string; workers: Worker[]; close: () => Promise<void> };
 
@@ -45,6 +45,17 @@ export async function startWorkers(config: Config, logger: Logger, opts: { concu
     { every: Math.max(5_000, Math.floor(config.REDEMPTION_RECONCILE_AFTER_MS / 2)) },
     { name: 'reconcile-redemptions', data: {}, opts: { removeOnComplete: true, removeOnFail: defaultJobOptions.removeOnFail } },
   );
+
+  if (ctx.city) {
+    await Promise.race([ctx.city.init(), new Promise((r) => setTimeout(r, 15_000).unref())]);
+    // Our City's safety net: escalations whose delayed job never got queued, verdicts past due, points of
+    // confirmed reports not yet credited, photo files of interrupted submits
+    await ctx.queues.city.upsertJobScheduler(
+      CITY_SWEEP_SCHEDULER_ID,
+      { every: config.CITY_SWEEP_MS },
+      { name: 'sweep', data: {}, opts: { removeOnComplete: true, removeOnFail: defaultJobOptions.removeOnFail } },
+    );
+  }
 
   const beat = async () => {
     try {

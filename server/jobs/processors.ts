@@ -16,6 +16,8 @@ export function createProcessors(ctx: WorkerContext): Record<QueueName, Processo
     points: pointsHandlers(ctx),
     lifecycle: lifecycleHandlers(ctx),
     notifications: notificationHandlers(ctx),
+    // without DATABASE_URL there is no Our City: its jobs fail for good as unknown
+    city: ctx.city?.jobs.handlers ?? {},
   };
   const dispatch = (queue: QueueName): Processor => {
     const byName = handlers[queue];
