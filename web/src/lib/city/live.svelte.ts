@@ -18,8 +18,9 @@ export function followReport(reportId: () => number) {
     const socket = getSocket();
     const id = reportId();
     const watch = () => {
-      state.connected = true;
-      socket.emit('city:watch', { reportId: id }, () => {});
+      socket.timeout(10_000).emit('city:watch', { reportId: id }, (err: Error | null, res?: { ok: boolean }) => {
+        state.connected = !err && !!res?.ok;
+      });
     };
     const onFrame = (f: CityReportFrame) => {
       if (f.reportId !== id) return;
@@ -52,8 +53,8 @@ export function followQueue() {
   onMount(() => {
     const socket = getSocket();
     const watch = () => {
-      socket.emit('city:queue:watch', (res) => {
-        state.connected = res.ok;
+      socket.timeout(10_000).emit('city:queue:watch', (err: Error | null, res?: { ok: boolean }) => {
+        state.connected = !err && !!res?.ok;
       });
     };
     const onFrame = (f: CityQueueFrame) => {
