@@ -17,6 +17,7 @@ const ADMIN = '+79990001001';
 const MODERATOR = '+79990001002';
 const RESPONDER = '+79990001003';
 const RESIDENT = '+79990001004';
+const NEIGHBOUR = '+79990001005';
 const CATEGORY = 'roof_leak';
 const DISTRICT = 'arbat';
 const ADDRESS = 'ул. Арбат, д. 10, подъезд 2';
@@ -55,9 +56,9 @@ describe('Our City in the browser: one report from filing to the board', () => {
   const axe = async (page: Page, name: string) => {
     axeReport[name] = await axeSerious(page);
   };
-  const signIn = async (page: Page, phone: string) => {
+  const signIn = async (page: Page, phone: string, js = true) => {
     await page.goto(`${platform.url}/signin`);
-    await hydrated(page);
+    if (js) await hydrated(page);
     await page.getByLabel('Номер телефона').fill(phone);
     await page.getByTestId('send-code').click();
     const code = await inbox.code(phone);
@@ -157,6 +158,28 @@ describe('Our City in the browser: one report from filing to the board', () => {
     await moderator.locator(`[data-testid="report-card"][data-report-id="${reportId}"]`).waitFor({ timeout: 15_000 });
     await shot(moderator, 'moderate-queue');
     await axe(moderator, 'moderate-queue');
+  });
+
+  it('when a neighbour without JavaScript files the same problem, then the form offers to support the open report instead, and supporting it counts', async () => {
+    const page = await newPage({ ...PHONE, javaScriptEnabled: false });
+    await signIn(page, NEIGHBOUR, false);
+    await page.goto(`${platform.url}/city/report/new`);
+    await page.getByLabel('Категория').selectOption(CATEGORY);
+    await page.getByLabel('Район').selectOption(DISTRICT);
+    await page.getByLabel(/^Адрес/).fill(ADDRESS);
+    await page.getByLabel(/^Описание/).fill('С крыши течёт в подъезд, уже неделю мокрые стены.');
+    await page.getByTestId('photo-input').setInputFiles([await photo('same.jpg', '#775533')]);
+    await page.getByTestId('report-submit').click();
+    const offer = page.getByTestId('duplicate-offer');
+    await offer.waitFor();
+    await expect(offer.getByRole('link').getAttribute('href')).resolves.toBe(`/city/reports/${reportId}`);
+    await shot(page, 'duplicate-offer');
+    await offer.getByTestId('support-duplicate').click();
+    await page.waitForURL(`**/city/reports/${reportId}`);
+    await page.getByTestId('supported').waitFor();
+    await expect(page.getByTestId('supporters').getAttribute('data-count')).resolves.toBe('1');
+    // the resident's page shows the new supporter count too
+    await resident.locator('[data-testid="supporters"][data-count="1"]').waitFor({ timeout: 15_000 });
   });
 
   it('when the moderator routes it to the proposed organisation, then the resident\'s open page and the organisation\'s inbox follow live', async () => {
