@@ -55,6 +55,9 @@ export async function startPostgresServer(opts: { dir: string; port?: number; da
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   if (user) chownSync(dir, user.uid, user.gid);
   chmodSync(dir, 0o700);
+  if (user && spawnSync(user.prefix[0]!, [...user.prefix.slice(1), 'test', '-w', dir]).status !== 0) {
+    throw new Error(`the postgres user cannot reach ${dir}: make its parent directories traversable (chmod o+x) or set DATABASE_URL`);
+  }
   const run = (cmd: string, args: string[]) => [...(user?.prefix ?? []), join(bin, cmd), ...args];
 
   const pwFile = join(dir, 'ac-password');
