@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { loadConfig, ConfigError, type Config } from '../server/config.ts';
 import { startRedisServer, RedisServerNotFound, type RedisServerHandle } from '../server/redis/redis-server.ts';
 import { buildWeb } from './build-web.ts';
+import { startPostgresServer, PostgresServerNotFound, type PostgresServerHandle } from '../server/postgres/postgres-server.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const say = (line: string) => process.stdout.write(`[start] ${line}\n`);
@@ -40,7 +41,21 @@ if (!redisUrl) {
   say(`using REDIS_URL ${redisUrl.replace(/\/\/[^@]*@/, '//***@')}`);
 }
 
-const childEnv = { ...process.env, REDIS_URL: redisUrl };
+// Our City's PostgreSQL: a private one (Debian's binaries, data under DATA_DIR/postgres) unless DATABASE_URL is set
+let postgres: PostgresServerHandle | null = null;
+let databaseUrl = config.DATABASE_URL;
+if (!databaseUrl) {
+  try {
+    postgres = await startPostgresServer({ dir: join(config.DATA_DIR, 'postgres'), database: 'active_citizen' });
+  } catch (err) {
+    await redis?.stop();
+    fail(err instanceof PostgresServerNotFound ? err.message : `could not start postgres: ${(err as Error).message}`);
+  }
+  databaseUrl = postgres!.url;
+  say(`private postgres pid ${postgres!.pid} on 127.0.0.1:${postgres!.port}, data in ${postgres!.dir}`);
+}
+
+const childEnv = { ...process.env, REDIS_URL: redisUrl, DATABASE_URL: databaseUrl };
 const children = new Map<string, ChildProcess>();
 let stopping = false;
 const restarts: Record<string, number[]> = {};
@@ -84,6 +99,10 @@ async function stop(code: number, why: string) {
         }),
     ),
   );
+  if (postgres) {
+    await postgres.stop();
+    say('private postgres stopped');
+  }
   if (redis) {
     await redis.stop();
     say('private redis-server stopped');

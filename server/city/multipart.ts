@@ -45,6 +45,7 @@ export function readMultipart(req: Request, allowedFields: readonly string[], fi
       }
       const chunks: Buffer[] = [];
       stream.on('data', (c: Buffer) => chunks.push(c));
+      stream.on('error', () => fail(new AppError('bad_request', 'Malformed or incomplete multipart body')));
       stream.on('limit', () => fail(new AppError('payload_too_large', `A photo is over ${MAX_PHOTO_BYTES / 1024 / 1024} MB`, [{ path: fileField, message: 'too large' }])));
       stream.on('end', () => {
         if (!failed && chunks.length) files.push({ field: name, data: Buffer.concat(chunks) });

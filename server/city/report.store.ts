@@ -14,9 +14,17 @@ export const photoOf = (p: Pick<Selectable<CityPhotoTable>, 'hash' | 'width' | '
   return { hash: p.hash, url: `${base}/${n.full}`, thumbUrl: `${base}/${n.thumb}`, width: p.width, height: p.height, bytes: p.bytes };
 };
 
-/** Lower-case letters and digits, single spaces: "ул. Ленина, д.5" and "Ул Ленина д 5" match. */
+/** Street-type and building words people write or leave out ("ул.", "пер.", "д.", "корп."). */
+const ADDRESS_NOISE = new Set(['ул', 'улица', 'пер', 'переулок', 'пр', 'т', 'просп', 'проспект', 'б', 'р', 'бульвар', 'наб', 'набережная', 'пл', 'площадь', 'ш', 'шоссе', 'д', 'дом', 'корп', 'корпус', 'к', 'стр', 'строение']);
+
+/** Lower-case words and numbers without street-type noise: "ул. Ленина, д.5" and "Ленина 5" match. */
 export function addressKey(address: string): string {
-  return address.toLowerCase().replace(/ё/g, 'е').replace(/[^\p{L}\p{N}]+/gu, ' ').replace(/\b(ул|улица|д|дом|корп|к|стр|строение)\b/gu, ' ').replace(/\s+/g, ' ').trim();
+  return address
+    .toLowerCase()
+    .replace(/ё/g, 'е')
+    .split(/[^\p{L}\p{N}]+/u)
+    .filter((w) => w && !ADDRESS_NOISE.has(w))
+    .join(' ');
 }
 
 const REPORT_COLUMNS = [

@@ -25,6 +25,11 @@ export function createDb(url: string, opts: { max: number; connectTimeoutMs: num
   });
   // an idle client whose server went away: log, the pool drops it
   pool.on('error', (err) => opts.logger.warn({ err: err.message }, 'postgres idle client error'));
+  // a CHECKED-OUT client (a transaction between two queries) has no listener of the pool's: its 'error'
+  // would be unhandled and kill the process when the server dies; the query in flight fails on its own
+  pool.on('connect', (client) => {
+    client.on('error', (err) => opts.logger.warn({ err: err.message }, 'postgres connection lost'));
+  });
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   return { db, pool };
 }

@@ -21,7 +21,10 @@ const ERROR_TEXT: Record<number, string> = {
   403: 'Not allowed (forbidden, csrf_rejected, …)',
   404: 'No such resource (not_found)',
   409: 'Conflicts with the current state (invalid_state, conflict, …)',
+  413: 'Too large (payload_too_large)',
+  415: 'Wrong media type (unsupported_media_type)',
   429: 'Rate limited',
+  503: 'A backing service is unavailable (unavailable): retry after Retry-After',
 };
 
 function parameters(where: 'path' | 'query', obj: z.ZodObject | undefined, pathNames: string[]): Json[] {
@@ -39,6 +42,15 @@ function parameters(where: 'path' | 'query', obj: z.ZodObject | undefined, pathN
     });
   }
   return out;
+}
+
+function multipartSchema(m: NonNullable<RouteDoc['multipart']>): Json {
+  const fields = jsonSchema(m.fields, 'input') as { properties?: Json; required?: string[] };
+  return {
+    type: 'object',
+    properties: { ...fields.properties, [m.files]: { type: 'array', maxItems: m.maxFiles, items: { type: 'string', contentMediaType: 'application/octet-stream' } } },
+    required: fields.required ?? [],
+  };
 }
 
 function operation(r: RouteDoc): Json {
@@ -67,6 +79,7 @@ function operation(r: RouteDoc): Json {
     ...(r.auth === 'public' ? { security: [{}, { session: [] }] } : { security: [{ session: [] }] }),
     parameters: [...parameters('path', r.params, pathNames), ...parameters('query', r.query, [])],
     ...(r.body ? { requestBody: { required: true, content: { 'application/json': { schema: jsonSchema(r.body, 'input') } } } } : {}),
+    ...(r.multipart ? { requestBody: { required: true, content: { 'multipart/form-data': { schema: multipartSchema(r.multipart) } } } } : {}),
     responses,
   };
 }

@@ -24,6 +24,8 @@ export type RouteDoc = {
   params?: z.ZodObject;
   query?: z.ZodObject;
   body?: z.ZodType;
+  /** A multipart/form-data body instead of JSON: text fields, and files under one field name. */
+  multipart?: { fields: z.ZodObject; files: string; maxFiles: number };
   /** Success responses by status; the error responses (the one error shape) are added for you. */
   responses: Record<number, ResponseDoc>;
   /** Error codes (shared/errors.ts) this route may answer with beyond the generic ones. */

@@ -41,7 +41,7 @@ function runAs(): { uid: number; gid: number; prefix: string[] } | null {
 /**
  * Starts a private PostgreSQL child on 127.0.0.1 with data in `dir` (initdb on first run, a random
  * password kept in `dir/ac-password`), creates `database` if missing, resolves once it accepts queries.
- * `durable: false` (tests, bench) turns fsync off: fast, and a machine crash may lose the cluster.
+ * `durable: false` (tests, bench) turns fsync off: fast; a killed server loses nothing, a machine crash may lose the cluster.
  */
 export async function startPostgresServer(opts: { dir: string; port?: number; database?: string; durable?: boolean }): Promise<PostgresServerHandle> {
   const bin = findPostgresBin();
@@ -55,6 +55,9 @@ export async function startPostgresServer(opts: { dir: string; port?: number; da
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   if (user) chownSync(dir, user.uid, user.gid);
   chmodSync(dir, 0o700);
+  if (user && spawnSync(user.prefix[0]!, [...user.prefix.slice(1), 'test', '-w', dir]).status !== 0) {
+    throw new Error(`the postgres user cannot reach ${dir}: make its parent directories traversable (chmod o+x) or set DATABASE_URL`);
+  }
   const run = (cmd: string, args: string[]) => [...(user?.prefix ?? []), join(bin, cmd), ...args];
 
   const pwFile = join(dir, 'ac-password');
@@ -74,7 +77,9 @@ export async function startPostgresServer(opts: { dir: string; port?: number; da
   const settings = [
     '-c', `port=${port}`, '-c', 'listen_addresses=127.0.0.1', '-c', `unix_socket_directories=${dir}`,
     '-c', 'max_connections=200', '-c', 'shared_buffers=128MB',
-    ...(opts.durable === false ? ['-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off'] : []),
+    // fsync off still write()s the WAL at every commit: a killed server loses nothing committed, only a
+    // crash of the machine can (synchronous_commit stays on for that reason)
+    ...(opts.durable === false ? ['-c', 'fsync=off', '-c', 'full_page_writes=off'] : []),
   ];
   const [cmd, ...args] = run('postgres', ['-D', dir, ...settings]);
   const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });

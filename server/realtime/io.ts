@@ -8,6 +8,7 @@ import { resolveSession } from '../auth/auth.middleware.ts';
 import { isAllowedOrigin } from '../http/origin.middleware.ts';
 import { AppError, ackError, parseOr } from '../errors.ts';
 import { createRedis, closeRedis } from '../redis/connection.ts';
+import { registerCitySocket } from '../city/city.socket.ts';
 import { rooms } from './emitter.ts';
 import { createBroadcaster, type Broadcaster } from './broadcaster.ts';
 import { createLiveService, type LivePollSource, type LiveService } from './live.service.ts';
@@ -149,6 +150,8 @@ export function createRealtime(
       void socket.leave(rooms.poll(pollId));
       return { pollId };
     });
+
+    registerCitySocket(socket, ctx.city, (event, schema, fn) => handle(socket, event, schema, log, fn));
   });
 
   let closing: Promise<void> | null = null;

@@ -80,3 +80,18 @@ export const reportFields = (over: Record<string, string> = {}) => ({
 
 /** Headers for a multipart post: the cookie and Origin only (fetch sets the boundary). */
 export const formHeaders = (a: TestActor) => ({ cookie: a.cookie, origin: a.headers.origin! });
+
+/** Small API client over a city test server. */
+export function cityApi(base: string) {
+  const json = async (r: Response) => ({ status: r.status, body: (await r.json().catch(() => null)) as any, headers: r.headers });
+  return {
+    get: (path: string, a?: TestActor) => fetch(`${base}/api/city${path}`, { headers: a?.headers }).then(json),
+    post: (a: TestActor, path: string, body?: unknown) =>
+      fetch(`${base}/api/city${path}`, { method: 'POST', headers: a.headers, body: body === undefined ? undefined : JSON.stringify(body) }).then(json),
+    put: (a: TestActor, path: string, body: unknown) => fetch(`${base}/api/city${path}`, { method: 'PUT', headers: a.headers, body: JSON.stringify(body) }).then(json),
+    file: (a: TestActor, fields: Record<string, string>, photos: Buffer[] = [], type?: string) =>
+      fetch(`${base}/api/city/reports`, { method: 'POST', headers: formHeaders(a), body: reportForm(fields, photos, type) }).then(json),
+    answer: (a: TestActor, id: number, fields: Record<string, string>, photos: Buffer[] = []) =>
+      fetch(`${base}/api/city/reports/${id}/answer`, { method: 'POST', headers: formHeaders(a), body: reportForm(fields, photos) }).then(json),
+  };
+}
