@@ -7,7 +7,6 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { startPlatform, type Platform } from '../helpers/platform.ts';
 import { launchBrowser, ARTIFACTS } from '../helpers/browser.ts';
 import { otpInbox, apiSignIn, axeSerious, hydrated, type AxeViolation } from './support.ts';
-import { createTestDatabase } from '../helpers/city.ts';
 
 // One report's whole life in real Chromium against the real platform (server + worker, Redis, PostgreSQL):
 // a resident on a phone files it with a photo, a moderator routes it from the live queue, the organisation
@@ -83,8 +82,6 @@ describe('Our City in the browser: one report from filing to the board', () => {
       ADMIN_PHONES: ADMIN,
       TICK_MS: '100',
       DATA_DIR: dataDir,
-      // a database of its own on the run's PostgreSQL (tests/setup/postgres.global.ts)
-      DATABASE_URL: await createTestDatabase('e2e'),
     });
     browser = await launchBrowser();
   });
