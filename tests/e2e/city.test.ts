@@ -157,9 +157,22 @@ describe('Our City in the browser: one report from filing to the board', () => {
     await axe(moderator, 'moderate-queue');
   });
 
-  it('when a neighbour without JavaScript files the same problem, then the form offers to support the open report instead, and supporting it counts', async () => {
+  it('when a neighbour types the same place, then the form offers the open report before sending; without JavaScript the send gets the same offer, and supporting it counts', async () => {
     const page = await newPage({ ...PHONE, javaScriptEnabled: false });
     await signIn(page, NEIGHBOUR, false);
+    // with JavaScript the offer comes while typing (GET /api/city/duplicates), nothing sent yet
+    const live = await newPage(PHONE);
+    await live.context().addCookies(await page.context().cookies());
+    await live.goto(`${platform.url}/city/report/new`);
+    await hydrated(live);
+    await live.getByLabel('Категория').selectOption(CATEGORY);
+    await live.getByLabel('Район').selectOption(DISTRICT);
+    await live.getByLabel(/^Адрес/).fill(ADDRESS);
+    await live.getByLabel(/^Адрес/).blur();
+    await live.getByTestId('duplicate-offer').locator(`[data-testid="report-card"][data-report-id="${reportId}"]`).waitFor();
+    await shot(live, 'duplicate-while-typing');
+    await axe(live, 'duplicate-while-typing');
+
     await page.goto(`${platform.url}/city/report/new`);
     await page.getByLabel('Категория').selectOption(CATEGORY);
     await page.getByLabel('Район').selectOption(DISTRICT);
