@@ -69,6 +69,7 @@ export function cityRoutes(ctx: { city: CityDomain | null; config: Config; accou
   });
   r.get('/city/responders/:id', admin, async (req, res) => {
     const userId = orgIdOf(req);
+    await ctx.accounts.get(userId); // 404 for a user who does not exist
     res.json({ userId, organisationIds: await city().catalogue.responderOrgs(userId) });
   });
   /** Binds the user to organisations and keeps the `responder` role in step (granted with any, dropped with none). */
