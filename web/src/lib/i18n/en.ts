@@ -286,4 +286,8 @@ export const en: Dict = {
   'role.responder': 'responder (organisation)',
   'points.reason.report': 'confirmed fix of a report',
   'notifications.openReport': 'Open the report',
+  'notifications.city.step': 'Report #{id} moved on',
+  'notifications.city.alert': 'News in an area you follow: report #{id}',
+  'notifications.city.reminder': 'The answer to report #{id} is due in 2 working days',
+  'notifications.city.escalation': 'The answer to report #{id} is overdue',
 };

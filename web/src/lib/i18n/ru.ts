@@ -284,4 +284,8 @@ export const ru = {
   'role.responder': 'исполнитель (организация)',
   'points.reason.report': 'подтверждённое решение по сообщению',
   'notifications.openReport': 'Открыть сообщение',
+  'notifications.city.step': 'Сообщение №{id}: новый шаг',
+  'notifications.city.alert': 'Новое в районе, за которым вы следите: сообщение №{id}',
+  'notifications.city.reminder': 'Через 2 рабочих дня истекает срок ответа по сообщению №{id}',
+  'notifications.city.escalation': 'Истёк срок ответа по сообщению №{id}',
 } as const;
