@@ -6,7 +6,7 @@ import sharp from 'sharp';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { startPlatform, type Platform } from '../helpers/platform.ts';
 import { launchBrowser, ARTIFACTS } from '../helpers/browser.ts';
-import { otpInbox, apiSignIn, axeSerious, hydrated, type AxeViolation } from './support.ts';
+import { otpInbox, apiSignIn, axeSerious, hydrated, recordScripts, type AxeViolation } from './support.ts';
 
 // One report's whole life in real Chromium against the real platform (server + worker, Redis, PostgreSQL):
 // a resident on a phone files it with a photo, a moderator routes it from the live queue, the organisation
@@ -121,6 +121,7 @@ describe('Our City in the browser: one report from filing to the board', () => {
 
   it('when a resident on a phone files a report with a camera photo, then it opens with the photo and the moderator\'s queue shows it without a reload', async () => {
     resident = await newPage(PHONE);
+    const scripts = recordScripts(resident);
     await signIn(resident, RESIDENT);
     await resident.goto(`${platform.url}/city`);
     await shot(resident, 'list-empty');
@@ -149,6 +150,9 @@ describe('Our City in the browser: one report from filing to the board', () => {
     // the thumbnail is served by the platform and really is an image
     await expect(img.first().evaluate((el: HTMLImageElement) => el.complete && el.naturalWidth > 0)).resolves.toBe(true);
     await resident.locator('[data-testid="report-page"][data-live="connected"]').waitFor();
+    // what Chromium downloaded for sign-in, the list, the form and the report page (the city dictionary included)
+    const js = await scripts.total();
+    console.log(`city resident flow: ${js.files} JS files, ${(js.bytes / 1024).toFixed(1)} KB gzipped`);
     await shot(resident, 'report-submitted');
     await axe(resident, 'report');
 
