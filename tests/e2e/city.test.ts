@@ -105,8 +105,18 @@ describe('Our City in the browser: one report from filing to the board', () => {
     expect(proposal.status).toBe(200);
     organisationId = ((await proposal.json()) as { organisation: { id: number } | null }).organisation?.id ?? 0;
     expect(organisationId).toBeGreaterThan(0);
-    const bind = await fetch(`${platform.url}/api/city/responders/${await userId(RESPONDER, admin)}`, { method: 'PUT', headers: admin.headers, body: JSON.stringify({ organisationIds: [organisationId] }) });
-    expect(bind.status).toBe(200);
+    // the admin binds the responder to that organisation on the catalogue page
+    const adminPage = await newPage();
+    await signIn(adminPage, ADMIN);
+    await adminPage.getByRole('navigation').getByRole('link', { name: 'Справочники города' }).click();
+    await adminPage.waitForURL('**/city/admin');
+    await adminPage.getByLabel('Номер пользователя').fill(String(await userId(RESPONDER, admin)));
+    await adminPage.getByTestId('find-responder').click();
+    await adminPage.getByLabel('Отвечает за организации').selectOption(String(organisationId));
+    await adminPage.getByTestId('bind-responder').click();
+    await adminPage.getByTestId('step-done').waitFor();
+    await shot(adminPage, 'admin');
+    await axe(adminPage, 'admin');
 
     await moderator.goto(`${platform.url}/`);
     await moderator.getByRole('navigation').getByRole('link', { name: 'Проверка сообщений' }).click();

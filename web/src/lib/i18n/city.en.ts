@@ -159,6 +159,8 @@ export const cityEn: Record<keyof typeof cityRu, string> = {
   'city.admin.title': 'Our City catalogue',
   'city.admin.responders': 'Responders',
   'city.admin.userId': 'User number',
+  'city.admin.find': 'Find',
+  'city.admin.notFound': 'No such user.',
   'city.admin.answersFor': 'Answers for organisations',
   'city.admin.categories': 'Categories',
   'city.admin.newCategory': 'New category',

@@ -160,6 +160,8 @@ export const cityRu = {
   'city.admin.title': 'Справочники «Нашего города»',
   'city.admin.responders': 'Исполнители',
   'city.admin.userId': 'Номер пользователя',
+  'city.admin.find': 'Найти',
+  'city.admin.notFound': 'Пользователь не найден.',
   'city.admin.answersFor': 'Отвечает за организации',
   'city.admin.categories': 'Категории',
   'city.admin.newCategory': 'Новая категория',
