@@ -40,6 +40,7 @@ describe('Our City in the browser: one report from filing to the board', () => {
   let moderator: Page;
   let responder: Page;
   let reportId = 0;
+  let neighbourCookie = '';
   let organisationId = 0;
 
   const newPage = async (opts: Parameters<Browser['newContext']>[0] = {}) => {
@@ -174,6 +175,7 @@ describe('Our City in the browser: one report from filing to the board', () => {
   it('when a neighbour types the same place, then the form offers the open report before sending; without JavaScript the send gets the same offer, and supporting it counts', async () => {
     const page = await newPage({ ...PHONE, javaScriptEnabled: false });
     await signIn(page, NEIGHBOUR, false);
+    neighbourCookie = (await page.context().cookies()).map((c) => `${c.name}=${c.value}`).join('; ');
     // with JavaScript the offer comes while typing (GET /api/city/duplicates), nothing sent yet
     const live = await newPage(PHONE);
     await live.context().addCookies(await page.context().cookies());
@@ -222,6 +224,43 @@ describe('Our City in the browser: one report from filing to the board', () => {
     await responder.locator(`[data-testid="report-card"][data-report-id="${reportId}"] [data-testid="deadline"]`).waitFor();
     await shot(responder, 'org-inbox');
     await axe(responder, 'org-inbox');
+  });
+
+  /** Files a report through the API as the neighbour (multipart, as the form sends it); returns its id. */
+  const fileAsNeighbour = async (address: string) => {
+    const body = new FormData();
+    for (const [k, v] of Object.entries({ category: 'yard', district: DISTRICT, address, description: 'Во дворе разбита лавочка, торчат гвозди.' })) body.append(k, v);
+    const res = await fetch(`${platform.url}/api/city/reports`, { method: 'POST', headers: { cookie: neighbourCookie, origin: platform.url }, body });
+    expect(res.status).toBe(201);
+    return ((await res.json()) as { id: number }).id;
+  };
+
+  it('when the moderator rejects one report with a reason and merges another into the open one, then each closes with that step on its timeline', async () => {
+    await moderator.goto(`${platform.url}/city/moderate`);
+    await moderator.locator('[data-testid="queue-live"][data-status="connected"]').waitFor();
+    const rejectId = await fileAsNeighbour('Арбат, 12, во дворе');
+    const mergeId = await fileAsNeighbour('Арбат, 14, во дворе');
+    for (const id of [rejectId, mergeId]) await moderator.locator(`[data-testid="report-card"][data-report-id="${id}"]`).waitFor({ timeout: 15_000 });
+    await moderator.goto(`${platform.url}/city/reports/${rejectId}`);
+    await hydrated(moderator);
+    await moderator.locator('summary', { hasText: 'Отклонить' }).click();
+    await moderator.getByLabel('Причина').selectOption('not_city_property');
+    await moderator.getByLabel('Пояснение для жителя').fill('Лавочка во дворе частного дома.');
+    await moderator.getByTestId('reject').click();
+    await moderator.locator(`[data-testid="report-page"][data-report-id="${rejectId}"][data-status="rejected"]`).waitFor();
+    await expect(moderator.locator('[data-testid="timeline-step"][data-step="rejected"]').textContent()).resolves.toContain('объект не городской');
+
+    await moderator.goto(`${platform.url}/city/reports/${mergeId}`);
+    await hydrated(moderator);
+    await moderator.locator('summary', { hasText: 'Объединить' }).click();
+    await moderator.getByLabel('Номер открытого сообщения').fill(String(reportId));
+    await moderator.getByTestId('merge').click();
+    await moderator.locator(`[data-testid="report-page"][data-report-id="${mergeId}"][data-status="merged"]`).waitFor();
+    await expect(moderator.locator('[data-testid="timeline-step"][data-step="merged"] a').getAttribute('href')).resolves.toBe(`/city/reports/${reportId}`);
+    await shot(moderator, 'merged');
+    // both left the live queue
+    await moderator.goto(`${platform.url}/city/moderate`);
+    await expect(moderator.locator(`[data-testid="report-card"][data-report-id="${rejectId}"], [data-testid="report-card"][data-report-id="${mergeId}"]`).count()).resolves.toBe(0);
   });
 
   const answer = async (text: string, withPhoto: boolean, name: string) => {
