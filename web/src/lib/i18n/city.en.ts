@@ -25,7 +25,7 @@ export const cityEn: Record<keyof typeof cityRu, string> = {
   'city.next': 'Next →',
   'city.report': 'Report #{id}',
   'city.supporters': 'Supporters: {n}',
-  'city.disputes': 'Disputed {n} times',
+  'city.disputes': 'Disputes: {n}',
   'city.deadline': 'Answer due: {date}',
   'city.overdue': 'overdue',
   'city.daysLeft': 'Working days left: {n}',
