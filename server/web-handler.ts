@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { join } from 'node:path';
 import type { RequestHandler } from 'express';
-import { MAX_PHOTOS, MAX_PHOTO_BYTES } from '../shared/city.ts';
+import { MAX_PHOTOS, MAX_PHOTO_BYTES } from '../shared/values/city.ts';
 
 export const WEB_BUILD_DIR = join(fileURLToPath(new URL('..', import.meta.url)), 'web', 'build');
 

@@ -1,5 +1,9 @@
 import { z } from 'zod';
 import { isDistrictId, type OkrugId } from './districts.ts';
+import {
+  ACTOR_ROLES, ANSWER_OUTCOMES, CLOSE_RESOLUTIONS, DEFAULT_DEADLINE_DAYS, DESCRIPTION_MAX, DESCRIPTION_MIN,
+  ORGANISATION_KINDS, REJECT_REASONS, REPORT_STATUSES, TIMELINE_STEPS, type ReportStatus, type TimelineStep,
+} from './values/city.ts';
 
 /**
  * "Our City" (Наш город): residents report defects in city objects, a moderator routes each report to the
@@ -40,60 +44,14 @@ import { isDistrictId, type OkrugId } from './districts.ts';
  * a step needs (another actor won), 413/415/400 for photos, 503 `unavailable` when the database is down.
  */
 
-// ---------- enums ----------
+// ---------- enums (values and limits: shared/values/city.ts, re-exported here) ----------
 
-export const REPORT_STATUSES = ['submitted', 'routed', 'answered', 'closed', 'rejected', 'merged'] as const;
+export * from './values/city.ts';
 export const reportStatusSchema = z.enum(REPORT_STATUSES);
-export type ReportStatus = z.infer<typeof reportStatusSchema>;
-/** Statuses in which a report is "open" (duplicates are searched among these, supporters may join). */
-export const OPEN_STATUSES: readonly ReportStatus[] = ['submitted', 'routed', 'answered'];
-
-export const ANSWER_OUTCOMES = ['fixed', 'planned', 'not_ours'] as const;
 export const answerOutcomeSchema = z.enum(ANSWER_OUTCOMES);
-export type AnswerOutcome = z.infer<typeof answerOutcomeSchema>;
-
-export const REJECT_REASONS = [
-  'insufficient_details',
-  'not_city_property',
-  'not_a_defect',
-  'abusive_language',
-  'photo_mismatch',
-  'already_resolved',
-  'other',
-] as const;
 export const rejectReasonSchema = z.enum(REJECT_REASONS);
-export type RejectReason = z.infer<typeof rejectReasonSchema>;
-
-/** How a closed report closed: the reporter confirmed, or no verdict within VERDICT_DAYS. */
-export const CLOSE_RESOLUTIONS = ['confirmed', 'auto'] as const;
-export type CloseResolution = (typeof CLOSE_RESOLUTIONS)[number];
-
-/** Timeline steps. `reminded` and `escalated` are the deadline jobs' marks (actor role `system`). */
-export const TIMELINE_STEPS = ['submitted', 'routed', 'rejected', 'merged', 'answered', 'confirmed', 'disputed', 'closed', 'reminded', 'escalated'] as const;
 export const timelineStepSchema = z.enum(TIMELINE_STEPS);
-export type TimelineStep = z.infer<typeof timelineStepSchema>;
-
-export const ACTOR_ROLES = ['resident', 'moderator', 'responder', 'official', 'admin', 'system'] as const;
-export type ActorRole = (typeof ACTOR_ROLES)[number];
-
-export const ORGANISATION_KINDS = ['council', 'housing', 'roads', 'lighting', 'parks', 'transport', 'capital_repair'] as const;
 export const organisationKindSchema = z.enum(ORGANISATION_KINDS);
-export type OrganisationKind = z.infer<typeof organisationKindSchema>;
-
-// ---------- limits ----------
-
-export const DEFAULT_DEADLINE_DAYS = 8;
-/** Calendar days the reporter has to confirm or dispute an answer before the report closes by itself. */
-export const VERDICT_DAYS = 5;
-/** Working days before the deadline at which the organisation is reminded. */
-export const REMINDER_WORKING_DAYS = 2;
-export const MAX_PHOTOS = 5;
-export const MAX_PHOTO_BYTES = 10 * 1024 * 1024;
-export const PHOTO_TYPES = ['image/jpeg', 'image/png', 'image/webp'] as const;
-export const DESCRIPTION_MIN = 10;
-export const DESCRIPTION_MAX = 2000;
-/** Points the reporter earns when they confirm the answer. */
-export const CONFIRM_POINTS = 20;
 
 // ---------- catalogue ----------
 
