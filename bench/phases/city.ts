@@ -96,7 +96,7 @@ export async function cityPhase(o: { quick: boolean; connections: number; second
   const origin = `http://127.0.0.1:${port}`;
   const env = {
     NODE_ENV: 'production', APP_SECRET: BENCH_SECRET, REDIS_URL: redis.url, REDIS_PREFIX: 'ac:', DATABASE_URL: pg.url, DATA_DIR: join(root, 'data'),
-    HOST: '127.0.0.1', PORT: String(port), LOG_LEVEL: 'warn', ALLOWED_ORIGINS: origin, CITY_REPORTS_PER_DAY: '100000', DATABASE_POOL_MAX: '20',
+    HOST: '127.0.0.1', PORT: String(port), LOG_LEVEL: 'warn', ALLOWED_ORIGINS: origin, CITY_REPORTS_PER_DAY: '10000', DATABASE_POOL_MAX: '20',
   };
   const server = spawnProject('server/main.ts', env);
   const { db } = createDb(pg.url, { max: 4, connectTimeoutMs: 5000, logger: createLogger({ name: 'bench', level: 'silent' }), statementTimeoutMs: 600_000 });
@@ -121,6 +121,10 @@ export async function cityPhase(o: { quick: boolean; connections: number; second
     const districts = DISTRICTS.map((d) => d.id);
     const okrugs = DISTRICTS.map((d) => d.okrug);
     const orgIds = (await db.selectFrom('city_organisations').select('id').orderBy('id').execute()).map((r) => r.id);
+    // a report goes to its district's housing service, or (one in three) to a city-wide service, as routing proposes
+    const orgRows = await db.selectFrom('city_organisations').select(['id', 'slug']).execute();
+    const housingOf = districts.map((d) => orgRows.find((o) => o.slug === `housing-${d}`)!.id);
+    const cityWide = orgRows.filter((o) => o.slug.startsWith('city-')).map((o) => o.id);
     const cats = (await db.selectFrom('city_categories').select('code').execute()).map((r) => r.code);
     const words = ['протекает крыша над подъездом', 'глубокая яма на дороге', 'не горит фонарь во дворе', 'мусор не вывозят неделю', 'сломаны качели на площадке', 'наледь на тротуаре у школы'];
     const statuses = ['submitted', 'routed', 'answered', 'closed', 'closed', 'routed', 'rejected'];
@@ -139,7 +143,9 @@ export async function cityPhase(o: { quick: boolean; connections: number; second
                'ул. Бенчмарка, ' || i, 'бенчмарка ' || i,
                (${words}::text[])[1 + i % ${words.length}] || ', обращение ' || i,
                st,
-               case when st in ('submitted', 'rejected') then null else (${orgIds}::int[])[1 + (i * 13) % ${orgIds.length}] end,
+               case when st in ('submitted', 'rejected') then null
+                    when i % 3 = 0 then (${cityWide}::int[])[1 + (i / 3) % ${cityWide.length}]
+                    else (${housingOf}::int[])[1 + (i * 7) % ${districts.length}] end,
                case when st in ('submitted', 'rejected') then 0 else 1 end,
                case when st in ('submitted', 'rejected') then null else created + interval '10 days' end,
                case when st in ('answered', 'closed') then created + ((i % 12) || ' days')::interval end,
@@ -155,6 +161,14 @@ export async function cityPhase(o: { quick: boolean; connections: number; second
       select id, 1, organisation_id, district, created_at + interval '1 hour', deadline, answered_at,
              case when answered_at is not null then extract(day from answered_at - created_at)::int end, outcome, disputes > 0
       from city_reports where organisation_id is not null and id > (select coalesce(max(report_id), 0) from city_cycles)
+    `.execute(db);
+    const buckets = sql.join(Array.from({ length: 61 }, (_, k) => sql`(count(*) filter (where least(answer_working_days, 60) = ${k}))::int`));
+    await sql`
+      insert into city_board_daily (day, organisation_id, district, received, answered, on_time, disputed, answer_days)
+      select (routed_at at time zone 'Europe/Moscow')::date, organisation_id, district, count(*)::int, count(answered_at)::int,
+             (count(*) filter (where answered_at <= deadline))::int, (count(*) filter (where disputed))::int, array[${buckets}]
+      from city_cycles group by 1, 2, 3
+      on conflict (day, organisation_id, district) do nothing
     `.execute(db);
     await sql`analyze`.execute(db);
     const seedSeconds = (Date.now() - s0) / 1000;
