@@ -162,14 +162,18 @@ export async function cityPhase(o: { quick: boolean; connections: number; second
              case when answered_at is not null then extract(day from answered_at - created_at)::int end, outcome, disputes > 0
       from city_reports where organisation_id is not null and id > (select coalesce(max(report_id), 0) from city_cycles)
     `.execute(db);
-    const buckets = sql.join(Array.from({ length: 61 }, (_, k) => sql`(count(*) filter (where least(answer_working_days, 60) = ${k}))::int`));
-    await sql`
-      insert into city_board_daily (day, organisation_id, district, received, answered, on_time, disputed, answer_days)
-      select (routed_at at time zone 'Europe/Moscow')::date, organisation_id, district, count(*)::int, count(answered_at)::int,
-             (count(*) filter (where answered_at <= deadline))::int, (count(*) filter (where disputed))::int, array[${buckets}]
-      from city_cycles group by 1, 2, 3
-      on conflict (day, organisation_id, district) do nothing
-    `.execute(db);
+    // the board's rollup, as the step transactions would have kept it (histogram buckets up to the longest answer)
+    const maxDays = Number((await sql<{ m: number | null }>`select max(answer_working_days) m from city_cycles`.execute(db)).rows[0]?.m ?? 0);
+    const buckets = sql.join(Array.from({ length: Math.min(60, maxDays) + 1 }, (_, k) => sql`(count(*) filter (where least(answer_working_days, 60) = ${k}))::int`));
+    for (const [scope, col] of [['organisation', sql`organisation_id::text`], ['district', sql`district`]] as const) {
+      await sql`
+        insert into city_board_daily (scope, key, day, received, answered, on_time, disputed, answer_days)
+        select ${scope}, ${col}, (routed_at at time zone 'Europe/Moscow')::date, count(*)::int, count(answered_at)::int,
+               (count(*) filter (where answered_at <= deadline))::int, (count(*) filter (where disputed))::int, array[${buckets}]
+        from city_cycles group by 2, 3
+        on conflict (scope, day, key) do nothing
+      `.execute(db);
+    }
     await sql`analyze`.execute(db);
     const seedSeconds = (Date.now() - s0) / 1000;
     progress(`city: ${o.reports} reports and their answer cycles seeded and analysed in ${seedSeconds.toFixed(0)} s`);

@@ -26,14 +26,16 @@ export async function bumpBoardDay(
   const x = d.disputed ? 1 : 0;
   const k = d.answer ? Math.min(MAX_BUCKET, Math.max(0, d.answer.workingDays)) + 1 : 0;
   const fresh = d.answer ? sql`array_fill(0, array[${k - 1}::int]) || 1` : sql`'{}'::int[]`;
-  await sql`
-    insert into city_board_daily (day, organisation_id, district, received, answered, on_time, disputed, answer_days)
-    values (${day}::date, ${at.organisationId}, ${at.district}, ${r}, ${a}, ${t}, ${x}, ${fresh})
-    on conflict (day, organisation_id, district) do update set
-      received = city_board_daily.received + ${r}, answered = city_board_daily.answered + ${a},
-      on_time = city_board_daily.on_time + ${t}, disputed = city_board_daily.disputed + ${x}
-      ${d.answer ? sql`, answer_days[${k}::int] = coalesce(city_board_daily.answer_days[${k}::int], 0) + 1` : sql``}
-  `.execute(trx);
+  for (const [scope, key] of [['organisation', String(at.organisationId)], ['district', at.district]] as const) {
+    await sql`
+      insert into city_board_daily (scope, key, day, received, answered, on_time, disputed, answer_days)
+      values (${scope}, ${key}, ${day}::date, ${r}, ${a}, ${t}, ${x}, ${fresh})
+      on conflict (scope, day, key) do update set
+        received = city_board_daily.received + ${r}, answered = city_board_daily.answered + ${a},
+        on_time = city_board_daily.on_time + ${t}, disputed = city_board_daily.disputed + ${x}
+        ${d.answer ? sql`, answer_days[${k}::int] = coalesce(city_board_daily.answer_days[${k}::int], 0) + 1` : sql``}
+    `.execute(trx);
+  }
 }
 
 /** The median of a histogram (index = working days), interpolated between the two middle values like percentile_cont. */
@@ -61,21 +63,33 @@ export function createBoardStore(db: Db) {
       const from = q.from ?? cityDate(now - 89 * DAY, off);
       const start = new Date(Date.parse(`${from}T00:00:00Z`) - off * 60_000);
       const end = new Date(Date.parse(`${to}T00:00:00Z`) + DAY - off * 60_000);
-      const districts = q.okrug ? DISTRICTS.filter((d) => d.okrug === q.okrug).map((d) => d.id) : null;
       const byOrg = q.by === 'organisation';
-      const key = byOrg ? sql<string>`organisation_id::text` : sql<string>`district`;
-      const inOkrug = districts ? sql`and district = any(${districts}::text[])` : sql``;
+      const okrugDistricts = q.okrug ? DISTRICTS.filter((d) => d.okrug === q.okrug).map((d) => d.id) : null;
+      // an okrug narrows the district board to its districts, the organisation board to the organisations
+      // serving one of them (city-wide services serve no listed district)
+      const keys = !okrugDistricts
+        ? sql``
+        : byOrg
+          ? sql`and key in (select organisation_id::text from city_org_districts where district = any(${okrugDistricts}::text[]))`
+          : sql`and key = any(${okrugDistricts}::text[])`;
+      const cycleKey = byOrg ? sql<string>`organisation_id::text` : sql<string>`district`;
+      const cycleKeys = !okrugDistricts
+        ? sql``
+        : byOrg
+          ? sql`and organisation_id in (select organisation_id from city_org_districts where district = any(${okrugDistricts}::text[]))`
+          : sql`and district = any(${okrugDistricts}::text[])`;
+      const period = sql`scope = ${q.by} and day between ${from}::date and ${to}::date ${keys}`;
       const [sums, hist, overdue] = await Promise.all([
         sql<{ key: string; received: number; answered: number; on_time: number; disputed: number }>`
-          select ${key} as key, sum(received)::int received, sum(answered)::int answered, sum(on_time)::int on_time, sum(disputed)::int disputed
-          from city_board_daily where day between ${from}::date and ${to}::date ${inOkrug} group by 1`.execute(db),
+          select key, sum(received)::int received, sum(answered)::int answered, sum(on_time)::int on_time, sum(disputed)::int disputed
+          from city_board_daily where ${period} group by 1`.execute(db),
         sql<{ key: string; k: number; n: number }>`
-          select ${key} as key, h.k::int - 1 as k, sum(h.n)::int n
+          select key, h.k::int - 1 as k, sum(h.n)::int n
           from city_board_daily, unnest(answer_days) with ordinality h(n, k)
-          where day between ${from}::date and ${to}::date ${inOkrug} and h.n > 0 group by 1, 2`.execute(db),
+          where ${period} and h.n > 0 group by 1, 2`.execute(db),
         sql<{ key: string; n: number }>`
-          select ${key} as key, count(*)::int n from city_cycles
-          where answered_at is null and deadline < ${new Date(now)} and routed_at >= ${start} and routed_at < ${end} ${inOkrug} group by 1`.execute(db),
+          select ${cycleKey} as key, count(*)::int n from city_cycles
+          where answered_at is null and deadline < ${new Date(now)} and routed_at >= ${start} and routed_at < ${end} ${cycleKeys} group by 1`.execute(db),
       ]);
       const hists = new Map<string, Map<number, number>>();
       for (const h of hist.rows) (hists.get(h.key) ?? hists.set(h.key, new Map()).get(h.key)!).set(h.k, h.n);

@@ -130,9 +130,9 @@ export interface CityAlertTable {
 }
 
 export interface CityBoardDailyTable {
+  scope: 'organisation' | 'district';
+  key: string;
   day: string;
-  organisation_id: number;
-  district: string;
   received: Generated<number>;
   answered: Generated<number>;
   on_time: Generated<number>;
