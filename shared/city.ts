@@ -283,6 +283,7 @@ export const reportPageSchema = z.object({
   items: z.array(reportSummarySchema),
   page: z.number().int(),
   pageSize: z.number().int(),
+  /** Matching reports, counted up to 1,000 (a larger result shows 1,000: page on until a short page). */
   total: z.number().int(),
 });
 export type ReportPage = z.infer<typeof reportPageSchema>;

@@ -12,7 +12,7 @@ import type { NotificationService } from '../notifications/notification.service.
 import { createDb } from '../db/db.ts';
 import { migrateToLatest } from '../db/migrate.ts';
 import { createCalendar } from '../decisions/working-days.ts';
-import { createRateLimiter } from '../http/rate-limit.ts';
+import { createRateLimiter } from '../redis/rate-limiter.ts';
 import { seedCatalogue } from './catalogue.seed.ts';
 import { createCatalogueStore } from './catalogue.store.ts';
 import { createReportStore } from './report.store.ts';

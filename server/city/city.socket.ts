@@ -3,12 +3,13 @@ import { AppError } from '../errors.ts';
 import { rooms } from '../realtime/emitter.ts';
 import { cityWatchPayload, type CityQueueWatchAck } from '../../shared/city.ts';
 import type { CityDomain } from './city.module.ts';
+import type { User } from '../../shared/users.ts';
 import { cityPolicy } from './city.policy.ts';
 
 const MAX_WATCHED_REPORTS = 50;
 
 type Handle = <S extends z.ZodType, R>(event: 'city:watch' | 'city:unwatch' | 'city:queue:watch', schema: S, fn: (payload: z.infer<S>) => Promise<R>) => void;
-type SocketLike = { data: { userId: number | null; roles: string[] }; rooms: Set<string>; join(room: string | string[]): unknown; leave(room: string): unknown };
+type SocketLike = { data: { user: User | null }; rooms: Set<string>; join(room: string | string[]): unknown; leave(room: string): unknown };
 
 /**
  * Our City's socket events: anyone may follow one report's steps; staff join the moderation queue
@@ -32,11 +33,10 @@ export function registerCitySocket(socket: SocketLike, city: CityDomain | null, 
   });
   handle('city:queue:watch', z.undefined(), async (): Promise<CityQueueWatchAck> => {
     const c = available();
-    const { userId } = socket.data;
-    if (userId === null) throw new AppError('unauthenticated', 'Sign in first');
-    const user = { roles: socket.data.roles } as Parameters<typeof cityPolicy.canModerate>[0];
+    const { user } = socket.data;
+    if (!user) throw new AppError('unauthenticated', 'Sign in first');
     const moderation = cityPolicy.canModerate(user) || cityPolicy.canSupervise(user);
-    const organisationIds = socket.data.roles.includes('responder') ? await c.catalogue.responderOrgs(userId) : [];
+    const organisationIds = user.roles.includes('responder') ? await c.catalogue.responderOrgs(user.id) : [];
     if (!moderation && !organisationIds.length) throw new AppError('forbidden', 'Staff only');
     void socket.join([...(moderation ? [rooms.cityModeration()] : []), ...organisationIds.map((o) => rooms.cityOrg(o))]);
     return { moderation, organisationIds };

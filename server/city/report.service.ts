@@ -3,7 +3,7 @@ import type { Logger } from '../logger.ts';
 import type { User } from '../../shared/users.ts';
 import type { UserStore } from '../users/user.store.ts';
 import type { PointsService } from '../points/points.service.ts';
-import type { RateLimiter } from '../http/rate-limit.ts';
+import type { RateLimiter } from '../redis/rate-limiter.ts';
 import { AppError, parseOr } from '../errors.ts';
 import { addWorkingDays, type WorkCalendar } from '../decisions/working-days.ts';
 import {

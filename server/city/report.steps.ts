@@ -6,6 +6,7 @@ import { addWorkingDays, workingDaysBetween, type WorkCalendar } from '../decisi
 import { districtById } from '../../shared/districts.ts';
 import { OPEN_STATUSES, VERDICT_DAYS, type ActorRole, type AnswerBody, type RejectReason, type ReportCreate, type ReportStatus, type TimelineStep } from '../../shared/city.ts';
 import { addressKey, type ReportRow } from './report.store.ts';
+import { bumpBoardDay } from './board.store.ts';
 
 type Trx = Transaction<Database>;
 export type Actor = { id: number | null; role: ActorRole };
@@ -153,6 +154,7 @@ export function createReportSteps(db: Db, deps: { calendar: WorkCalendar; now?: 
         const org = await trx.selectFrom('city_organisations').select(['id', 'active']).where('id', '=', organisationId).executeTakeFirst();
         if (!org || !org.active) throw new AppError('invalid_body', `No active organisation ${organisationId}`, [{ path: 'organisationId', message: 'unknown or inactive organisation' }]);
         const { cycle, deadline } = await newCycle(trx, r, organisationId, at);
+        await bumpBoardDay(trx, { routedAtMs: at.getTime(), utcOffsetMinutes: deps.calendar.utcOffsetMinutes, organisationId, district: r.district }, { received: true });
         const res = await apply(
           trx, id, at,
           { status: 'routed', organisation_id: organisationId, cycle, deadline, answered_at: null, outcome: null, planned_for: null },
@@ -207,13 +209,19 @@ export function createReportSteps(db: Db, deps: { calendar: WorkCalendar; now?: 
         const r = await lock(trx, id);
         expect(r, ['routed'], 'answer');
         if (organisations && !organisations.includes(r.organisation_id!)) throw new AppError('forbidden', 'This report is routed to another organisation');
-        const cycle = await trx.selectFrom('city_cycles').select(['routed_at']).where('report_id', '=', id).where('seq', '=', r.cycle).executeTakeFirstOrThrow();
+        const cycle = await trx.selectFrom('city_cycles').select(['routed_at', 'deadline']).where('report_id', '=', id).where('seq', '=', r.cycle).executeTakeFirstOrThrow();
+        const workingDays = workingDaysBetween(cycle.routed_at.getTime(), at.getTime(), deps.calendar);
         await trx
           .updateTable('city_cycles')
-          .set({ answered_at: at, outcome: body.outcome, answer_working_days: workingDaysBetween(cycle.routed_at.getTime(), at.getTime(), deps.calendar) })
+          .set({ answered_at: at, outcome: body.outcome, answer_working_days: workingDays })
           .where('report_id', '=', id)
           .where('seq', '=', r.cycle)
           .execute();
+        await bumpBoardDay(
+          trx,
+          { routedAtMs: cycle.routed_at.getTime(), utcOffsetMinutes: deps.calendar.utcOffsetMinutes, organisationId: r.organisation_id!, district: r.district },
+          { answer: { onTime: at.getTime() <= cycle.deadline.getTime(), workingDays } },
+        );
         const notOurs = body.outcome === 'not_ours';
         const patch: Updateable<CityReportTable> = notOurs
           ? { status: 'submitted', organisation_id: null, deadline: null, answered_at: null, outcome: null, planned_for: null }
@@ -252,7 +260,8 @@ export function createReportSteps(db: Db, deps: { calendar: WorkCalendar; now?: 
         if (r.reporter_id !== userId) throw new AppError('forbidden', 'Only the reporter judges the answer');
         expect(r, ['answered'], 'dispute');
         if (at.getTime() > r.answered_at!.getTime() + VERDICT_MS) throw new AppError('invalid_state', `The ${VERDICT_DAYS} days to judge the answer are over`, { status: r.status });
-        await trx.updateTable('city_cycles').set({ disputed: true }).where('report_id', '=', id).where('seq', '=', r.cycle).execute();
+        const answered = await trx.updateTable('city_cycles').set({ disputed: true }).where('report_id', '=', id).where('seq', '=', r.cycle).returning(['routed_at', 'organisation_id']).executeTakeFirstOrThrow();
+        await bumpBoardDay(trx, { routedAtMs: answered.routed_at.getTime(), utcOffsetMinutes: deps.calendar.utcOffsetMinutes, organisationId: answered.organisation_id, district: r.district }, { disputed: true });
         const { cycle, deadline } = await newCycle(trx, r, r.organisation_id!, at);
         const res = await apply(
           trx, id, at,

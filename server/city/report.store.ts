@@ -7,7 +7,7 @@ import { photoNames } from './photo.processor.ts';
 
 export type ReportRow = Selectable<Omit<CityReportTable, 'search'>>;
 /** Page totals are counted up to this many (a count over a million rows is the slow part of a page). */
-export const TOTAL_CAP = 10_000;
+export const TOTAL_CAP = 1_000;
 
 export const photoOf = (p: Pick<Selectable<CityPhotoTable>, 'hash' | 'width' | 'height' | 'bytes'>, base: string): Photo => {
   const n = photoNames(p.hash);

@@ -129,7 +129,19 @@ export interface CityAlertTable {
   updated_at: TsDefault;
 }
 
+export interface CityBoardDailyTable {
+  scope: 'organisation' | 'district';
+  key: string;
+  day: string;
+  received: Generated<number>;
+  answered: Generated<number>;
+  on_time: Generated<number>;
+  disputed: Generated<number>;
+  answer_days: Generated<(number | null)[]>;
+}
+
 export interface Database {
+  city_board_daily: CityBoardDailyTable;
   city_categories: CityCategoryTable;
   city_organisations: CityOrganisationTable;
   city_org_districts: CityOrgDistrictTable;

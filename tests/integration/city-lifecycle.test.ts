@@ -113,5 +113,11 @@ describe('Our City: a report through its whole life (real Postgres + Redis)', ()
     const row = board.rows.find((x: any) => x.key === String(orgId));
     expect(row).toMatchObject({ received: 1, answered: 2, answeredOnTimeShare: 1, overdueNow: 0, disputedShare: 0.5 });
     expect(row.medianAnswerWorkingDays).toBe(0);
+    const byDistrict = (await (await fetch(`${s.url}/api/city/board?by=district&okrug=cao`)).json()) as any;
+    expect(byDistrict.rows.find((x: any) => x.key === 'arbat')).toMatchObject({ received: 1, answered: 2, name: { ru: 'Арбат', en: 'Arbat' } });
+    const elsewhere = (await (await fetch(`${s.url}/api/city/board?by=district&okrug=sao`)).json()) as any;
+    expect(elsewhere.rows.find((x: any) => x.key === 'arbat')).toBeUndefined();
+    const before = (await (await fetch(`${s.url}/api/city/board?by=organisation&from=2020-01-01&to=2020-12-31`)).json()) as any;
+    expect(before.rows).toEqual([]);
   });
 });
