@@ -302,6 +302,13 @@ describe('Our City in the browser: one report from filing to the board', () => {
     await expect(resident.locator('tr', { hasText: `#${reportId}` }).textContent()).resolves.toContain('+20');
     await resident.goto(`${platform.url}/me/reports`);
     await resident.locator(`[data-testid="report-card"][data-report-id="${reportId}"][data-status="closed"]`).waitFor();
+    // area alerts: follow the district (every category)
+    await hydrated(resident);
+    await resident.getByLabel('Районы').selectOption([DISTRICT, 'khamovniki']);
+    await resident.getByTestId('alerts-save').click();
+    await resident.getByTestId('alerts').getByTestId('step-done').waitFor();
+    await resident.reload();
+    await expect(resident.getByLabel('Районы').evaluate((el: HTMLSelectElement) => [...el.selectedOptions].map((o) => o.value).sort())).resolves.toEqual([DISTRICT, 'khamovniki']);
     await shot(resident, 'my-reports');
     await axe(resident, 'my-reports');
   });
