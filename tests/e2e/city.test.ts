@@ -2,11 +2,11 @@ import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import sharp from 'sharp';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { startPlatform, type Platform } from '../helpers/platform.ts';
-import { launchBrowser, ARTIFACTS } from '../helpers/browser.ts';
-import { otpInbox, apiSignIn, axeSerious, hydrated, recordScripts, type AxeViolation } from './support.ts';
+import { launchBrowser } from '../helpers/browser.ts';
+import { otpInbox, apiSignIn, hydrated, recordScripts } from './support.ts';
+import { browserSession, cameraPhoto, PHONE } from './city-support.ts';
 
 // One report's whole life in real Chromium against the real platform (server + worker, Redis, PostgreSQL):
 // a resident on a phone files it with a photo, a moderator routes it from the live queue, the organisation
@@ -20,22 +20,18 @@ const NEIGHBOUR = '+79990001005';
 const CATEGORY = 'roof_leak';
 const DISTRICT = 'arbat';
 const ADDRESS = 'ул. Арбат, д. 10, подъезд 2';
-const PHONE = { viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true };
-
-/** A real photo as a phone would send it: a JPEG of a few hundred KB. */
-const photo = async (name: string, colour: string) => ({
-  name,
-  mimeType: 'image/jpeg',
-  buffer: await sharp({ create: { width: 1600, height: 1200, channels: 3, background: colour, noise: { type: 'gaussian', mean: 128, sigma: 40 } } }).jpeg({ quality: 80 }).toBuffer(),
-});
 
 describe('Our City in the browser: one report from filing to the board', () => {
   let platform: Platform;
   let browser: Browser;
   let inbox: Awaited<ReturnType<typeof otpInbox>>;
   let dataDir: string;
-  const contexts: BrowserContext[] = [];
-  const axeReport: Record<string, AxeViolation[]> = {};
+  let session: ReturnType<typeof browserSession>;
+  const newPage: ReturnType<typeof browserSession>['newPage'] = (opts) => session.newPage(opts);
+  const shot = (page: Page, name: string) => session.shot(page, name);
+  const axe = (page: Page, name: string) => session.axe(page, name);
+  const signIn = (page: Page, phone: string, js?: boolean) => session.signIn(page, phone, js);
+  const userId: ReturnType<typeof browserSession>['userId'] = (phone, admin) => session.userId(phone, admin);
   let resident: Page;
   let moderator: Page;
   let responder: Page;
@@ -43,34 +39,6 @@ describe('Our City in the browser: one report from filing to the board', () => {
   let neighbourCookie = '';
   let organisationId = 0;
 
-  const newPage = async (opts: Parameters<Browser['newContext']>[0] = {}) => {
-    const ctx = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: 'ru-RU', ...opts });
-    contexts.push(ctx);
-    const page = await ctx.newPage();
-    page.on('pageerror', (e) => {
-      throw new Error(`page error on ${page.url()}: ${e.message}`);
-    });
-    return page;
-  };
-  const shot = (page: Page, name: string) => page.screenshot({ path: join(ARTIFACTS, `city-${name}.png`), fullPage: true });
-  const axe = async (page: Page, name: string) => {
-    axeReport[name] = await axeSerious(page);
-  };
-  const signIn = async (page: Page, phone: string, js = true) => {
-    await page.goto(`${platform.url}/signin`);
-    if (js) await hydrated(page);
-    await page.getByLabel('Номер телефона').fill(phone);
-    await page.getByTestId('send-code').click();
-    const code = await inbox.code(phone);
-    await page.getByLabel('Код из SMS').fill(code);
-    await page.getByTestId('verify-code').click();
-    await page.waitForURL((u) => !u.pathname.startsWith('/signin'));
-  };
-  const userId = async (phone: string, admin: Awaited<ReturnType<typeof apiSignIn>>) => {
-    const r = await fetch(`${platform.url}/api/users?phone=${encodeURIComponent(phone)}`, { headers: admin.headers });
-    const found = (await r.json()) as { user?: { id: number }; users?: { id: number }[] };
-    return found.user?.id ?? found.users?.[0]?.id ?? 0;
-  };
   /** The report page's status, as the server-rendered and live-updated page shows it. */
   const statusOf = (page: Page, status: string) => page.locator(`[data-testid="report-page"][data-report-id="${reportId}"][data-status="${status}"]`);
 
@@ -85,9 +53,10 @@ describe('Our City in the browser: one report from filing to the board', () => {
       DATA_DIR: dataDir,
     });
     browser = await launchBrowser();
+    session = browserSession(browser, platform.url, inbox);
   });
   afterAll(async () => {
-    for (const c of contexts) await c.close().catch(() => {});
+    await session?.close();
     await browser?.close();
     await platform?.stop();
     await inbox?.close();
@@ -147,7 +116,7 @@ describe('Our City in the browser: one report from filing to the board', () => {
     await resident.getByLabel('Район').selectOption(DISTRICT);
     await resident.getByLabel(/^Адрес/).fill(ADDRESS);
     await resident.getByLabel(/^Описание/).fill('Во время капремонта крыши в подъезде течёт с потолка на пятом этаже, мокнет проводка.');
-    await input.setInputFiles([await photo('leak.jpg', '#557799')]);
+    await input.setInputFiles([await cameraPhoto('leak.jpg', '#557799')]);
     await resident.getByTestId('photo-previews').locator('img').first().waitFor();
     await shot(resident, 'new-report');
     await axe(resident, 'new-report');
@@ -194,7 +163,7 @@ describe('Our City in the browser: one report from filing to the board', () => {
     await page.getByLabel('Район').selectOption(DISTRICT);
     await page.getByLabel(/^Адрес/).fill(ADDRESS);
     await page.getByLabel(/^Описание/).fill('С крыши течёт в подъезд, уже неделю мокрые стены.');
-    await page.getByTestId('photo-input').setInputFiles([await photo('same.jpg', '#775533')]);
+    await page.getByTestId('photo-input').setInputFiles([await cameraPhoto('same.jpg', '#775533')]);
     await page.getByTestId('report-submit').click();
     const offer = page.getByTestId('duplicate-offer');
     await offer.waitFor();
@@ -268,7 +237,7 @@ describe('Our City in the browser: one report from filing to the board', () => {
     await hydrated(responder);
     await responder.getByLabel('Ответ жителю').fill(text);
     await responder.getByLabel('устранено').check();
-    if (withPhoto) await responder.getByTestId('photo-input').setInputFiles([await photo('after.jpg', '#337733')]);
+    if (withPhoto) await responder.getByTestId('photo-input').setInputFiles([await cameraPhoto('after.jpg', '#337733')]);
     await shot(responder, name);
     await axe(responder, name);
     await responder.getByTestId('answer-send').click();
@@ -308,7 +277,7 @@ describe('Our City in the browser: one report from filing to the board', () => {
     await resident.getByTestId('alerts-save').click();
     await resident.getByTestId('alerts').getByTestId('step-done').waitFor();
     await resident.reload();
-    await expect(resident.getByLabel('Районы').evaluate((el: HTMLSelectElement) => [...el.selectedOptions].map((o) => o.value).sort())).resolves.toEqual([DISTRICT, 'khamovniki']);
+    await expect(resident.getByLabel('Районы').evaluate((el: HTMLSelectElement) => Array.from(el.selectedOptions, (o) => o.value).sort())).resolves.toEqual([DISTRICT, 'khamovniki']);
     await shot(resident, 'my-reports');
     await axe(resident, 'my-reports');
   });
@@ -333,7 +302,7 @@ describe('Our City in the browser: one report from filing to the board', () => {
     await shot(visitor, 'report-public-en');
     await axe(visitor, 'report-public-en');
 
-    console.log('axe serious/critical violations per city page:', JSON.stringify(Object.fromEntries(Object.entries(axeReport).map(([k, v]) => [k, v.length]))));
-    expect(Object.fromEntries(Object.entries(axeReport).filter(([, v]) => v.length))).toEqual({});
+    console.log('axe serious/critical violations per city page:', JSON.stringify(Object.fromEntries(Object.entries(session.axeReport).map(([k, v]) => [k, v.length]))));
+    expect(Object.fromEntries(Object.entries(session.axeReport).filter(([, v]) => v.length))).toEqual({});
   });
 });
