@@ -5,6 +5,7 @@ import { authenticate, requireUser } from '../auth/auth.middleware.ts';
 import { originCheck } from '../http/origin.middleware.ts';
 import type { AppContext } from '../context.ts';
 import { OPEN_STATUSES, categoryCodeSchema, type ReportStatus } from '../../shared/city.ts';
+import { open311CreateBody as createBody, open311RequestsQuery as requestsQuery } from '../../shared/open311.ts';
 import { DISTRICTS } from '../../shared/districts.ts';
 import { cityAvailable } from './city.routes.ts';
 import { photoNames } from './photo.processor.ts';
@@ -14,36 +15,6 @@ import type { ReportRow } from './report.store.ts';
 const SPEC = 'http://wiki.open311.org/GeoReport_v2';
 const MAX_RESULTS = 1000;
 const DAY = 86_400_000;
-const iso = z.string().max(40).refine((s) => !Number.isNaN(Date.parse(s)), 'an ISO 8601 date-time').transform((s) => new Date(s));
-
-const requestsQuery = z
-  .object({
-    service_request_id: z.string().regex(/^\d{1,12}(,\d{1,12}){0,99}$/, 'comma-separated ids').optional(),
-    service_code: z.string().regex(/^[a-z][a-z0-9_]{1,39}(,[a-z][a-z0-9_]{1,39}){0,49}$/, 'comma-separated service codes').optional(),
-    start_date: iso.optional(),
-    end_date: iso.optional(),
-    status: z.string().regex(/^(open|closed)(,(open|closed))?$/, 'open, closed or both').optional(),
-    jurisdiction_id: z.string().max(100).optional(),
-  })
-  .strict();
-
-/**
- * POST requests.json fields as the spec names them (form-encoded or JSON). The district is this service's
- * one required attribute (`attribute[district]`); media_url is not fetched (photos come through the
- * platform's own upload).
- */
-const createBody = z
-  .object({
-    service_code: categoryCodeSchema,
-    description: z.string(),
-    address_string: z.string().optional(),
-    lat: z.union([z.string(), z.number()]).optional(),
-    long: z.union([z.string(), z.number()]).optional(),
-    'attribute[district]': z.string().optional(),
-    attribute: z.object({ district: z.string().optional() }).optional(),
-  })
-  .passthrough();
-
 /** Open311 GeoReport v2, JSON: discovery, services (the categories), requests (reports; no reporter data). */
 export function open311Routes(ctx: AppContext): Router {
   const r = Router();

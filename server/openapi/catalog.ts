@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { createRouteRegistry, type RouteRegistry } from './registry.ts';
-import { cityCatalog } from './city.catalog.ts';
+import { cityCatalog, open311Catalog } from './city.catalog.ts';
 import {
   ballotBodySchema,
   ballotReceiptSchema,
@@ -102,5 +102,6 @@ export function apiCatalog(): RouteRegistry {
     { method: 'get', path: '/docs', tag: 'meta', auth: 'public', summary: 'This OpenAPI 3.1 document', responses: { 200: { description: 'OpenAPI document (JSON)' } } },
     // ---- Our City (server/openapi/city.catalog.ts) ----
     ...cityCatalog(),
+    ...open311Catalog(),
   );
 }

@@ -7,6 +7,7 @@ import {
   reportSummarySchema, responderBindBodySchema, responderBindingSchema, routeBodySchema, routeProposalQuerySchema, routeProposalSchema,
   supportResultSchema, answerOutcomeSchema, MAX_PHOTOS,
 } from '../../shared/city.ts';
+import { open311CreateBody, open311CreatedSchema, open311RequestSchema, open311RequestsQuery, open311ServiceSchema } from '../../shared/open311.ts';
 
 const ok = (schema: z.ZodType, description = 'OK') => ({ description, schema });
 const reportId = reportIdParamsSchema;
@@ -27,6 +28,22 @@ const reportFields = z.object({
   lng: z.string().optional(),
 });
 const answerFields = z.object({ text: z.string().min(3).max(2000), outcome: answerOutcomeSchema, plannedFor: z.string().optional().describe('YYYY-MM-DD, for planned') });
+
+const O311 = '/open311/v2' as const;
+const requestId = z.object({ id: z.string().regex(/^[1-9][0-9]{0,11}$/).describe('service_request_id') });
+const serviceCode = z.object({ code: z.string().describe('service_code (a category code)') });
+
+/** Open311 GeoReport v2 (JSON) beside the API: the categories as services, reports as service requests. */
+export function open311Catalog(): RouteDoc[] {
+  return [
+    { mount: O311, method: 'get', path: '/discovery.json', tag: 'open311', auth: 'public', summary: 'Open311 service discovery', responses: { 200: { description: 'Discovery document (JSON)' } }, errors: [503] },
+    { mount: O311, method: 'get', path: '/services.json', tag: 'open311', auth: 'public', summary: 'The categories as Open311 services', responses: { 200: ok(z.array(open311ServiceSchema)) }, errors: [503] },
+    { mount: O311, method: 'get', path: '/services/:code.json', tag: 'open311', auth: 'public', summary: 'A service definition (its one attribute: the district)', params: serviceCode, responses: { 200: { description: 'Service definition (JSON)' } }, errors: [503] },
+    { mount: O311, method: 'get', path: '/requests.json', tag: 'open311', auth: 'public', summary: 'Service requests (reports; no reporter data), newest first, at most 1,000', query: open311RequestsQuery, responses: { 200: ok(z.array(open311RequestSchema)) }, errors: [503] },
+    { mount: O311, method: 'get', path: '/requests/:id.json', tag: 'open311', auth: 'public', summary: 'One service request', params: requestId, responses: { 200: ok(z.array(open311RequestSchema)) }, errors: [503] },
+    { mount: O311, method: 'post', path: '/requests.json', tag: 'open311', auth: 'user', summary: 'File a report as the signed-in resident (form-encoded or JSON)', body: open311CreateBody, responses: { 201: ok(open311CreatedSchema, 'Filed') }, errors: [409, 429, 503] },
+  ];
+}
 
 /** Our City's routes under /api/city (contract: shared/city.ts). */
 export function cityCatalog(): RouteDoc[] {

@@ -12,6 +12,10 @@ function jsonSchema(schema: z.ZodType, io: 'input' | 'output'): Json {
   return s;
 }
 
+/** The mounts the document covers: the platform's API and the Open311 GeoReport v2 endpoints beside it. */
+export const DOCUMENTED_MOUNTS = ['/api', '/open311/v2'] as const;
+export const isDocumentedPath = (p: string) => DOCUMENTED_MOUNTS.some((m) => p.startsWith(`${m}/`));
+
 /** `/polls/:id/results.csv` → `/polls/{id}/results.csv` */
 export const toOpenApiPath = (expressPath: string) => expressPath.replace(/:([A-Za-z_][A-Za-z0-9_]*)/g, '{$1}');
 
@@ -72,7 +76,7 @@ function operation(r: RouteDoc): Json {
   responses.default = { $ref: '#/components/responses/Error' };
   const auth = r.auth === 'public' ? 'anyone' : r.auth === 'user' ? 'any signed-in user' : `roles: ${r.auth.join(', ')}`;
   return {
-    operationId: `${r.method}${r.path.replace(/[^A-Za-z0-9]+(.)?/g, (_, c: string | undefined) => (c ? c.toUpperCase() : ''))}`,
+    operationId: `${r.method}${r.mount === '/open311/v2' ? 'Open311' : ''}${r.path.replace(/[^A-Za-z0-9]+(.)?/g, (_, c: string | undefined) => (c ? c.toUpperCase() : ''))}`,
     summary: r.summary,
     description: `Who: ${auth}.`,
     tags: [r.tag],
@@ -91,9 +95,9 @@ function operation(r: RouteDoc): Json {
  */
 export function buildOpenApi(routes: RouteDoc[], live: LiveRoute[], info: { version: string }): Json {
   const paths: Record<string, Record<string, Json>> = {};
-  for (const r of routes) (paths[`/api${toOpenApiPath(r.path)}`] ??= {})[r.method] = operation(r);
+  for (const r of routes) (paths[`${r.mount ?? '/api'}${toOpenApiPath(r.path)}`] ??= {})[r.method] = operation(r);
   for (const l of live) {
-    if (!l.path.startsWith('/api/')) continue;
+    if (!isDocumentedPath(l.path)) continue;
     const p = toOpenApiPath(l.path);
     const m = l.method.toLowerCase() as HttpMethod;
     if (paths[p]?.[m]) continue;

@@ -14,8 +14,10 @@ export type ResponseDoc = {
 /** One route of the public API, as the OpenAPI document describes it. */
 export type RouteDoc = {
   method: HttpMethod;
-  /** Express-style path under /api, e.g. `/polls/:id/decision`. */
+  /** Express-style path under `mount`, e.g. `/polls/:id/decision`. */
   path: string;
+  /** Where the router is mounted: `/api` (default) or `/open311/v2` (DOCUMENTED_MOUNTS in document.ts). */
+  mount?: '/api' | '/open311/v2';
   summary: string;
   tag: string;
   /** Who may call it: anyone, any signed-in user, or one of these roles. */

@@ -10,7 +10,7 @@ import { faultRedis, makeStaff, makeVoters, redisDigest, digestDiff, FAULT_ORIGI
 import { fuzzServer, rawPool, type FuzzServer, type RawRequest, type RawResponse } from '../helpers/fuzz.ts';
 import { faultPostgres, photoFiles, type FaultPostgres } from '../helpers/city-faults.ts';
 import { jpegWithGps } from '../helpers/city.ts';
-import { cityCatalog } from '../../server/openapi/city.catalog.ts';
+import { cityCatalog, open311Catalog } from '../../server/openapi/city.catalog.ts';
 import type { RouteDoc } from '../../server/openapi/registry.ts';
 import { ERROR_CODES } from '../../shared/errors.ts';
 import { answerBodySchema, reportCreateSchema, MAX_PHOTOS } from '../../shared/city.ts';
@@ -164,6 +164,13 @@ describe('fuzz: every Our City route refuses invalid input (JSON, query, params,
       'put /city/my/alerts': { valid: () => ({ districts: ['arbat'], categories: ['roof_leak'] }) },
       'get /city/board': {},
       'get /city/photos/:name': { id: photo },
+      // Open311 beside the API
+      'get /open311/v2/discovery.json': {},
+      'get /open311/v2/services.json': {},
+      'get /open311/v2/services/:code.json': { id: 'road' },
+      'get /open311/v2/requests.json': {},
+      'get /open311/v2/requests/:id.json': { id: S },
+      'post /open311/v2/requests.json': { valid: () => ({ service_code: 'road', description: 'Яма на дороге у дома', address_string: 'Фузз-стрит 50', 'attribute[district]': 'arbat' }) },
     });
   });
 
@@ -190,7 +197,7 @@ describe('fuzz: every Our City route refuses invalid input (JSON, query, params,
     const who = f.who ?? (doc.auth === 'public' ? null : doc.auth === 'user' ? 'resident' : doc.auth[0]!);
     const cookie = who ? cookies[who] : null;
     const param = doc.path.match(/:(\w+)/)?.[1];
-    const target = (id: string | undefined, q = '') => `/api${doc.path.replace(/:\w+/, id ?? '')}${q ? `?${q}` : ''}`;
+    const target = (id: string | undefined, q = '') => `${doc.mount ?? '/api'}${doc.path.replace(/:\w+/, id ?? '')}${q ? `?${q}` : ''}`;
     const headers = (ct: string | null): [string, string][] => [...(cookie ? [['cookie', cookie] as [string, string]] : []), ...(isGet ? [] : [['origin', FAULT_ORIGIN] as [string, string]]), ...(ct ? [['content-type', ct] as [string, string]] : [])];
     const mk = (category: string, req: Partial<RawRequest>): Input => ({ category, req: { method, target: target(f.id), headers: headers(isGet ? null : 'application/json'), body: isGet ? undefined : Buffer.from(JSON.stringify(f.valid?.() ?? {})), ...req } });
     const parts: fc.Arbitrary<Input>[] = [];
@@ -259,15 +266,16 @@ describe('fuzz: every Our City route refuses invalid input (JSON, query, params,
     return fc.oneof(...parts);
   }
 
-  it('when every /api/city route gets FUZZ_RUNS invalid inputs, then each answer is a 4xx JSON error and Redis, PostgreSQL and the photo directory are unchanged', { timeout: 900_000 }, async () => {
-    const docs = cityCatalog();
-    expect(docs.filter((d) => !fx[`${d.method} ${d.path}`]).map((d) => `${d.method} ${d.path}`), 'add a fixture for these routes').toEqual([]);
+  it('when every /api/city and /open311/v2 route gets FUZZ_RUNS invalid inputs, then each answer is a 4xx JSON error and Redis, PostgreSQL and the photo directory are unchanged', { timeout: 900_000 }, async () => {
+    const docs = [...cityCatalog(), ...open311Catalog()];
+    const keyOf = (d: RouteDoc) => `${d.method} ${d.mount === '/open311/v2' ? d.mount : ''}${d.path}`;
+    expect(docs.filter((d) => !fx[keyOf(d)]).map(keyOf), 'add a fixture for these routes').toEqual([]);
     console.log(`[city-fuzz] seed ${SEED} (FUZZ_SEED replays it), ${RUNS} inputs per route, ${docs.length} routes`);
     const pool = rawPool(srv.port, 8);
     const failures: string[] = [];
     try {
       for (const [i, doc] of docs.entries()) {
-        const key = `${doc.method} ${doc.path}`;
+        const key = keyOf(doc);
         const [redisBefore, pgBefore, filesBefore] = [await redisDigest(srv.ctx.redis, DIGEST_IGNORE), await pgDigest(), photoFiles(photoDir).sort().join()];
         const logMark = srv.logLines().length;
         const all = fc.sample(inputs(doc, key), { numRuns: RUNS, seed: (SEED + i * 7919) % 2_147_483_647 });
