@@ -230,6 +230,11 @@ describe('Our City in the browser: one report from filing to the board', () => {
     // both left the live queue
     await moderator.goto(`${platform.url}/city/moderate`);
     await expect(moderator.locator(`[data-testid="report-card"][data-report-id="${rejectId}"], [data-testid="report-card"][data-report-id="${mergeId}"]`).count()).resolves.toBe(0);
+    // from the merged report to the open one inside the app (no new document): the page follows the new report live
+    await moderator.goto(`${platform.url}/city/reports/${mergeId}`);
+    await hydrated(moderator);
+    await moderator.locator('[data-testid="timeline-step"][data-step="merged"] a').click();
+    await statusOf(moderator, 'routed').waitFor();
   });
 
   const answer = async (text: string, withPhoto: boolean, name: string) => {
@@ -247,6 +252,7 @@ describe('Our City in the browser: one report from filing to the board', () => {
   it('when the organisation answers with a photo and the resident disputes, then the report goes back to the organisation with a new deadline', async () => {
     await answer('Кровлю над вторым подъездом залатали, потолок просушили.', true, 'answer-form');
     await statusOf(resident, 'answered').waitFor({ timeout: 15_000 });
+    await statusOf(moderator, 'answered').waitFor({ timeout: 15_000 });
     await expect(resident.locator('[data-testid="timeline-step"][data-step="answered"] img').count()).resolves.toBe(1);
     await resident.getByTestId('verdict').waitFor();
     await shot(resident, 'verdict');

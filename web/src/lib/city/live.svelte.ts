@@ -10,13 +10,16 @@ export const QUEUE_DEP = 'city:queue';
 /**
  * Follows one report live: `city:watch` on every (re)connect, and each `city:report` frame for it re-runs the
  * page's load (the frame says what moved; the page reads the whole report, photos and timeline, from the API).
- * Call from a component's script; it subscribes on mount and cleans up on destroy.
+ * Call from a component's script; it subscribes in the browser and cleans up on destroy or when the id changes.
  */
 export function followReport(reportId: () => number) {
   const state = $state({ connected: false, frames: 0, lastSeq: 0 });
-  onMount(() => {
+  // an effect, not onMount: moving from one report to another keeps this component, and the id changes;
+  // through a derived, so a reload of the same report (new page data, same id) does not re-subscribe
+  const current = $derived(reportId());
+  $effect(() => {
+    const id = current;
     const socket = getSocket();
-    const id = reportId();
     const watch = () => {
       socket.timeout(10_000).emit('city:watch', { reportId: id }, (err: Error | null, res?: { ok: boolean }) => {
         state.connected = !err && !!res?.ok;
