@@ -69,7 +69,7 @@ let main: Platform | null = null;
 try {
   // ---------------- 6: Our City (its own PostgreSQL, redis-server and server) ----------------
   if (has('city')) {
-    const c = await cityPhase({ quick: opts.quick, connections: opts.cityConnections, seconds: opts.duration, reports: opts.cityReports });
+    const c = await cityPhase({ quick: opts.quick, connections: opts.cityConnections, seconds: opts.duration, reports: opts.cityReports }, (fn) => cleanups.push(fn));
     results.city = c;
     const { baseline: b, platform: p } = c.intake;
     rows.push(

@@ -86,7 +86,7 @@ async function intakeLoad(label: string, url: string, origin: string, voters: Vo
  * in the same run, then 1M reports (and their answer cycles) seeded with generate_series and the public
  * list and board queries timed over HTTP. Its own PostgreSQL, redis-server and server process.
  */
-export async function cityPhase(o: { quick: boolean; connections: number; seconds: number; reports: number }): Promise<CityResult> {
+export async function cityPhase(o: { quick: boolean; connections: number; seconds: number; reports: number }, onCleanup: (fn: () => Promise<void>) => void): Promise<CityResult> {
   const root = mkdtempSync(join(tmpdir(), 'ac-bench-city-'));
   chmodSync(root, 0o711);
   const loadStart = loadNow();
@@ -99,6 +99,18 @@ export async function cityPhase(o: { quick: boolean; connections: number; second
     HOST: '127.0.0.1', PORT: String(port), LOG_LEVEL: 'warn', ALLOWED_ORIGINS: origin, CITY_REPORTS_PER_DAY: '10000', DATABASE_POOL_MAX: '20',
   };
   const server = spawnProject('server/main.ts', env);
+  let stopped = false;
+  const stopAll = async () => {
+    if (stopped) return;
+    stopped = true;
+    await db.destroy().catch(() => {});
+    await server.stop(20_000).catch(() => {});
+    await redis.stop().catch(() => {});
+    await pg.stop().catch(() => {});
+    rmSync(root, { recursive: true, force: true });
+  };
+  // a SIGINT/SIGTERM of the bench stops these too
+  onCleanup(stopAll);
   const { db } = createDb(pg.url, { max: 4, connectTimeoutMs: 5000, logger: createLogger({ name: 'bench', level: 'silent' }), statementTimeoutMs: 600_000 });
   try {
     for (let t = Date.now(); ; await sleep(100)) {
@@ -220,10 +232,6 @@ export async function cityPhase(o: { quick: boolean; connections: number; second
       load: { start: loadStart, end: loadNow() },
     };
   } finally {
-    await db.destroy().catch(() => {});
-    await server.stop(20_000).catch(() => {});
-    await redis.stop().catch(() => {});
-    await pg.stop().catch(() => {});
-    rmSync(root, { recursive: true, force: true });
+    await stopAll();
   }
 }

@@ -8,6 +8,9 @@ import { sql, type Kysely } from 'kysely';
  * the summed histogram.
  */
 export async function up(db: Kysely<any>): Promise<void> {
+  // the list filtered by organisation, newest first: without it an organisation with few (or no) reports
+  // made PostgreSQL walk the whole created_at index looking for 20 of them (seconds at 1M reports)
+  await db.schema.createIndex('city_reports_org_created').on('city_reports').columns(['organisation_id', 'created_at desc']).execute();
   await db.schema
     .createTable('city_board_daily')
     .addColumn('scope', 'text', (c) => c.notNull().check(sql`scope in ('organisation', 'district')`))
@@ -32,5 +35,6 @@ export async function up(db: Kysely<any>): Promise<void> {
 }
 
 export async function down(db: Kysely<any>): Promise<void> {
+  await db.schema.dropIndex('city_reports_org_created').ifExists().execute();
   await db.schema.dropTable('city_board_daily').ifExists().execute();
 }
