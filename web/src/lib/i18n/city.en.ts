@@ -28,8 +28,6 @@ export const cityEn: Record<keyof typeof cityRu, string> = {
   'city.disputes': 'Disputes: {n}',
   'city.deadline': 'Answer due: {date}',
   'city.overdue': 'overdue',
-  'city.daysLeft': 'Working days left: {n}',
-  'city.lastDay': 'Today is the last day',
   'city.filedAt': 'Filed {date}',
   'city.filed': 'Filed',
   'city.photos': 'Photos',

@@ -29,8 +29,6 @@ export const cityRu = {
   'city.disputes': 'Оспорено раз: {n}',
   'city.deadline': 'Срок ответа: {date}',
   'city.overdue': 'просрочено',
-  'city.daysLeft': 'Осталось рабочих дней: {n}',
-  'city.lastDay': 'Сегодня последний день',
   'city.filedAt': 'Отправлено {date}',
   'city.filed': 'Отправлено',
   'city.photos': 'Фотографии',
