@@ -186,7 +186,8 @@ export async function cityPhase(o: { quick: boolean; connections: number; second
         on conflict (scope, day, key) do nothing
       `.execute(db);
     }
-    await sql`analyze`.execute(db);
+    // vacuum too: index-only scans need the visibility map a bulk load leaves unset
+    await sql`vacuum analyze`.execute(db);
     const seedSeconds = (Date.now() - s0) / 1000;
     progress(`city: ${o.reports} reports and their answer cycles seeded and analysed in ${seedSeconds.toFixed(0)} s`);
 

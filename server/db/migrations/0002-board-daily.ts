@@ -10,6 +10,8 @@ import { sql, type Kysely } from 'kysely';
 export async function up(db: Kysely<any>): Promise<void> {
   // the list filtered by organisation, newest first: without it an organisation with few (or no) reports
   // made PostgreSQL walk the whole created_at index looking for 20 of them (seconds at 1M reports)
+  // the board's "overdue now": the open cycles routed in the period, read from the index alone
+  await sql`create index city_cycles_open_routed on city_cycles (routed_at) include (organisation_id, district, deadline) where answered_at is null`.execute(db);
   await db.schema.createIndex('city_reports_org_created').on('city_reports').columns(['organisation_id', 'created_at desc']).execute();
   await db.schema
     .createTable('city_board_daily')
@@ -36,5 +38,6 @@ export async function up(db: Kysely<any>): Promise<void> {
 
 export async function down(db: Kysely<any>): Promise<void> {
   await db.schema.dropIndex('city_reports_org_created').ifExists().execute();
+  await db.schema.dropIndex('city_cycles_open_routed').ifExists().execute();
   await db.schema.dropTable('city_board_daily').ifExists().execute();
 }
