@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { createRouteRegistry, type RouteRegistry } from './registry.ts';
+import { cityCatalog, open311Catalog } from './city.catalog.ts';
 import {
   ballotBodySchema,
   ballotReceiptSchema,
@@ -99,5 +100,8 @@ export function apiCatalog(): RouteRegistry {
     { method: 'get', path: '/me/redemptions', tag: 'rewards', auth: 'user', summary: 'Your redemptions', responses: { 200: ok(myRedemptionsSchema) } },
     // ---- the document itself ----
     { method: 'get', path: '/docs', tag: 'meta', auth: 'public', summary: 'This OpenAPI 3.1 document', responses: { 200: { description: 'OpenAPI document (JSON)' } } },
+    // ---- Our City (server/openapi/city.catalog.ts) ----
+    ...cityCatalog(),
+    ...open311Catalog(),
   );
 }

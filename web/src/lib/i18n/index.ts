@@ -1,13 +1,16 @@
 import { page } from '$app/state';
 import type { ru } from './ru.ts';
 import type { adminRu } from './admin.ru.ts';
+import type { cityRu } from './city.ru.ts';
 
 export type Lang = 'ru' | 'en';
 /** The dictionary every page loads (ru.ts is the source of truth, en.ts must match it). */
 export type Dict = Record<keyof typeof ru, string>;
 /** Area dictionaries: loaded and merged into `dict` by their own routes only (admin.*.ts by /admin). */
 export type AdminKey = keyof typeof adminRu;
-export type Key = keyof typeof ru | AdminKey;
+/** Our City's area dictionary (city.*.ts), merged in by the /city layout and /me/reports. */
+export type CityKey = keyof typeof cityRu;
+export type Key = keyof typeof ru | AdminKey | CityKey;
 export const LANGS: readonly Lang[] = ['ru', 'en'];
 
 /**
@@ -23,7 +26,7 @@ function fill(s: string, vars?: Record<string, string | number>): string {
 }
 
 /** A translator over a given dictionary (server code, tests). */
-export function translator(dict: Dict & Partial<Record<AdminKey, string>>) {
+export function translator(dict: Dict & Partial<Record<AdminKey | CityKey, string>>) {
   return (key: Key, vars?: Record<string, string | number>) => fill(dict[key] ?? key, vars);
 }
 
