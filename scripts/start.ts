@@ -73,6 +73,7 @@ async function superviseStore<H extends StoreHandle>(name: string, bin: string, 
     return store.handle();
   } catch (err) {
     const why = err instanceof RedisServerNotFound || err instanceof PostgresServerNotFound ? err.message : `could not start ${bin}: ${(err as Error).message}`;
+    if (!supervised.length) return fail(why); // nothing started yet: the one line says it all
     process.stderr.write(`[start] ${why}\n`);
     // the stores started before this one are detached: stop them rather than leave them running
     await stop(1, `${name} did not start`);
