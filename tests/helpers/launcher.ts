@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from '../../server/redis/redis-server.ts';
@@ -43,6 +43,7 @@ const pinoPid = (out: string, msg: RegExp) => {
  */
 export async function launch(opts: { via: 'npm' | 'node'; label: string; env?: Record<string, string> }): Promise<Launched> {
   const dataDir = mkdtempSync(join(tmpdir(), `ac-launch-${opts.label}-`));
+  chmodSync(dataDir, 0o711); // as root, the private postgres runs as `postgres` and must reach its data dir in here
   const port = await freePort();
   const prefix = `f:${opts.label}:`;
   const env: Record<string, string | undefined> = {
