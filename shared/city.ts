@@ -219,6 +219,8 @@ export const reportSummarySchema = z.object({
   deadline: z.string().nullable(),
   /** Computed from the clock: routed and past the deadline. */
   overdue: z.boolean(),
+  /** Routed only: working days (the city's calendar) after today up to the deadline's day; 0 on that day and once overdue. */
+  workingDaysLeft: z.number().int().nullable(),
   supporters: z.number().int(),
   disputes: z.number().int(),
   thumbUrl: z.string().nullable(),

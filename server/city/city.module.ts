@@ -48,7 +48,7 @@ export function createCityDomain(deps: {
   const { db, pool } = createDb(config.DATABASE_URL!, { max: config.DATABASE_POOL_MAX, connectTimeoutMs: config.DATABASE_CONNECT_TIMEOUT_MS, logger: log });
   const calendar = createCalendar({ extraHolidays: config.PUBLIC_HOLIDAYS, extraWorkingWeekends: config.WORKING_WEEKENDS, utcOffsetMinutes: config.CITY_UTC_OFFSET_MINUTES });
   const catalogue = createCatalogueStore(db);
-  const reports = createReportStore(db, { photoBase: PHOTO_BASE });
+  const reports = createReportStore(db, { photoBase: PHOTO_BASE, calendar });
   const steps = createReportSteps(db, { calendar });
   const storage = createDiskPhotoStorage(config.PHOTO_DIR ?? join(config.DATA_DIR, 'photos'));
   const notify = createCityNotifier({ realtime: deps.realtime, notifications: deps.notifications, reports, catalogue, users: deps.users, metrics: deps.metrics, logger });

@@ -4,6 +4,7 @@ import type { CityReportTable, CityTimelineTable, CityPhotoTable } from '../db/s
 import type { Photo, ReportListQuery, ReportPage, ReportSummary, TimelineEntry } from '../../shared/city.ts';
 import { OPEN_STATUSES } from '../../shared/city.ts';
 import { photoNames } from './photo.processor.ts';
+import { workingDaysBetween, type WorkCalendar } from '../decisions/working-days.ts';
 
 export type ReportRow = Selectable<Omit<CityReportTable, 'search'>>;
 /** Page totals are counted up to this many (a count over a million rows is the slow part of a page). */
@@ -34,7 +35,7 @@ const REPORT_COLUMNS = [
 ] as const;
 
 /** Reads of reports: one report with its timeline and photos, filtered pages, the staff queues. */
-export function createReportStore(db: Db, opts: { photoBase: string }) {
+export function createReportStore(db: Db, opts: { photoBase: string; calendar: WorkCalendar }) {
   const summaryOf = (r: ReportRow, thumbHash: string | null, now: number): ReportSummary => ({
     id: r.id,
     category: r.category,
@@ -48,6 +49,7 @@ export function createReportStore(db: Db, opts: { photoBase: string }) {
     organisationId: r.organisation_id,
     deadline: r.deadline && (r.status === 'routed' || r.status === 'answered') ? r.deadline.toISOString() : null,
     overdue: r.status === 'routed' && r.deadline !== null && r.deadline.getTime() < now,
+    workingDaysLeft: r.status === 'routed' && r.deadline !== null ? workingDaysBetween(now, r.deadline.getTime(), opts.calendar) : null,
     supporters: r.supporters,
     disputes: r.disputes,
     thumbUrl: thumbHash ? `${opts.photoBase}/${photoNames(thumbHash).thumb}` : null,

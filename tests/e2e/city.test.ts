@@ -191,6 +191,12 @@ describe('Our City in the browser: one report from filing to the board', () => {
     await resident.getByTestId('deadline').waitFor();
     await responder.locator(`[data-testid="report-card"][data-report-id="${reportId}"]`).waitFor({ timeout: 15_000 });
     await responder.locator(`[data-testid="report-card"][data-report-id="${reportId}"] [data-testid="deadline"]`).waitFor();
+    // the countdown: routed just now, so the category's whole answer time in working days is left
+    const { items } = (await (await fetch(`${platform.url}/api/city/categories`)).json()) as { items: { code: string; deadlineDays: number }[] };
+    const days = items.find((c) => c.code === CATEGORY)!.deadlineDays;
+    const left = responder.locator(`[data-testid="report-card"][data-report-id="${reportId}"] [data-testid="days-left"]`);
+    await expect(left.getAttribute('data-days-left')).resolves.toBe(String(days));
+    await expect(left.textContent()).resolves.toMatch(new RegExp(`\\b${days}\\b`));
     await shot(responder, 'org-inbox');
     await axe(responder, 'org-inbox');
   });

@@ -69,13 +69,19 @@ describe('Our City: a report through its whole life (real Postgres + Redis)', ()
     const r1 = (await routed.json()) as Report;
     expect(r1).toMatchObject({ status: 'routed', organisationId: orgId, overdue: false });
     expect(Date.parse(r1.deadline!)).toBeGreaterThan(Date.now());
+    // routed just now: the category's whole answer time is left, counted in working days on the server's calendar
+    const { items: categories } = (await (await fetch(`${s.url}/api/city/categories`)).json()) as { items: { code: string; deadlineDays: number }[] };
+    const days = categories.find((c) => c.code === 'roof_leak')!.deadlineDays;
+    expect(r1.workingDaysLeft).toBe(days);
 
     const inbox = (await (await fetch(`${s.url}/api/city/inbox`, { headers: responder.headers })).json()) as any;
     expect(inbox.items.map((i: any) => i.id)).toContain(report.id);
+    expect(inbox.items.find((i: any) => i.id === report.id).workingDaysLeft).toBe(days);
 
     const a1 = await answer(responder, report.id, { text: 'Кровля отремонтирована', outcome: 'fixed' }, [await jpegWithGps({ width: 80 })]);
     expect(a1.status).toBe(200);
-    expect(((await a1.json()) as Report).status).toBe('answered');
+    const answered = (await a1.json()) as Report;
+    expect([answered.status, answered.workingDaysLeft]).toEqual(['answered', null]);
 
     const disputed = await post(resident, `/reports/${report.id}/dispute`, { comment: 'Всё ещё течёт' });
     expect(disputed.status).toBe(200);

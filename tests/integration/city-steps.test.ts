@@ -136,7 +136,8 @@ describe('Our City lifecycle steps: atomic, checked, one timeline entry each', (
     await sql`update city_reports set deadline = now() - interval '1 minute' where id = ${id}`.execute(s.ctx.city!.db);
     await sql`update city_cycles set deadline = now() - interval '1 minute' where report_id = ${id}`.execute(s.ctx.city!.db);
     // no job has run: overdue is computed from the clock
-    expect((await api.get(`/reports/${id}`)).body.overdue).toBe(true);
+    const late = (await api.get(`/reports/${id}`)).body;
+    expect([late.overdue, late.workingDaysLeft]).toEqual([true, 0]);
     expect((await api.get(`/reports?overdue=true&pageSize=100`)).body.items.map((i: any) => i.id)).toContain(id);
     const metric = async () => (await s.ctx.metrics.registry.getSingleMetric('ac_city_escalations_total')!.get()).values.reduce((a, v) => a + v.value, 0);
     const before = await metric();

@@ -27,6 +27,8 @@ export const cityEn: Record<keyof typeof cityRu, string> = {
   'city.supporters': 'Supporters: {n}',
   'city.disputes': 'Disputes: {n}',
   'city.deadline': 'Answer due: {date}',
+  'city.daysLeft': 'working days left: {n}',
+  'city.dueToday': 'due today',
   'city.overdue': 'overdue',
   'city.filedAt': 'Filed {date}',
   'city.filed': 'Filed',

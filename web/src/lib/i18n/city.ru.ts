@@ -28,6 +28,8 @@ export const cityRu = {
   'city.supporters': 'Поддержали: {n}',
   'city.disputes': 'Оспорено раз: {n}',
   'city.deadline': 'Срок ответа: {date}',
+  'city.daysLeft': 'осталось рабочих дней: {n}',
+  'city.dueToday': 'срок сегодня',
   'city.overdue': 'просрочено',
   'city.filedAt': 'Отправлено {date}',
   'city.filed': 'Отправлено',
