@@ -27,6 +27,8 @@ export const configSchema = z.object({
   CITY_REPORTS_PER_DAY: int(1, 10_000).default(10),
   /** Our City's safety-net sweep period (missed escalations, auto-close, unpaid points, orphan files). */
   CITY_SWEEP_MS: int(1_000, 3_600_000).default(60_000),
+  /** How often the worker writes finalised polls that could not reach the PostgreSQL archive at finalisation. */
+  ARCHIVE_SWEEP_MS: int(1_000, 3_600_000).default(60_000),
   /** Our City photos on disk (by content hash); default DATA_DIR/photos. */
   PHOTO_DIR: z.string().min(1).optional(),
   /** AOF fsync policy of the private redis-server: `always` loses nothing acknowledged; `everysec` up to ~1 s. */

@@ -56,11 +56,14 @@ export function createContext(config: Config, logger: Logger, opts: { processNam
   // decisions + answer deadline, notifications (inbox, fan-out), archive and open data
   const decisionsDomain = createDecisionsDomain({ redis, keys, config, logger, queues, realtime, polls });
   const notificationsDomain = createNotificationsDomain({ redis, keys, config, logger, realtime, polls, ballots, decisionStore: decisionsDomain.decisionStore });
-  const archiveDomain = createArchiveDomain({ polls, pollViews, ballots, decisions: decisionsDomain.decisions });
   // Our City (reports with a deadline): PostgreSQL is its system of record; null without DATABASE_URL
   const city = config.DATABASE_URL
     ? createCityDomain({ config, logger, redis, keys, queue: queues.city, realtime, users, points, notifications: notificationsDomain.notifications, metrics })
     : null;
+  // the archive of finalised polls lives in the same PostgreSQL
+  const archiveDomain = createArchiveDomain({
+    polls, pollViews, ballots, decisions: decisionsDomain.decisions, db: city?.db ?? null, dbReady: () => city?.isReady() ?? false, redis, keys, logger,
+  });
 
   return {
     config,

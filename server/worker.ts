@@ -11,7 +11,7 @@ import { createContext } from './context.ts';
 import { pointsHandlers } from './points/points.jobs.ts';
 import { lifecycleHandlers } from './polls/lifecycle.jobs.ts';
 import { notificationHandlers } from './notifications/notifications.module.ts';
-import { RECONCILE_SCHEDULER_ID, CITY_SWEEP_SCHEDULER_ID } from '../shared/jobs.ts';
+import { RECONCILE_SCHEDULER_ID, CITY_SWEEP_SCHEDULER_ID, ARCHIVE_SWEEP_SCHEDULER_ID } from '../shared/jobs.ts';
 
 export type RunningWorker = { id: string; workers: Worker[]; close: () => Promise<void> };
 
@@ -61,6 +61,12 @@ export async function startWorkers(config: Config, logger: Logger, opts: { concu
 
   if (ctx.city) {
     await Promise.race([ctx.city.init(), new Promise((r) => setTimeout(r, 15_000).unref())]);
+    // finalised polls that could not reach the PostgreSQL archive when they were finalised
+    await ctx.queues.lifecycle.upsertJobScheduler(
+      ARCHIVE_SWEEP_SCHEDULER_ID,
+      { every: config.ARCHIVE_SWEEP_MS },
+      { name: 'archive-sweep', data: {}, opts: { removeOnComplete: true, removeOnFail: defaultJobOptions.removeOnFail } },
+    );
     // Our City's safety net: escalations whose delayed job never got queued, verdicts past due, points of
     // confirmed reports not yet credited, photo files of interrupted submits
     await ctx.queues.city.upsertJobScheduler(

@@ -19,6 +19,8 @@ export const pollLifecycleJob = z.object({ pollId: z.number().int().positive() }
 export type PollLifecycleJob = z.infer<typeof pollLifecycleJob>;
 /** job names on the `lifecycle` queue */
 export const LIFECYCLE_JOBS = ['open', 'close', 'finalise'] as const;
+/** the job scheduler id of the archive sweep on the `lifecycle` queue (finalised polls not yet in PostgreSQL) */
+export const ARCHIVE_SWEEP_SCHEDULER_ID = 'archive-sweep';
 export const lifecycleJobId = (name: (typeof LIFECYCLE_JOBS)[number], pollId: number) => `${name}-${pollId}`;
 
 // ---- points queue ----

@@ -1,11 +1,13 @@
 import { Migrator, type Kysely, type Migration, type MigrationProvider } from 'kysely';
 import * as m0001 from './migrations/0001-city.ts';
 import * as m0002 from './migrations/0002-board-daily.ts';
+import * as m0003 from './migrations/0003-poll-archive.ts';
 
 /** Every migration, in order. Never edit or reorder a landed one: add the next file. */
 const MIGRATIONS: Record<string, Migration> = {
   '0001-city': m0001,
   '0002-board-daily': m0002,
+  '0003-poll-archive': m0003,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };

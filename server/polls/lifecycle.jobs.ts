@@ -8,6 +8,7 @@ import type { IntegrityStore } from '../jobs/integrity.store.ts';
 import type { PointsService } from '../points/points.service.ts';
 import type { BallotService } from '../ballots/ballot.service.ts';
 import type { PollService } from './poll.service.ts';
+import type { ArchiveSync } from '../archive/archive.sync.ts';
 import { parseJob, type JobHandlers } from '../jobs/job-data.ts';
 
 /** Awards in flight at once during the finalisation sweep (auto-pipelined on one connection). */
@@ -26,6 +27,8 @@ export type LifecycleJobDeps = {
   queues: Pick<Queues, 'lifecycle'>;
   integrity: Pick<IntegrityStore, 'record'>;
   metrics: Pick<Metrics, 'integrityAlarms'>;
+  /** Copies the finalised poll into the PostgreSQL archive (never holds finalisation up; a sweep retries). */
+  archiveSync?: Pick<ArchiveSync, 'record' | 'sweep'>;
 };
 
 export function lifecycleHandlers(deps: LifecycleJobDeps): JobHandlers {
@@ -55,6 +58,11 @@ export function lifecycleHandlers(deps: LifecycleJobDeps): JobHandlers {
       const out = await finalisePoll(deps, pollId, log, (p) => job.updateProgress(p));
       return { pollId, finalisedAt: out.final.finalisedAt, ballots: out.final.results.ballots, swept: out.swept, awarded: out.awarded, already: out.already };
     },
+
+    /** Repeatable: finalised polls whose archive row could not be written at finalisation (PostgreSQL down). */
+    async 'archive-sweep'(_job, log) {
+      return (await deps.archiveSync?.sweep(log)) ?? { written: 0, pending: 0 };
+    },
   };
 }
 
@@ -72,7 +80,11 @@ export async function finalisePoll(
 ): Promise<{ final: PollFinal; swept: number; awarded: number; already: boolean }> {
   const existing = await deps.polls.getFinal(pollId);
   // already written: markFinalised returns it unchanged (and finishes the state if a crash interrupted it)
-  if (existing) return { final: await deps.polls.markFinalised(pollId, existing), swept: 0, awarded: 0, already: true };
+  if (existing) {
+    const final = await deps.polls.markFinalised(pollId, existing);
+    await deps.archiveSync?.record(pollId, log); // a retried job archives what a crash left out (insert-once)
+    return { final, swept: 0, awarded: 0, already: true };
+  }
   const poll = await deps.polls.get(pollId);
   if (!poll) throw new UnrecoverableError(`finalise for unknown poll ${pollId}`);
   if (poll.status === 'draft' || poll.status === 'scheduled' || poll.status === 'active') {
@@ -113,5 +125,6 @@ export async function finalisePoll(
     integrity: { votersMarked: integrity.votersMarked, ledgerLength: integrity.ledgerLength, ballots: integrity.ballots, ok: integrity.ok },
   });
   log.info({ pollId, ballots: final.results.ballots, swept, awarded, integrityOk: integrity.ok }, 'poll finalised');
+  await deps.archiveSync?.record(pollId, log);
   return { final, swept, awarded, already: false };
 }

@@ -71,6 +71,8 @@ export function createKeys(prefix: string) {
     /** HASH poll id -> finalisation integrity alarms (the server's /metrics reads it). */
     integrityAlarms: () => `${p}sys:integrity-alarms`,
     // ---- decisions, notifications, archive ----
+    /** SET of finalised poll ids whose archive row is not yet in PostgreSQL (the worker's archive sweep drains it). */
+    archivePending: () => `${p}archive:pending`,
     /** HASH status, summary, body, reason, createdAt, updatedAt, answeredAt: city hall's decision on a poll. */
     decision: (pollId: number) => `${p}poll:{p:${pollId}}:decision`,
     /** LIST of timeline entries (JSON {seq, status, at, note}); seq = position + 1. */

@@ -1,5 +1,5 @@
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
-import { testServer } from '../helpers/context.ts';
+import { cityTestServer } from '../helpers/city.ts';
 import { createTestUser } from '../helpers/users.ts';
 import { publishedPoll } from '../helpers/polls.ts';
 import { finalisedPoll } from '../helpers/decisions.ts';
@@ -28,7 +28,7 @@ describe('public archive and open data (results.csv / results.json)', () => {
   let voters: User[];
   let park: { poll: Poll; final: PollFinal };
   beforeAll(async () => {
-    s = await testServer();
+    s = await cityTestServer(); // the archive of finalised polls is in PostgreSQL
     mod = await createTestUser(s.ctx, { roles: ['moderator'] });
     official = await createTestUser(s.ctx, { roles: ['official'] });
     const districts = ['arbat', 'arbat', 'arbat', 'arbat', 'arbat', 'arbat', 'tverskoy', 'tverskoy', 'tverskoy', 'tverskoy', 'tverskoy', 'khamovniki'];
