@@ -128,7 +128,8 @@ describe('Our City in the browser: one report from filing to the board', () => {
     const img = resident.getByTestId('photos').locator('img');
     await expect(img.count()).resolves.toBe(1);
     // the thumbnail is served by the platform and really is an image
-    await expect(img.first().evaluate((el: HTMLImageElement) => el.complete && el.naturalWidth > 0)).resolves.toBe(true);
+    // (waited for: on a loaded machine the page can be checked before the image has arrived)
+    await resident.waitForFunction((el) => (el as HTMLImageElement).complete && (el as HTMLImageElement).naturalWidth > 0, await img.first().elementHandle(), { timeout: 15_000 });
     await resident.locator('[data-testid="report-page"][data-live="connected"]').waitFor();
     // what Chromium downloaded for sign-in, the list, the form and the report page (the city dictionary included)
     const js = await scripts.total();
