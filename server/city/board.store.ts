@@ -79,37 +79,40 @@ export function createBoardStore(db: Db) {
           ? sql`and organisation_id in (select organisation_id from city_org_districts where district = any(${okrugDistricts}::text[]))`
           : sql`and district = any(${okrugDistricts}::text[])`;
       const period = sql`scope = ${q.by} and day between ${from}::date and ${to}::date ${keys}`;
-      const [sums, hist, overdue] = await Promise.all([
-        sql<{ key: string; received: number; answered: number; on_time: number; disputed: number }>`
+      // one statement, one round trip: the period's sums, its answer-time histograms and the open cycles
+      // past their deadline, each grouped by key, joined with the organisations' names
+      const { rows: found } = await sql<{
+        key: string; received: number; answered: number; on_time: number; disputed: number;
+        overdue: number | null; hist: Record<string, number> | null; name_ru: string | null; name_en: string | null;
+      }>`
+        with sums as (
           select key, sum(received)::int received, sum(answered)::int answered, sum(on_time)::int on_time, sum(disputed)::int disputed
-          from city_board_daily where ${period} group by 1`.execute(db),
-        sql<{ key: string; k: number; n: number }>`
-          select key, h.k::int - 1 as k, sum(h.n)::int n
-          from city_board_daily, unnest(answer_days) with ordinality h(n, k)
-          where ${period} and h.n > 0 group by 1, 2`.execute(db),
-        sql<{ key: string; n: number }>`
+          from city_board_daily where ${period} group by 1
+        ), hist as (
+          select key, jsonb_object_agg(k, n) hist from (
+            select key, h.k::int - 1 as k, sum(h.n)::int n
+            from city_board_daily, unnest(answer_days) with ordinality h(n, k)
+            where ${period} and h.n > 0 group by 1, 2
+          ) x group by 1
+        ), overdue as (
           select ${cycleKey} as key, count(*)::int n from city_cycles
-          where answered_at is null and deadline < ${new Date(now)} and routed_at >= ${start} and routed_at < ${end} ${cycleKeys} group by 1`.execute(db),
-      ]);
-      const hists = new Map<string, Map<number, number>>();
-      for (const h of hist.rows) (hists.get(h.key) ?? hists.set(h.key, new Map()).get(h.key)!).set(h.k, h.n);
-      const overdueBy = new Map(overdue.rows.map((o) => [o.key, o.n]));
-      const names = new Map<string, { ru: string; en: string }>();
-      if (byOrg && sums.rows.length) {
-        const orgs = await db.selectFrom('city_organisations').select(['id', 'name_ru', 'name_en']).where('id', 'in', sums.rows.map((r) => Number(r.key))).execute();
-        for (const o of orgs) names.set(String(o.id), { ru: o.name_ru, en: o.name_en });
-      }
+          where answered_at is null and deadline < ${new Date(now)} and routed_at >= ${start} and routed_at < ${end} ${cycleKeys} group by 1
+        )
+        select sums.*, overdue.n overdue, hist.hist, o.name_ru, o.name_en
+        from sums left join hist using (key) left join overdue using (key)
+        left join city_organisations o on ${byOrg} and o.id::text = sums.key
+      `.execute(db);
       const share = (n: number, d: number) => (d > 0 ? Math.round((n / d) * 1000) / 1000 : null);
-      const rows: BoardRow[] = sums.rows
+      const rows: BoardRow[] = found
         .map((r) => {
-          const overdueNow = overdueBy.get(r.key) ?? 0;
+          const overdueNow = r.overdue ?? 0;
           return {
             key: r.key,
-            name: names.get(r.key) ?? districtById(r.key)?.name ?? { ru: r.key, en: r.key },
+            name: r.name_ru !== null && r.name_en !== null ? { ru: r.name_ru, en: r.name_en } : (districtById(r.key)?.name ?? { ru: r.key, en: r.key }),
             received: r.received,
             answered: r.answered,
             answeredOnTimeShare: share(r.on_time, r.answered + overdueNow),
-            medianAnswerWorkingDays: median(hists.get(r.key) ?? new Map()),
+            medianAnswerWorkingDays: median(new Map(Object.entries(r.hist ?? {}).map(([k, n]) => [Number(k), n]))),
             overdueNow,
             disputedShare: share(r.disputed, r.answered),
           };
