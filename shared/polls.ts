@@ -19,6 +19,11 @@ export const pollResultsSchema = z.object({
   questions: z.array(
     z.object({
       id: z.string(),
+      /**
+       * Ballots that answered this question: the base of its percentages (a multi-choice option's share
+       * is of the people who answered, not of all choices made). Absent in snapshots finalised before it was kept.
+       */
+      respondents: z.number().int().optional(),
       options: z.array(z.object({ id: z.string(), count: z.number().int() })),
     }),
   ),

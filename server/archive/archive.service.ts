@@ -92,10 +92,18 @@ export function createArchiveService(deps: { polls: ArchivePollSource; decisions
       return { items, page: q.page, pageSize: q.pageSize, total: hits.length };
     },
 
-    /** `GET /api/polls/:id/results.json`: the finalised snapshot, as stored. */
+    /**
+     * `GET /api/polls/:id/results.json`: the finalised snapshot as stored, plus `poll`: the title and the
+     * question and option texts its ids refer to (the definition cannot change once published).
+     */
     async resultsJson(pollId: number): Promise<OpenData> {
-      const { final } = await finalOr4xx(pollId);
-      const body = JSON.stringify(final);
+      const { poll, final } = await finalOr4xx(pollId);
+      const texts = {
+        id: poll.id,
+        title: poll.title,
+        questions: poll.questions.map((q) => ({ id: q.id, text: q.text, kind: q.kind, options: q.options.map((o) => ({ id: o.id, label: o.label })) })),
+      };
+      const body = JSON.stringify({ ...final, poll: texts });
       return { body, etag: tag(body), lastModified: new Date(final.finalisedAt).toUTCString() };
     },
 

@@ -194,7 +194,7 @@ export function createPollService(deps: PollServiceDeps) {
       pollId: row.id,
       version: tally._v ?? 0,
       ballots: tally._ballots ?? 0,
-      questions: row.def.questions.map((q) => ({ id: q.id, options: q.options.map((o) => ({ id: o.id, count: tally[`o:${q.id}:${o.id}`] ?? 0 })) })),
+      questions: row.def.questions.map((q) => ({ id: q.id, respondents: tally[`a:${q.id}`] ?? 0, options: q.options.map((o) => ({ id: o.id, count: tally[`o:${q.id}:${o.id}`] ?? 0 })) })),
       breakdown: {
         district: mergeSmallGroups(district, minGroup),
         ageBand: mergeSmallGroups(ageBand, minGroup).sort(

@@ -42,10 +42,12 @@ describe('public archive and open data (results.csv / results.json)', () => {
 
   const get = (path: string, headers: Record<string, string> = {}) => fetch(`${s.url}/api${path}`, { headers });
 
-  it('when the CSV of a finalised poll is parsed back, then it equals the finalised snapshot exactly (counts, breakdowns, texts) and carries no personal data', async () => {
+  it('when the CSV of a finalised poll is parsed back, then it starts with a UTF-8 BOM and equals the finalised snapshot exactly (counts, respondents, breakdowns, texts) and carries no personal data', async () => {
     const r = await get(`/polls/${park.poll.id}/results.csv`);
     expect(r.status).toBe(200);
     expect(r.headers.get('content-type')).toMatch(/^text\/csv; charset=utf-8/);
+    const bytes = new Uint8Array(await r.clone().arrayBuffer());
+    expect([...bytes.slice(0, 3)]).toEqual([0xef, 0xbb, 0xbf]); // Excel on Windows needs it for Cyrillic
     const text = await r.text();
     const rows = parseCsv(text);
     expect(rows[0]).toEqual([...RESULTS_CSV_HEADER]);
@@ -59,7 +61,10 @@ describe('public archive and open data (results.csv / results.json)', () => {
     expect(options.map((x) => ({ q: x[2], o: x[4], n: Number(x[7]) }))).toEqual(f.questions.flatMap((q) => q.options.map((o) => ({ q: q.id, o: o.id, n: o.count }))));
     expect(body.filter((x) => x[1] === 'district').map((x) => ({ key: x[6], ballots: Number(x[7]) }))).toEqual(f.breakdown.district);
     expect(body.filter((x) => x[1] === 'age_band').map((x) => ({ key: x[6], ballots: Number(x[7]) }))).toEqual(f.breakdown.ageBand);
-    expect(body).toHaveLength(1 + options.length + f.breakdown.district.length + f.breakdown.ageBand.length);
+    const respondents = body.filter((x) => x[1] === 'respondents');
+    expect(respondents.map((x) => ({ q: x[2], n: Number(x[7]) }))).toEqual(f.questions.map((q) => ({ q: q.id, n: q.respondents })));
+    expect(f.questions.every((q) => typeof q.respondents === 'number' && q.respondents > 0)).toBe(true);
+    expect(body).toHaveLength(1 + respondents.length + options.length + f.breakdown.district.length + f.breakdown.ageBand.length);
     // breakdowns are the anonymity-merged ones (khamovniki has 1 voter: never shown on its own)
     expect(f.breakdown.district.map((g) => g.key)).not.toContain('khamovniki');
     // texts survive quoting; a formula is defused with a leading apostrophe
@@ -74,10 +79,17 @@ describe('public archive and open data (results.csv / results.json)', () => {
     expect(text).not.toContain(ledger[0][1][1]);
   });
 
-  it('when results.json is fetched, then it is the finalised snapshot as stored, cacheable, and an unchanged ETag gets 304', async () => {
+  it('when results.json is fetched, then it is the finalised snapshot as stored with the question and option texts, cacheable, and an unchanged ETag gets 304', async () => {
     const r = await get(`/polls/${park.poll.id}/results.json`);
     expect(r.status).toBe(200);
-    expect(await r.json()).toEqual(await s.ctx.polls.getFinal(park.poll.id));
+    const doc = (await r.json()) as PollFinal & { poll: { id: number; title: string; questions: { id: string; text: string; options: { id: string; label: string }[] }[] } };
+    const { poll: texts, ...snapshot } = doc;
+    expect(snapshot).toEqual(await s.ctx.polls.getFinal(park.poll.id));
+    expect(texts.id).toBe(park.poll.id);
+    expect(texts.title).toBe(park.poll.title);
+    expect(texts.questions.map((q) => [q.id, q.text, q.options.map((o) => [o.id, o.label])])).toEqual(
+      park.poll.questions.map((q) => [q.id, q.text, q.options.map((o) => [o.id, o.label])]),
+    );
     expect(r.headers.get('cache-control')).toMatch(/public, max-age=\d+/);
     const etag = r.headers.get('etag')!;
     expect(etag).toMatch(/^".+"$/);
