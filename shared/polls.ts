@@ -31,6 +31,8 @@ export const pollResultsSchema = z.object({
   breakdown: z.object({
     district: z.array(z.object({ key: z.string(), ballots: z.number().int() })),
     ageBand: z.array(z.object({ key: z.string(), ballots: z.number().int() })),
+    /** The anonymity threshold the groups were merged at (absent in older snapshots). */
+    minGroup: z.number().int().optional(),
   }),
 });
 export type PollResults = z.infer<typeof pollResultsSchema>;

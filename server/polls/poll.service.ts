@@ -200,6 +200,7 @@ export function createPollService(deps: PollServiceDeps) {
         ageBand: mergeSmallGroups(ageBand, minGroup).sort(
           (x, y) => bandOrder(x.key) - bandOrder(y.key),
         ),
+        minGroup,
       },
     };
   }

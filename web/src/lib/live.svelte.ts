@@ -1,13 +1,17 @@
 import { getSocket } from './socket.ts';
 import type { PollResults, PollStatus } from '$shared/polls.ts';
-import type { PollStatusFrame, TallyFrame, WatchAckData } from '$shared/socket.ts';
+import type { Ack } from '$shared/errors.ts';
+import type { ParticipantsFrame, PollStatusFrame, TallyFrame, WatchAckData } from '$shared/socket.ts';
 
 /** One point of the ballots-over-time series the dashboard's per-minute chart is computed from. */
 export type Sample = { at: number; ballots: number };
 
 /**
- * Live results of one poll: `poll:watch` (its ack carries the first snapshot), then `poll:tally` frames;
- * re-watches after a reconnect. Browser only — call `start()` from onMount and return its cleanup.
+ * Live results of one poll: `poll:watch` (its ack carries the first snapshot and the participant count),
+ * then `poll:tally` frames, or `poll:participants` while the results are not visible to this viewer.
+ * Re-watches when visibility may have changed (the poll closed or was finalised, this tab voted) and
+ * after a reconnect the server could not recover. Browser only — call `start()` from onMount and
+ * return its cleanup.
  */
 export class LiveTally {
   results = $state<PollResults | null>(null);
@@ -18,6 +22,8 @@ export class LiveTally {
   frames = $state(0);
   error = $state<string | null>(null);
   samples = $state<Sample[]>([]);
+  /** When voting actually ended, as heard live (`poll:status` closed); null until then. */
+  closedAt = $state<string | null>(null);
   #pollId: number;
 
   constructor(pollId: number, initial: PollResults | null = null, status: PollStatus | null = null) {
@@ -25,6 +31,7 @@ export class LiveTally {
     this.results = initial;
     this.status = status;
     this.canSeeResults = initial !== null;
+    this.participants = initial?.ballots ?? 0;
     if (initial) this.samples = [{ at: Date.now(), ballots: initial.ballots }];
   }
 
@@ -44,12 +51,13 @@ export class LiveTally {
   #watch = () => {
     const socket = getSocket();
     this.connected = socket.connected;
-    socket.timeout(10_000).emit('poll:watch', { pollId: this.#pollId }, (err: Error | null, res?: { ok: boolean; data?: WatchAckData; error?: { code: string } }) => {
+    socket.timeout(10_000).emit('poll:watch', { pollId: this.#pollId }, (err: Error | null, res?: Ack<WatchAckData>) => {
       if (err || !res) return void (this.error = 'unavailable');
-      if (!res.ok || !res.data) return void (this.error = res.error?.code ?? 'internal');
+      if (!res.ok) return void (this.error = res.error.code);
       this.error = null;
       this.status = res.data.status;
       this.canSeeResults = res.data.canSeeResults;
+      this.participants = Math.max(this.participants, res.data.participants);
       if (res.data.snapshot) this.#apply(res.data.snapshot);
     });
   };
@@ -58,21 +66,31 @@ export class LiveTally {
   start(): () => void {
     const socket = getSocket();
     const onTally = (f: TallyFrame) => this.#apply(f);
-    const onStatus = (f: PollStatusFrame) => {
-      if (f.pollId === this.#pollId) this.status = f.status;
+    const onParticipants = (f: ParticipantsFrame) => {
+      if (f.pollId === this.#pollId) this.participants = f.participants;
     };
+    const onStatus = (f: PollStatusFrame) => {
+      if (f.pollId !== this.#pollId) return;
+      this.status = f.status;
+      if (f.status === 'closed' && !this.closedAt) this.closedAt = f.at;
+      // closing or finalising may open the results to this viewer (and finalised ones are the snapshot)
+      if (f.status === 'closed' || f.status === 'finalised') this.#watch();
+    };
+    // a recovered connection has its rooms back and the missed events replayed: nothing to re-ask
     const onConnect = () => {
       this.connected = true;
-      this.#watch();
+      if (!socket.recovered) this.#watch();
     };
     const onDisconnect = () => (this.connected = false);
     socket.on('poll:tally', onTally);
+    socket.on('poll:participants', onParticipants);
     socket.on('poll:status', onStatus);
     socket.on('connect', onConnect);
     socket.on('disconnect', onDisconnect);
     if (socket.connected) this.#watch();
     return () => {
       socket.off('poll:tally', onTally);
+      socket.off('poll:participants', onParticipants);
       socket.off('poll:status', onStatus);
       socket.off('connect', onConnect);
       socket.off('disconnect', onDisconnect);

@@ -57,3 +57,8 @@ export function formatDate(iso: string | number | null | undefined): string {
 export function formatNumber(n: number): string {
   return new Intl.NumberFormat(lang() === 'en' ? 'en-GB' : 'ru-RU').format(n);
 }
+
+/** A share given in percent (37.5 → "37,5 %" in Russian, "37.5%" in English), at most `digits` decimals. */
+export function formatPercent(pct: number, digits = 1): string {
+  return new Intl.NumberFormat(lang() === 'en' ? 'en-GB' : 'ru-RU', { style: 'percent', maximumFractionDigits: digits }).format(pct / 100);
+}

@@ -4,12 +4,15 @@ import { toPollView } from '$lib/polls.ts';
 import type { PollResults } from '$shared/polls.ts';
 import type { PageServerLoad } from './$types';
 
-/** Public projector view: the QR code is rendered here as SVG markup, so no QR code ships to the browser. */
+/**
+ * Public projector view: the QR code is rendered here as SVG markup, so no QR code ships to the browser.
+ * The join code is the poll's number: typed after the short address (`/p/<code>`) it opens the poll.
+ */
 export const load = (async (event) => {
   const id = pollIdParam(event.params.id);
   const r = await serverApi(event)<{ results?: PollResults | null }>(`/polls/${id}`);
   if (!r.ok) failLoad(r);
-  const pollUrl = `${event.url.origin}/polls/${id}`;
-  const qr = await QRCode.toString(pollUrl, { type: 'svg', margin: 1, errorCorrectionLevel: 'M', color: { dark: '#000000', light: '#ffffff' } });
-  return { poll: toPollView(r.data), results: r.data.results ?? null, pollUrl, qr };
+  const shortUrl = `${event.url.host}/p/${id}`;
+  const qr = await QRCode.toString(`${event.url.origin}/polls/${id}`, { type: 'svg', margin: 1, errorCorrectionLevel: 'M', color: { dark: '#000000', light: '#ffffff' } });
+  return { poll: toPollView(r.data), results: r.data.results ?? null, code: String(id), shortUrl, qr };
 }) satisfies PageServerLoad;

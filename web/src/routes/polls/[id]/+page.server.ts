@@ -11,7 +11,9 @@ export const load = (async (event) => {
   if (!r.ok) failLoad(r);
   const poll = toPollView(r.data);
   const d = poll.status === 'closed' || poll.status === 'finalised' ? await serverApi(event)<DecisionView>(`/polls/${id}/decision`) : null;
-  return { poll, results: r.data.results ?? null, decision: d?.ok ? d.data : null, justVoted: event.url.searchParams.has('voted') };
+  // the projector link is for staff running a session (residents share the poll page itself)
+  const staff = (event.locals.user?.roles ?? []).some((role) => role === 'moderator' || role === 'admin');
+  return { poll, results: r.data.results ?? null, decision: d?.ok ? d.data : null, justVoted: event.url.searchParams.has('voted'), staff };
 }) satisfies PageServerLoad;
 
 export const actions = {
