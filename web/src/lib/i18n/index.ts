@@ -38,6 +38,15 @@ export function t(key: Key, vars?: Record<string, string | number>): string {
   return fill(dict?.[key] ?? key, vars);
 }
 
+/** Keys with plural forms: `<key>.one|few|many|other` (Intl.PluralRules of the page's language). */
+export type PluralKey = 'nav.unread';
+
+/** Translate a count: `tn('nav.unread', 1)` → "1 непрочитанное", `tn('nav.unread', 5)` → "5 непрочитанных". */
+export function tn(key: PluralKey, n: number): string {
+  const rule = new Intl.PluralRules(lang() === 'en' ? 'en' : 'ru').select(n);
+  return t(`${key}.${rule}` as Key, { n: formatNumber(n) });
+}
+
 /** An API/ack error code as a message in the page's language (unknown codes fall back to `internal`). */
 export function errorText(err: { code: string } | null | undefined): string {
   if (!err) return '';
