@@ -15,6 +15,10 @@ export type ArchivePollSource = {
   list(user: User | null, q: PollListQuery): Promise<PollListItem[]>;
 };
 
+/** What the archive search looks in: title, description, every question and option text (lower case). */
+const searchText = (p: Pick<PollListItem, 'title' | 'description' | 'questions'>) =>
+  [p.title, p.description, ...p.questions.flatMap((q) => [q.text, ...q.options.map((o) => o.label)])].join('\n').toLocaleLowerCase('ru');
+
 /** Polls the archive considers (the most recent closed/finalised ones the feed returns). */
 export const ARCHIVE_SCAN_LIMIT = 1000;
 
@@ -44,7 +48,8 @@ export function createArchiveService(deps: { polls: ArchivePollSource; decisions
 
   return {
     /**
-     * `GET /api/archive`: a case-insensitive substring search over title and description of the most
+     * `GET /api/archive`: a case-insensitive substring search over title, description, question and
+     * option texts of the most
      * recent ARCHIVE_SCAN_LIMIT closed polls, the most recently ended first, paged. Anonymous visibility
      * (city-wide or public-results polls) unless the viewer reads every poll (moderators, officials,
      * admins: city hall must find every poll it has to answer, targeted and non-public ones included).
@@ -56,7 +61,7 @@ export function createArchiveService(deps: { polls: ArchivePollSource; decisions
       const ended = (p: PollListItem) => Date.parse(p.closedAt ?? p.closesAt ?? p.updatedAt);
       all.sort((a, b) => ended(b) - ended(a) || b.id - a.id);
       const needle = q.q.toLocaleLowerCase('ru');
-      const hits = needle ? all.filter((p) => `${p.title}\n${p.description}`.toLocaleLowerCase('ru').includes(needle)) : all;
+      const hits = needle ? all.filter((p) => searchText(p).includes(needle)) : all;
       const page = hits.slice((q.page - 1) * q.pageSize, q.page * q.pageSize);
       const [views, results] = await Promise.all([
         decisions.viewsOf(page, at),

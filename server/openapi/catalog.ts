@@ -98,6 +98,14 @@ export function apiCatalog(): RouteRegistry {
     { method: 'post', path: '/rewards/:id/redeem', tag: 'rewards', auth: 'user', summary: 'Spend points on a reward', params: rewardIdParamsSchema, responses: { 201: ok(redeemResultSchema, 'Redeemed') }, errors: [409] },
     { method: 'get', path: '/me/redemptions', tag: 'rewards', auth: 'user', summary: 'Your redemptions', responses: { 200: ok(myRedemptionsSchema) } },
     // ---- the document itself ----
-    { method: 'get', path: '/docs', tag: 'meta', auth: 'public', summary: 'This OpenAPI 3.1 document', responses: { 200: { description: 'OpenAPI document (JSON)' } } },
+    { method: 'get', path: '/openapi.json', tag: 'meta', auth: 'public', summary: 'This OpenAPI 3.1 document', responses: { 200: { description: 'OpenAPI document (JSON)' } } },
+    {
+      method: 'get',
+      path: '/docs',
+      tag: 'meta',
+      auth: 'public',
+      summary: 'This document, readable: Swagger UI for a browser (Accept: text/html), the JSON otherwise',
+      responses: { 200: { description: 'HTML page (Swagger UI) or the OpenAPI document (JSON)' } },
+    },
   );
 }

@@ -168,7 +168,7 @@ describe('results, live catch-up and socket recovery (real Chromium, desktop and
         expect(errors).toEqual([]);
       });
 
-      it('when a hidden-results poll gets votes, closes early and is finalised, then the poll page and projector catch up by themselves: participants, real end time, results, open data', async () => {
+      it('when a hidden-results poll gets votes, closes early and is finalised, then the poll page and projector catch up by themselves (participants, real end time, results), and its open data is linked from the page and the archive, with readable API docs', async () => {
         const pollId = await livePoll(moderator, {
           title: `Новая библиотека (${vp.name})`,
           questions: [{ id: 'q1', text: 'Нужна ли библиотека?', kind: 'single', options: [{ id: 'y', label: 'Да' }, { id: 'n', label: 'Нет' }] }],
@@ -204,6 +204,29 @@ describe('results, live catch-up and socket recovery (real Chromium, desktop and
         await projector.locator('[data-testid="projector-status"]', { hasText: 'итоги подведены' }).waitFor({ timeout: 15_000 });
         await page.getByTestId('open-data').waitFor();
         await shot(page, `closed-caught-up-${vp.name}`);
+        // open data from the page's own links: CSV with a BOM and respondents, JSON with the texts
+        const csvHref = await page.getByTestId('open-data').getByRole('link', { name: 'Итоги в CSV' }).getAttribute('href');
+        const csv = await page.request.get(`${platform.url}${csvHref}`);
+        const bytes = await csv.body();
+        expect([...bytes.subarray(0, 3)]).toEqual([0xef, 0xbb, 0xbf]);
+        expect(bytes.toString('utf8')).toContain(`${pollId},respondents,q1,Нужна ли библиотека?,,,,3`);
+        const jsonHref = await page.getByTestId('open-data').getByRole('link', { name: 'Итоги в JSON' }).getAttribute('href');
+        const doc = (await (await page.request.get(`${platform.url}${jsonHref}`)).json()) as { poll: { questions: { text: string; options: { label: string }[] }[] } };
+        expect(doc.poll.questions[0]).toMatchObject({ text: 'Нужна ли библиотека?', options: [{ label: 'Да' }, { label: 'Нет' }] });
+        // the archive finds it by its question text and links the same files; a miss says so
+        await page.goto(`${platform.url}/archive?q=${encodeURIComponent('нужна ли библиотека')}`);
+        const item = page.getByTestId('archive-list').locator('li', { hasText: `Новая библиотека (${vp.name})` });
+        await item.getByTestId('archive-open-data').getByRole('link', { name: 'Итоги в CSV' }).waitFor();
+        await shot(page, `archive-${vp.name}`);
+        await axe(page, `archive-${vp.name}`);
+        await page.goto(`${platform.url}/archive?q=${encodeURIComponent('подводная лодка')}`);
+        await expect(page.getByTestId('archive-nothing').textContent()).resolves.toContain('По запросу «подводная лодка» ничего не нашлось');
+        // the readable API docs: Swagger UI served by the platform itself, reading /api/openapi.json
+        await page.getByRole('link', { name: 'Описание API' }).click();
+        await page.waitForURL('**/api/docs');
+        await page.locator('.swagger-ui .info .title').waitFor({ timeout: 20_000 });
+        await page.locator('.opblock-summary-path', { hasText: '/api/polls/{id}/results.csv' }).first().waitFor();
+        await shot(page, `api-docs-${vp.name}`);
         await shot(projector, `projector-closed-${vp.name}`);
         await axe(page, `poll-closed-${vp.name}`);
         expect(errors).toEqual([]);

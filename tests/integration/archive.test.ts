@@ -122,7 +122,7 @@ describe('public archive and open data (results.csv / results.json)', () => {
     }
   });
 
-  it('when the archive is searched and paged, then it lists closed and finalised polls only, most recently ended first, with results, decision status and deadline fields', async () => {
+  it('when the archive is searched and paged, then it lists closed and finalised polls only, most recently ended first, with results, decision status and deadline fields, and the search covers question and option texts', async () => {
     const library = await publishedPoll(s.ctx, mod.user, { title: 'Library opening hours', description: 'Should the district library open on Sundays?' });
     await s.ctx.polls.close(library.id);
     const lights = await finalisedPoll(s.ctx, mod.user, voters.slice(0, 3), { title: 'Street lights on Arbat', description: 'Warm or cold light?' });
@@ -149,8 +149,10 @@ describe('public archive and open data (results.csv / results.json)', () => {
     expect(lib).toMatchObject({ status: 'closed', decision: null, answerDeadline: null, overdue: false, finalisedAt: null });
     expect(lib.results.ballots).toBe(0);
 
-    // search: case-insensitive (Cyrillic too), title or description
+    // search: case-insensitive (Cyrillic too), title, description, question or option text
     expect((await page('q=ПАРК')).items.map((i: any) => i.pollId)).toEqual([park.poll.id]);
+    expect((await page(`q=${encodeURIComponent('ВОСТОК')}`)).items.map((i: any) => i.pollId)).toEqual([park.poll.id]); // an option label
+    expect((await page('q=roughly')).items.map((i: any) => i.pollId)).toEqual([park.poll.id]); // a question text
     expect((await page('q=sundays')).items.map((i: any) => i.pollId)).toEqual([library.id]);
     expect(await page('q=no-such-words')).toMatchObject({ items: [], total: 0 });
     // paging

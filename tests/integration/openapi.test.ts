@@ -83,6 +83,24 @@ describe('OpenAPI document at /api/docs', () => {
     }
   });
 
+  it('when a browser opens /api/docs, then it gets the Swagger UI page served from this server (no CDN), whose assets load and which reads /api/openapi.json', async () => {
+    const html = await fetch(`${url}/api/docs`, { headers: { accept: 'text/html,application/xhtml+xml' } });
+    expect(html.status).toBe(200);
+    expect(html.headers.get('content-type')).toMatch(/text\/html/);
+    const body = await html.text();
+    expect(body).toContain("url: '/api/openapi.json'");
+    expect(body).not.toMatch(/https?:\/\//);
+    for (const asset of ['/api/docs/assets/swagger-ui-bundle.js', '/api/docs/assets/swagger-ui.css']) {
+      const r = await fetch(`${url}${asset}`);
+      expect(r.status, asset).toBe(200);
+      expect((await r.arrayBuffer()).byteLength, asset).toBeGreaterThan(10_000);
+    }
+    expect(await (await fetch(`${url}/api/openapi.json`)).json()).toEqual(doc);
+    const missing = await fetch(`${url}/api/docs/assets/nope.js`);
+    expect(missing.status).toBe(404);
+    expect(((await missing.json()) as { error: { code: string } }).error.code).toBe('not_found');
+  });
+
   it('when the Express router stack is walked, then every route under /api is in the document, described by the catalog (none undocumented)', () => {
     const live = expressRoutes(app).filter((r) => r.path.startsWith('/api/'));
     // the walk itself must find the routers of several domains, or this test proves nothing

@@ -301,5 +301,6 @@ export const en: Dict = {
   'projector.join': 'How to vote',
   'projector.closed': 'Voting closed',
   'projector.code': 'Code',
+  'archive.nothing': 'Nothing matched “{q}” in titles, descriptions, questions or answer options.',
   'live.closedAt': 'Voting closed {date}',
 };

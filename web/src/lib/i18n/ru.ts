@@ -299,5 +299,6 @@ export const ru = {
   'projector.join': 'Как проголосовать',
   'projector.closed': 'Голосование завершено',
   'projector.code': 'Код',
+  'archive.nothing': 'По запросу «{q}» ничего не нашлось: ни в названиях и описаниях, ни в вопросах и вариантах ответа.',
   'live.closedAt': 'Голосование завершено {date}',
 } as const;
