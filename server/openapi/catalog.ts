@@ -68,6 +68,7 @@ export function apiCatalog(): RouteRegistry {
     { method: 'post', path: '/polls', tag: 'polls', auth: ['moderator', 'admin'], summary: 'Create a draft poll', body: pollCreateSchema, responses: { 201: ok(pollSchema, 'Created') } },
     { method: 'get', path: '/polls/:id', tag: 'polls', auth: 'public', summary: 'A poll with your vote status and (when visible) its results', params: pollId, responses: { 200: ok(pollViewSchema) } },
     { method: 'patch', path: '/polls/:id', tag: 'polls', auth: ['moderator', 'admin'], summary: 'Edit a draft', params: pollId, body: pollPatchSchema, responses: { 200: ok(pollSchema) }, errors: [409] },
+    { method: 'delete', path: '/polls/:id', tag: 'polls', auth: ['moderator', 'admin'], summary: 'Delete a draft (never a published poll)', params: pollId, responses: { 204: { description: 'Deleted' } }, errors: [409] },
     { method: 'post', path: '/polls/:id/publish', tag: 'polls', auth: ['moderator', 'admin'], summary: 'Publish a draft (schedules open and close)', params: pollId, responses: { 200: ok(pollSchema) }, errors: [409] },
     { method: 'post', path: '/polls/:id/close', tag: 'polls', auth: ['moderator', 'admin'], summary: 'Close a poll early', params: pollId, responses: { 200: ok(pollSchema) }, errors: [409] },
     { method: 'post', path: '/polls/:id/ballots', tag: 'polls', auth: 'user', summary: 'Cast your ballot (once per poll)', params: pollId, body: ballotBodySchema, responses: { 201: ok(ballotReceiptSchema, 'Accepted') }, errors: [409] },

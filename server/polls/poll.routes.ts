@@ -34,6 +34,11 @@ export function pollRoutes(ctx: AppContext): Router {
     res.json(await polls.update(pollId(req), req.body));
   });
 
+  r.delete('/polls/:id', staffOnly, async (req, res) => {
+    await polls.deleteDraft(pollId(req));
+    res.status(204).end();
+  });
+
   r.post('/polls/:id/publish', staffOnly, async (req, res) => {
     const id = pollId(req);
     const poll = await polls.publish(id);

@@ -387,6 +387,14 @@ export function createPollService(deps: PollServiceDeps) {
       return toPoll((await rowOf(pollId, true))!);
     },
 
+    /** Delete a draft (never a published poll): 404 unknown, 409 once published. */
+    async deleteDraft(pollId: number): Promise<void> {
+      const r = await store.deleteDraft(pollId);
+      if (!r.ok && r.state === '') throw new AppError('not_found', 'No such poll');
+      if (!r.ok) throw new AppError('invalid_state', 'Only a draft can be deleted');
+      await changed(pollId);
+    },
+
     async publish(pollId: number): Promise<Poll> {
       const row = await rowOf(pollId, true);
       if (!row) throw new AppError('not_found', 'No such poll');

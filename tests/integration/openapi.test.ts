@@ -142,7 +142,7 @@ describe('OpenAPI document at /api/docs', () => {
   it('when a route is added to the app but not to the catalog, then the document still lists it, flagged x-undocumented (what the test above catches)', async () => {
     const { buildOpenApi } = await import('../../server/openapi/document.ts');
     const { apiCatalog } = await import('../../server/openapi/catalog.ts');
-    const d: any = buildOpenApi(apiCatalog().routes(), [...expressRoutes(app), { method: 'delete', path: '/api/polls/:id' }], { version: 't' });
-    expect(d.paths['/api/polls/{id}'].delete).toMatchObject({ 'x-undocumented': true, parameters: [{ name: 'id', in: 'path', required: true }] });
+    const d: any = buildOpenApi(apiCatalog().routes(), [...expressRoutes(app), { method: 'put', path: '/api/polls/:id' }], { version: 't' });
+    expect(d.paths['/api/polls/{id}'].put).toMatchObject({ 'x-undocumented': true, parameters: [{ name: 'id', in: 'path', required: true }] });
   });
 });

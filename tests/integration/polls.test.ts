@@ -34,6 +34,7 @@ describe('polls: moderator API, feed, visibility, lifecycle', () => {
       ['PATCH', `/polls/${draft.id}`, { title: 'Hijacked title' }],
       ['POST', `/polls/${draft.id}/publish`],
       ['POST', `/polls/${draft.id}/close`],
+      ['DELETE', `/polls/${draft.id}`],
     ];
     const seq = await s.ctx.redis.get(s.ctx.keys.pollSeq());
     const before = await pollSnapshot(s.ctx, draft.id);
@@ -123,6 +124,23 @@ describe('polls: moderator API, feed, visibility, lifecycle', () => {
     for (let k = 0; k < 4; k++) {
       expect(await s.ctx.redis.hgetall(s.ctx.keys.pollShardState(draft.id, k))).toEqual({ state: 'published', opensAt: expect.any(String), closesAt: String(Date.parse(closesAt)) });
     }
+  });
+
+  it('when a moderator deletes a draft, then it is gone (404, not listed); a published poll or an unknown id cannot be deleted and stays as it was', async () => {
+    const draft = await s.ctx.polls.create(pollBody({ title: 'A draft with a typo' }), mod.user);
+    const del = await fetch(`${s.url}/api/polls/${draft.id}`, { method: 'DELETE', headers: mod.headers });
+    expect(del.status).toBe(204);
+    expect((await api('GET', `/polls/${draft.id}`, mod.headers)).status).toBe(404);
+    expect((await api('GET', '/polls?status=draft', mod.headers)).body.polls.map((p: { id: number }) => p.id)).not.toContain(draft.id);
+    expect(await s.ctx.redis.zscore(s.ctx.keys.pollIndex(), String(draft.id))).toBeNull();
+    expect((await api('DELETE', `/polls/${draft.id}`, mod.headers)).body.error.code).toBe('not_found');
+
+    const live = await publishedPoll(s.ctx, mod.user);
+    const before = await pollSnapshot(s.ctx, live.id);
+    const r = await api('DELETE', `/polls/${live.id}`, mod.headers);
+    expect([r.status, r.body.error.code]).toEqual([409, 'invalid_state']);
+    expect(await pollSnapshot(s.ctx, live.id)).toEqual(before);
+    expect((await api('DELETE', '/polls/999999', mod.headers)).status).toBe(404);
   });
 
   it('when a poll is published, then open and close jobs are scheduled at opensAt and closesAt', async () => {
@@ -266,9 +284,10 @@ describe('polls: moderator API, feed, visibility, lifecycle', () => {
     res = await api('GET', `/polls/${p.id}/results`, u.headers);
     expect(res.status).toBe(200);
     expect(res.body.questions).toEqual([
-      { id: 'q1', options: [{ id: 'o1', count: 0 }, { id: 'o2', count: 0 }, { id: 'o3', count: 1 }] },
-      { id: 'q2', options: [{ id: 'o1', count: 0 }, { id: 'o2', count: 1 }, { id: 'o3', count: 0 }, { id: 'o4', count: 1 }] },
-      { id: 'q3', options: [{ id: 'yes', count: 0 }, { id: 'no', count: 0 }] },
+      // respondents: ballots that answered the question (the optional q3 was skipped)
+      { id: 'q1', respondents: 1, options: [{ id: 'o1', count: 0 }, { id: 'o2', count: 0 }, { id: 'o3', count: 1 }] },
+      { id: 'q2', respondents: 1, options: [{ id: 'o1', count: 0 }, { id: 'o2', count: 1 }, { id: 'o3', count: 0 }, { id: 'o4', count: 1 }] },
+      { id: 'q3', respondents: 0, options: [{ id: 'yes', count: 0 }, { id: 'no', count: 0 }] },
     ]);
 
     await s.ctx.polls.close(p.id);
