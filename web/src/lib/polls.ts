@@ -20,6 +20,7 @@ export type PollView = {
   /** null when anonymous or unknown */
   eligible: boolean | null;
   publicResults: boolean;
+  publicLive: boolean;
   audience: { districts: string[]; minAge: number | null; maxAge: number | null };
 };
 
@@ -45,6 +46,7 @@ export function toPollView(raw: unknown): PollView {
     voted: Boolean(wrap.voted ?? p.voted),
     eligible: typeof (wrap.eligible ?? p.eligible) === 'boolean' ? Boolean(wrap.eligible ?? p.eligible) : null,
     publicResults: p.publicResults !== false,
+    publicLive: p.publicLive === true,
     questions: questions.map((q, i) => ({
       id: str(q.id, String(i)),
       text: str(q.text ?? q.title),

@@ -1,6 +1,7 @@
 import { fail, redirect } from '@sveltejs/kit';
 import { failLoad, pollIdParam, serverApi } from '$lib/server/api.ts';
 import { toPollView } from '$lib/polls.ts';
+import { draftToBody, pollToDraft } from '$lib/builder.ts';
 import { toDistricts } from '$lib/districts.ts';
 import type { PollResults } from '$shared/polls.ts';
 import type { Actions, PageServerLoad } from './$types';
@@ -15,6 +16,7 @@ export const load = (async (event) => {
     results: r.data.results ?? null,
     districts: d.ok ? toDistricts(d.data) : [],
     published: event.url.searchParams.has('published'),
+    saved: event.url.searchParams.has('saved'),
     error: event.url.searchParams.get('error'),
   };
 }) satisfies PageServerLoad;
@@ -27,4 +29,24 @@ const act = (what: 'publish' | 'close') =>
     redirect(303, `/moderate/${id}${what === 'publish' ? '?published' : ''}`);
   }) satisfies Actions[string];
 
-export const actions = { publish: act('publish'), close: act('close') } satisfies Actions;
+export const actions = {
+  publish: act('publish'),
+  close: act('close'),
+  /** A new draft with this poll's questions and audience, scheduled from now, opened in the builder. */
+  duplicate: async (event) => {
+    const id = pollIdParam(event.params.id);
+    const api = serverApi(event);
+    const r = await api<unknown>(`/polls/${id}`);
+    if (!r.ok) return fail(r.status, { error: r.error.code });
+    const copy = await api<{ id: number }>('/polls', { method: 'POST', body: draftToBody(pollToDraft(toPollView(r.data), Date.now(), true)) });
+    if (!copy.ok) return fail(copy.status, { error: copy.error.code });
+    redirect(303, `/moderate/${copy.data.id}/edit`);
+  },
+  /** Delete a draft (the API refuses anything published). */
+  delete: async (event) => {
+    const id = pollIdParam(event.params.id);
+    const r = await serverApi(event)(`/polls/${id}`, { method: 'DELETE' });
+    if (!r.ok) return fail(r.status, { error: r.error.code });
+    redirect(303, '/moderate?deleted');
+  },
+} satisfies Actions;
