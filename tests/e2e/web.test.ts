@@ -366,6 +366,7 @@ describe('web app (real Chromium against the real platform)', () => {
     await residentA.waitForURL('**/rewards');
     await expect(residentA.getByTestId('rewards-balance').textContent()).resolves.toBe('У вас 60 баллов');
     await residentA.locator(`[data-testid="reward"][data-reward-id="${reward.id}"]`).getByRole('button', { name: /Получить/ }).click();
+    await residentA.getByTestId('redeem-yes').click(); // spent only once confirmed
     await expect(residentA.getByTestId('redeemed').textContent()).resolves.toMatch(/^Готово! Код: AC-\w{4}-\w{4}$/);
     await residentA.getByTestId('rewards-balance').filter({ hasText: 'У вас 20 баллов' }).waitFor();
     await expect(residentA.getByTestId('my-redemptions').textContent()).resolves.toMatch(/Билет в парк «Зарядье».*готово.*AC-/);

@@ -237,7 +237,6 @@ export const en: Dict = {
   'decision.deadline': 'An answer is due by {date}',
   'decision.late': 'The answer was published late',
   'official.daysLeft': 'Working days left: {n}',
-  'official.answered': 'Decisions published',
   'official.open': 'Open',
   'nav.admin': 'Admin',
   'archive.search': 'Search the archive',
@@ -329,4 +328,18 @@ export const en: Dict = {
   'moderate.deleteForGood': 'Delete for good',
   'moderate.deleted': 'Draft deleted.',
   'dash.final': 'final results',
+  // officials: decisions in progress, confirmations
+  'official.inProgress': 'Decisions in progress',
+  'official.noneInProgress': 'No decisions in progress.',
+  'official.since': 'Last step: {date}',
+  'decision.reasonRequired': 'Reason for rejecting (required)',
+  'decision.needReason': 'To reject, write the reason: residents will read it (at least 3 characters).',
+  'decision.confirmFinal': 'I confirm the status “{status}”: it cannot be changed afterwards',
+  'decision.finalHint': 'This is the last step: the status does not change after it.',
+  'decision.needConfirm': 'Tick the confirmation: this step cannot be undone.',
+  // rewards: confirmation, sold out, points missing
+  'rewards.soldOut': 'Sold out',
+  'rewards.missing': 'Points missing: {n}',
+  'rewards.confirm': 'Spend {n} points on “{name}”? {left} will be left.',
+  'rewards.confirmYes': 'Yes, spend {n} points',
 };

@@ -235,7 +235,6 @@ export const ru = {
   'decision.deadline': 'Ответ ожидается до {date}',
   'decision.late': 'Ответ опубликован с опозданием',
   'official.daysLeft': 'Осталось рабочих дней: {n}',
-  'official.answered': 'Решения опубликованы',
   'official.open': 'Открыть',
   'nav.admin': 'Администрирование',
   'archive.search': 'Поиск по архиву',
@@ -327,4 +326,18 @@ export const ru = {
   'moderate.deleteForGood': 'Удалить навсегда',
   'moderate.deleted': 'Черновик удалён.',
   'dash.final': 'итоги окончательные',
+  // officials: decisions in progress, confirmations
+  'official.inProgress': 'Решения в работе',
+  'official.noneInProgress': 'Нет решений в работе.',
+  'official.since': 'Последний шаг: {date}',
+  'decision.reasonRequired': 'Причина отказа (обязательно)',
+  'decision.needReason': 'Чтобы отклонить, напишите причину: её увидят жители (не короче 3 символов).',
+  'decision.confirmFinal': 'Подтверждаю статус «{status}»: его нельзя будет изменить',
+  'decision.finalHint': 'Это последний шаг: после него статус не меняется.',
+  'decision.needConfirm': 'Отметьте подтверждение: этот шаг нельзя отменить.',
+  // rewards: confirmation, sold out, points missing
+  'rewards.soldOut': 'Распродано',
+  'rewards.missing': 'Не хватает баллов: {n}',
+  'rewards.confirm': 'Обменять {n} баллов на «{name}»? После обмена останется {left}.',
+  'rewards.confirmYes': 'Да, потратить {n} баллов',
 } as const;
