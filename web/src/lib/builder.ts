@@ -23,6 +23,9 @@ export type Draft = {
   questions: DraftQuestion[];
 };
 
+/** A form value as text: a bound number input gives a number (or null when empty). */
+const text = (v: unknown) => (v === null || v === undefined ? '' : String(v));
+
 /** The city's offset (Moscow, no DST): datetime-local values are read and shown in city time. */
 export const CITY_OFFSET = '+03:00';
 const CITY_OFFSET_MS = 3 * 3600_000;
@@ -121,7 +124,7 @@ export function draftIssues(d: Draft): Record<string, Key> {
     const filled = q.options.filter((o) => o.trim()).length;
     if (!q.text.trim() && (filled > 0 || i === 0)) out[`q${i}-text`] ??= 'builder.needQuestionText';
     if (q.text.trim() && filled < 2) out[`q${i}-o0`] = 'builder.needOptions';
-    const max = q.max.trim();
+    const max = text(q.max).trim();
     if (q.kind === 'multi' && max !== '' && !(Number.isInteger(Number(max)) && Number(max) >= 1 && Number(max) <= Math.max(1, filled)))
       out[`q${i}-max`] = 'builder.badMax';
   });
@@ -133,7 +136,7 @@ export function draftIssues(d: Draft): Record<string, Key> {
 
 /** The API body (PollCreate in shared/polls.ts): ids q1…, o1… in order; empty rows dropped. */
 export function draftToBody(d: Draft) {
-  const age = (v: string) => (v.trim() === '' ? null : Number(v));
+  const age = (v: unknown) => (text(v).trim() === '' ? null : Number(v));
   return {
     title: d.title.trim(),
     description: d.description.trim(),
@@ -148,7 +151,7 @@ export function draftToBody(d: Draft) {
         id: `q${i + 1}`,
         text: q.text.trim(),
         kind: q.kind,
-        ...(q.kind === 'multi' && q.max.trim() ? { maxChoices: Number(q.max) } : {}),
+        ...(q.kind === 'multi' && text(q.max).trim() ? { maxChoices: Number(q.max) } : {}),
         required: !q.optional,
         options: q.options.filter((o) => o.trim()).map((o, j) => ({ id: `o${j + 1}`, label: o.trim() })),
       })),
