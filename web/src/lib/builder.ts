@@ -5,7 +5,7 @@
  * serves the no-JS form and the enhanced one.
  */
 import type { Key } from './i18n/index.ts';
-import type { PollView } from './polls.ts';
+import type { Poll } from '$shared/values/polls.ts';
 
 /** `max`: the most choices of a multi-choice question ('' = as many as there are options). */
 export type DraftQuestion = { text: string; kind: 'single' | 'multi'; max: string; optional: boolean; options: string[] };
@@ -57,7 +57,7 @@ export function emptyDraft(now: number): Draft {
 export const newQuestion = (): DraftQuestion => ({ text: '', kind: 'single', max: '', optional: false, options: ['', ''] });
 
 /** A stored poll back in the builder (editing a draft, or a copy of any poll with a fresh schedule). */
-export function pollToDraft(p: PollView, now: number, copy = false): Draft {
+export function pollToDraft(p: Poll, now: number, copy = false): Draft {
   const opens = p.opensAt ? Date.parse(p.opensAt) : now;
   const closes = p.closesAt ? Date.parse(p.closesAt) : now + 7 * 86400_000;
   // a copy (or a draft whose time passed) gets the same duration starting now

@@ -1,5 +1,5 @@
 import { getSocket } from './socket.ts';
-import type { PollResults, PollStatus } from '$shared/polls.ts';
+import type { PollResults, PollStatus } from '$shared/values/polls.ts';
 import type { Ack } from '$shared/errors.ts';
 import type { ParticipantsFrame, PollStatusFrame, TallyFrame, WatchAckData } from '$shared/socket.ts';
 

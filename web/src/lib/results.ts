@@ -3,7 +3,7 @@
  * A share is of the people who answered the question (its respondents), never of the choices made: on a
  * multi-choice question the shares may add up to more than 100, and a bar's length is its share of 100.
  */
-import type { PollResults } from '$shared/polls.ts';
+import type { PollResults } from '$shared/values/polls.ts';
 
 /** Digits after the decimal point of a displayed share. */
 export const SHARE_DECIMALS = 1;

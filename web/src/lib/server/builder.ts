@@ -1,15 +1,14 @@
 import { fail, redirect, type RequestEvent } from '@sveltejs/kit';
 import { serverApi } from './api.ts';
-import { toDistricts, toOkrugs } from '$lib/districts.ts';
+import { DISTRICTS, OKRUGS } from '$shared/districts.ts';
 import { draftFromForm, draftIssues, draftToBody, type Draft } from '$lib/builder.ts';
 import type { Key } from '$lib/i18n/index.ts';
 
 type Detail = { path?: string; message?: string };
 
 /** What the builder shows besides the draft: districts grouped by okrug. */
-export async function builderData(event: RequestEvent) {
-  const d = await serverApi(event)<unknown>('/districts');
-  return { districts: d.ok ? toDistricts(d.data) : [], okrugs: d.ok ? toOkrugs(d.data) : [] };
+export function builderData() {
+  return { districts: DISTRICTS, okrugs: OKRUGS };
 }
 
 /**

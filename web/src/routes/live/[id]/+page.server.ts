@@ -1,7 +1,6 @@
 import QRCode from 'qrcode';
 import { failLoad, pollIdParam, serverApi } from '$lib/server/api.ts';
-import { toPollView } from '$lib/polls.ts';
-import type { PollResults } from '$shared/polls.ts';
+import type { PollView } from '$shared/values/polls.ts';
 import type { PageServerLoad } from './$types';
 
 /**
@@ -10,9 +9,9 @@ import type { PageServerLoad } from './$types';
  */
 export const load = (async (event) => {
   const id = pollIdParam(event.params.id);
-  const r = await serverApi(event)<{ results?: PollResults | null }>(`/polls/${id}`);
+  const r = await serverApi(event)<PollView>(`/polls/${id}`);
   if (!r.ok) failLoad(r);
   const shortUrl = `${event.url.host}/p/${id}`;
   const qr = await QRCode.toString(`${event.url.origin}/polls/${id}`, { type: 'svg', margin: 1, errorCorrectionLevel: 'M', color: { dark: '#000000', light: '#ffffff' } });
-  return { poll: toPollView(r.data), results: r.data.results ?? null, code: String(id), shortUrl, qr };
+  return { poll: r.data.poll, results: r.data.results, code: String(id), shortUrl, qr };
 }) satisfies PageServerLoad;

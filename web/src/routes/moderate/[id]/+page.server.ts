@@ -1,20 +1,19 @@
 import { fail, redirect } from '@sveltejs/kit';
 import { failLoad, pollIdParam, serverApi } from '$lib/server/api.ts';
-import { toPollView } from '$lib/polls.ts';
 import { draftToBody, pollToDraft } from '$lib/builder.ts';
-import { toDistricts } from '$lib/districts.ts';
-import type { PollResults } from '$shared/polls.ts';
+import { DISTRICTS } from '$shared/districts.ts';
+import type { PollView } from '$shared/values/polls.ts';
 import type { Actions, PageServerLoad } from './$types';
 
 export const load = (async (event) => {
   const id = pollIdParam(event.params.id);
   const api = serverApi(event);
-  const [r, d] = await Promise.all([api<{ results?: PollResults | null }>(`/polls/${id}`), api<unknown>('/districts')]);
+  const r = await api<PollView>(`/polls/${id}`);
   if (!r.ok) failLoad(r);
   return {
-    poll: toPollView(r.data),
-    results: r.data.results ?? null,
-    districts: d.ok ? toDistricts(d.data) : [],
+    poll: r.data.poll,
+    results: r.data.results,
+    districts: DISTRICTS,
     published: event.url.searchParams.has('published'),
     saved: event.url.searchParams.has('saved'),
     error: event.url.searchParams.get('error'),
@@ -36,9 +35,9 @@ export const actions = {
   duplicate: async (event) => {
     const id = pollIdParam(event.params.id);
     const api = serverApi(event);
-    const r = await api<unknown>(`/polls/${id}`);
+    const r = await api<PollView>(`/polls/${id}`);
     if (!r.ok) return fail(r.status, { error: r.error.code });
-    const copy = await api<{ id: number }>('/polls', { method: 'POST', body: draftToBody(pollToDraft(toPollView(r.data), Date.now(), true)) });
+    const copy = await api<{ id: number }>('/polls', { method: 'POST', body: draftToBody(pollToDraft(r.data.poll, Date.now(), true)) });
     if (!copy.ok) return fail(copy.status, { error: copy.error.code });
     redirect(303, `/moderate/${copy.data.id}/edit`);
   },

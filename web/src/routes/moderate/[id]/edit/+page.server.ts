@@ -2,17 +2,17 @@ import { redirect } from '@sveltejs/kit';
 import { failLoad, pollIdParam, serverApi } from '$lib/server/api.ts';
 import { builderData, saveDraft } from '$lib/server/builder.ts';
 import { pollToDraft } from '$lib/builder.ts';
-import { toPollView } from '$lib/polls.ts';
+import type { PollView } from '$shared/values/polls.ts';
 import type { Actions, PageServerLoad } from './$types';
 
 /** Editing a draft in the builder (a published poll cannot change: back to its dashboard). */
 export const load = (async (event) => {
   const id = pollIdParam(event.params.id);
-  const r = await serverApi(event)<unknown>(`/polls/${id}`);
+  const r = await serverApi(event)<PollView>(`/polls/${id}`);
   if (!r.ok) failLoad(r);
-  const poll = toPollView(r.data);
+  const { poll } = r.data;
   if (poll.status !== 'draft') redirect(303, `/moderate/${id}`);
-  return { ...(await builderData(event)), poll, draft: pollToDraft(poll, Date.now()) };
+  return { ...builderData(), poll, draft: pollToDraft(poll, Date.now()) };
 }) satisfies PageServerLoad;
 
 export const actions = { default: (event) => saveDraft(event, pollIdParam(event.params.id)) } satisfies Actions;
