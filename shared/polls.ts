@@ -186,6 +186,8 @@ export const pollViewSchema = z.object({
   eligible: z.boolean().nullable(),
   /** Present when the viewer may see results (server/polls/poll.access.ts decides). */
   results: pollResultsSchema.nullable(),
+  /** Set when the results would be visible but fewer than `minGroup` ballots are in (non-staff only). */
+  withheld: z.object({ minGroup: z.number().int() }).nullable(),
 });
 export type PollView = z.infer<typeof pollViewSchema>;
 

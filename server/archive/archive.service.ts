@@ -4,7 +4,7 @@ import type { ArchiveItem, ArchivePage, ArchiveQuery } from '../../shared/archiv
 import type { Poll, PollFinal, PollListItem, PollListQuery, PollResults } from '../../shared/polls.ts';
 import type { User } from '../../shared/users.ts';
 import type { DecisionService } from '../decisions/decision.service.ts';
-import { archiveShowsResults, assertOpenData, isStaff } from '../polls/poll.access.ts';
+import { archiveShowsResults, assertOpenData, isStaff, totalsShown } from '../polls/poll.access.ts';
 import { resultsCsv } from './results-csv.ts';
 
 /** What the archive needs of the polls domain (its poll service, feed and ballots satisfy it). */
@@ -28,8 +28,8 @@ export type OpenData = { body: string; etag: string; lastModified: string };
  * The public archive (closed and finalised polls with results, breakdowns, decisions and deadlines)
  * and the open-data exports of finalised snapshots. Read-only; anonymous visibility rules.
  */
-export function createArchiveService(deps: { polls: ArchivePollSource; feed: ArchiveFeed; ballots: ArchiveResults; decisions: Pick<DecisionService, 'viewsOf'> }) {
-  const { polls, feed, ballots, decisions } = deps;
+export function createArchiveService(deps: { polls: ArchivePollSource; feed: ArchiveFeed; ballots: ArchiveResults; decisions: Pick<DecisionService, 'viewsOf'>; minGroup: number }) {
+  const { polls, feed, ballots, decisions, minGroup } = deps;
 
   async function finalOr4xx(pollId: number): Promise<{ poll: Poll; final: PollFinal }> {
     const poll = await polls.get(pollId);
@@ -37,6 +37,8 @@ export function createArchiveService(deps: { polls: ArchivePollSource; feed: Arc
     // The snapshot is written once (SET NX) before the poll's state flips to finalised: once it exists it
     // is the final word, so it is served even in the instant before the state change lands.
     const final = await polls.getFinal(pollId);
+    // exports are anonymous: the totals rule applies (a handful of ballots would single out choices)
+    if (final && !totalsShown(null, final.results.ballots, minGroup)) throw new AppError('forbidden', `Too few votes to publish: results appear from ${minGroup} ballots`, { minGroup });
     if (final) return { poll, final };
     if (poll.status !== 'finalised') {
       throw new AppError('invalid_state', `Open data is published once the poll is finalised (this one is ${poll.status})`, { status: poll.status });
@@ -67,11 +69,9 @@ export function createArchiveService(deps: { polls: ArchivePollSource; feed: Arc
         Promise.all(
           page.map(async (p) => {
             if (!archiveShowsResults(p, viewer)) return null;
-            if (p.status === 'finalised') {
-              const f = await polls.getFinal(p.id);
-              if (f) return f.results;
-            }
-            return ballots.results(p.id);
+            const f = p.status === 'finalised' ? await polls.getFinal(p.id) : null;
+            const r = f ? f.results : await ballots.results(p.id);
+            return totalsShown(viewer, r.ballots, minGroup) ? r : null;
           }),
         ),
       ]);

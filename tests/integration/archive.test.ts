@@ -100,12 +100,13 @@ describe('public archive and open data (results.csv / results.json)', () => {
     expect((await get(`/polls/${park.poll.id}/results.csv`, { 'if-none-match': csv.headers.get('etag')! })).status).toBe(304);
   });
 
-  it('when a poll is not finalised, unknown, a draft, or its results are not public, then 409 / 404 / 403 with the JSON error shape', async () => {
+  it('when a poll is not finalised, unknown, a draft, its results are not public or it has fewer ballots than the anonymity threshold, then 409 / 404 / 403 with the JSON error shape', async () => {
     const active = await publishedPoll(s.ctx, mod.user);
     const closed = await publishedPoll(s.ctx, mod.user);
     await s.ctx.polls.close(closed.id); // no worker here: it stays closed, not finalised
     const draft = await s.ctx.polls.create({ title: 'A draft', questions: trickyPoll().questions! }, mod.user);
     const hidden = await finalisedPoll(s.ctx, mod.user, [], { publicResults: false });
+    const few = await finalisedPoll(s.ctx, mod.user, voters.slice(0, 2)); // 2 < RESULTS_MIN_GROUP_SIZE (5)
     const cases: [number | string, number, string][] = [
       [active.id, 409, 'invalid_state'],
       [closed.id, 409, 'invalid_state'],
@@ -113,6 +114,7 @@ describe('public archive and open data (results.csv / results.json)', () => {
       [999_999, 404, 'not_found'],
       ['0', 400, 'invalid_params'],
       [hidden.poll.id, 403, 'forbidden'],
+      [few.poll.id, 403, 'forbidden'],
     ];
     for (const [id, status, code] of cases) {
       for (const ext of ['csv', 'json']) {
@@ -125,7 +127,7 @@ describe('public archive and open data (results.csv / results.json)', () => {
   it('when the archive is searched and paged, then it lists closed and finalised polls only, most recently ended first, with results, decision status and deadline fields, and the search covers question and option texts', async () => {
     const library = await publishedPoll(s.ctx, mod.user, { title: 'Library opening hours', description: 'Should the district library open on Sundays?' });
     await s.ctx.polls.close(library.id);
-    const lights = await finalisedPoll(s.ctx, mod.user, voters.slice(0, 3), { title: 'Street lights on Arbat', description: 'Warm or cold light?' });
+    const lights = await finalisedPoll(s.ctx, mod.user, voters.slice(0, 5), { title: 'Street lights on Arbat', description: 'Warm or cold light?' });
     await fetch(`${s.url}/api/polls/${lights.poll.id}/decision`, { method: 'POST', headers: official.headers, body: JSON.stringify({ summary: 'Warm light it is', body: 'Installed by May.' }) });
     const still = await publishedPoll(s.ctx, mod.user, { title: 'Still open: park benches' });
 

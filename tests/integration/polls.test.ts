@@ -267,33 +267,79 @@ describe('polls: moderator API, feed, visibility, lifecycle', () => {
     expect((await api('GET', `/polls/${draft.id}`, mod.headers)).status).toBe(200);
   });
 
-  it('when a resident has not voted, then results are hidden; once they voted or the poll closed, they are shown', async () => {
+  it('when a resident has not voted, then results are hidden; once they voted (and enough ballots are in) or the poll closed, they are shown', async () => {
     const p = await publishedPoll(s.ctx, mod.user);
     const u = await createTestUser(s.ctx);
     let view = await api('GET', `/polls/${p.id}`, u.headers);
-    expect(view.body).toMatchObject({ poll: { id: p.id, status: 'active' }, voted: false, eligible: true, results: null });
+    expect(view.body).toMatchObject({ poll: { id: p.id, status: 'active' }, voted: false, eligible: true, results: null, withheld: null });
     let res = await api('GET', `/polls/${p.id}/results`, u.headers);
     expect([res.status, res.body.error.code]).toEqual([403, 'forbidden']);
     expect((await api('GET', `/polls/${p.id}/results`, anon)).status).toBe(403);
     expect((await api('GET', `/polls/${p.id}/results`, mod.headers)).status).toBe(200);
 
     expect((await api('POST', `/polls/${p.id}/ballots`, u.headers, { answers: { q1: ['o3'], q2: ['o2', 'o4'] } })).status).toBe(201);
+    // four more voters: RESULTS_MIN_GROUP_SIZE (5) ballots, so totals show (the threshold has its own test)
+    for (let i = 0; i < 4; i++) {
+      const v = await createTestUser(s.ctx);
+      expect((await api('POST', `/polls/${p.id}/ballots`, v.headers, { answers: { q1: ['o1'], q2: ['o1'] } })).status).toBe(201);
+    }
     view = await api('GET', `/polls/${p.id}`, u.headers);
     expect(view.body.voted).toBe(true);
-    expect(view.body.results).toMatchObject({ pollId: p.id, ballots: 1, version: 1 });
+    expect(view.body.results).toMatchObject({ pollId: p.id, ballots: 5, version: 5 });
     res = await api('GET', `/polls/${p.id}/results`, u.headers);
     expect(res.status).toBe(200);
     expect(res.body.questions).toEqual([
-      // respondents: ballots that answered the question (the optional q3 was skipped)
-      { id: 'q1', respondents: 1, options: [{ id: 'o1', count: 0 }, { id: 'o2', count: 0 }, { id: 'o3', count: 1 }] },
-      { id: 'q2', respondents: 1, options: [{ id: 'o1', count: 0 }, { id: 'o2', count: 1 }, { id: 'o3', count: 0 }, { id: 'o4', count: 1 }] },
+      // respondents: ballots that answered the question (the optional q3 was skipped by all)
+      { id: 'q1', respondents: 5, options: [{ id: 'o1', count: 4 }, { id: 'o2', count: 0 }, { id: 'o3', count: 1 }] },
+      { id: 'q2', respondents: 5, options: [{ id: 'o1', count: 4 }, { id: 'o2', count: 1 }, { id: 'o3', count: 0 }, { id: 'o4', count: 1 }] },
       { id: 'q3', respondents: 0, options: [{ id: 'yes', count: 0 }, { id: 'no', count: 0 }] },
     ]);
 
     await s.ctx.polls.close(p.id);
     const other = await createTestUser(s.ctx);
     expect((await api('GET', `/polls/${p.id}/results`, other.headers)).status).toBe(200);
-    expect((await api('GET', `/polls/${p.id}`, anon)).body).toMatchObject({ voted: null, eligible: null, results: { ballots: 1 } });
+    expect((await api('GET', `/polls/${p.id}`, anon)).body).toMatchObject({ voted: null, eligible: null, results: { ballots: 5 } });
+  });
+
+  it('when fewer ballots than RESULTS_MIN_GROUP_SIZE are in, then non-staff get no totals (HTTP, socket, archive) but a "withheld" note, staff see them, and from the threshold on they show', async () => {
+    const p = await publishedPoll(s.ctx, mod.user, { publicLive: true });
+    const first = await createTestUser(s.ctx);
+    expect((await api('POST', `/polls/${p.id}/ballots`, first.headers, { answers: { q1: ['o2'], q2: ['o3'] } })).status).toBe(201);
+    // one ballot: its totals would be that voter's choice, for the voter, a public-live viewer or anyone after close
+    for (const who of [first.headers, anon]) {
+      const v = await api('GET', `/polls/${p.id}`, who);
+      expect(v.body).toMatchObject({ results: null, withheld: { minGroup: 5 } });
+      const r = await api('GET', `/polls/${p.id}/results`, who);
+      expect([r.status, r.body.error.code, r.body.error.details]).toEqual([403, 'forbidden', { minGroup: 5 }]);
+    }
+    expect((await api('GET', `/polls/${p.id}`, mod.headers)).body).toMatchObject({ results: { ballots: 1 }, withheld: null });
+    // the socket: the voter watches and gets participant counts only, with the threshold to wait for
+    const socket = await connectSocket(s.url, { cookie: first.cookie });
+    try {
+      const ack = await ask(socket, 'poll:watch', { pollId: p.id });
+      expect(ack).toMatchObject({ ok: true, data: { canSeeResults: false, snapshot: null, participants: 1, withheld: { minGroup: 5 } } });
+      // four more: the threshold is reached; the participant count says so and a re-watch gets the tallies
+      const reached = nextEvent(socket, 'poll:participants', (f) => f.pollId === p.id && f.participants === 5);
+      for (let i = 0; i < 4; i++) {
+        const v = await createTestUser(s.ctx);
+        expect((await api('POST', `/polls/${p.id}/ballots`, v.headers, { answers: { q1: ['o1'], q2: ['o1'] } })).status).toBe(201);
+      }
+      await reached;
+      const again = await ask(socket, 'poll:watch', { pollId: p.id });
+      expect(again).toMatchObject({ ok: true, data: { canSeeResults: true, withheld: null, snapshot: { results: { ballots: 5 } } } });
+    } finally {
+      socket.disconnect();
+    }
+    expect((await api('GET', `/polls/${p.id}`, anon)).body).toMatchObject({ results: { ballots: 5 }, withheld: null });
+
+    // the archive (anonymous) hides a closed poll's totals under the threshold too; city hall sees them
+    const few = await publishedPoll(s.ctx, mod.user, { title: 'Two voters only, closed' });
+    for (let i = 0; i < 2; i++) await api('POST', `/polls/${few.id}/ballots`, (await createTestUser(s.ctx)).headers, { answers: { q1: ['o1'], q2: ['o1'] } });
+    await s.ctx.polls.close(few.id);
+    const item = async (headers: Record<string, string>) =>
+      ((await api('GET', `/archive?q=${encodeURIComponent('Two voters only')}`, headers)).body.items as { pollId: number; results: unknown }[]).find((i) => i.pollId === few.id);
+    expect((await item(anon))?.results).toBeNull();
+    expect((await item(mod.headers))?.results).toMatchObject({ ballots: 2 });
   });
 
   it('when breakdown groups are smaller than the threshold, then they are merged into "other" so no small group shows', async () => {
@@ -335,7 +381,7 @@ describe('polls: moderator API, feed, visibility, lifecycle', () => {
     expect(await s.ctx.polls.getFinal(p.id)).toEqual(first);
     expect((await s.ctx.polls.get(p.id))?.status).toBe('finalised');
     expect(await s.ctx.redis.hget(s.ctx.keys.pollShardState(p.id, 0), 'state')).toBe('finalised');
-    const res = await api('GET', `/polls/${p.id}/results`, u.headers);
+    const res = await api('GET', `/polls/${p.id}/results`, mod.headers);
     expect(res.body).toEqual(first.results);
   });
 

@@ -24,10 +24,13 @@ export class LiveTally {
   samples = $state<Sample[]>([]);
   /** When voting actually ended, as heard live (`poll:status` closed); null until then. */
   closedAt = $state<string | null>(null);
+  /** Results held back until this many ballots are in (the anonymity threshold); null when not. */
+  withheldUntil = $state<number | null>(null);
   #pollId: number;
 
-  constructor(pollId: number, initial: PollResults | null = null, status: PollStatus | null = null) {
+  constructor(pollId: number, initial: PollResults | null = null, status: PollStatus | null = null, withheld: { minGroup: number } | null = null) {
     this.#pollId = pollId;
+    this.withheldUntil = withheld?.minGroup ?? null;
     this.results = initial;
     this.status = status;
     this.canSeeResults = initial !== null;
@@ -57,6 +60,7 @@ export class LiveTally {
       this.error = null;
       this.status = res.data.status;
       this.canSeeResults = res.data.canSeeResults;
+      this.withheldUntil = res.data.withheld?.minGroup ?? null;
       this.participants = Math.max(this.participants, res.data.participants);
       if (res.data.snapshot) this.#apply(res.data.snapshot);
     });
@@ -67,7 +71,13 @@ export class LiveTally {
     const socket = getSocket();
     const onTally = (f: TallyFrame) => this.#apply(f);
     const onParticipants = (f: ParticipantsFrame) => {
-      if (f.pollId === this.#pollId) this.participants = f.participants;
+      if (f.pollId !== this.#pollId) return;
+      this.participants = f.participants;
+      // enough ballots now to show the totals: ask again (the server moves this socket to the tallies)
+      if (this.withheldUntil !== null && f.participants >= this.withheldUntil) {
+        this.withheldUntil = null;
+        this.#watch();
+      }
     };
     const onStatus = (f: PollStatusFrame) => {
       if (f.pollId !== this.#pollId) return;

@@ -13,5 +13,5 @@ export const load = (async (event) => {
   if (!r.ok) failLoad(r);
   const shortUrl = `${event.url.host}/p/${id}`;
   const qr = await QRCode.toString(`${event.url.origin}/polls/${id}`, { type: 'svg', margin: 1, errorCorrectionLevel: 'M', color: { dark: '#000000', light: '#ffffff' } });
-  return { poll: r.data.poll, results: r.data.results, code: String(id), shortUrl, qr };
+  return { poll: r.data.poll, results: r.data.results, withheld: r.data.withheld, code: String(id), shortUrl, qr };
 }) satisfies PageServerLoad;
