@@ -80,7 +80,7 @@ describe('results, live catch-up and socket recovery (real Chromium, desktop and
 
   for (const vp of VIEWPORTS) {
     describe(`at ${vp.name} size (${vp.width}×${vp.height})`, () => {
-      it('when four residents answer a multi-choice question, then each option shows its share of those who answered (bars of 100), single-choice shares add up to exactly 100, the voter sees their own answer, and the projector and dashboard agree', async () => {
+      it('when four residents answer a multi-choice question, then each option shows its share of those who answered (bars of 100), single-choice shares add up to exactly 100, the voter sees their own answer, the projector and dashboard agree, totals wait for the anonymity threshold, and a signed-in non-voter\'s projector follows the votes', async () => {
         const pollId = await livePoll(moderator, {
           title: `Благоустройство сквера (${vp.name})`,
           publicLive: true,
@@ -96,7 +96,16 @@ describe('results, live catch-up and socket recovery (real Chromium, desktop and
         });
         const voters = await Promise.all([0, 1, 2].map(() => actor(platform.url, phone(), inbox, { district: 'arbat', birthYear: 1980 })));
         await vote(voters[0], pollId, { q1: ['n'], q2: ['bench', 'light'] });
+        // one ballot is under the threshold (2 here): the public projector shows no totals, only why
+        const projector = await newPage(vp);
+        await projector.goto(`${platform.url}/live/${pollId}`);
+        await hydrated(projector);
+        await expect(projector.getByTestId('results-hidden').textContent()).resolves.toContain('Голосов пока слишком мало');
+        await expect(projector.getByTestId('results-chart').count()).resolves.toBe(0);
+        await shot(projector, `projector-too-few-${vp.name}`);
         await vote(voters[1], pollId, { q1: ['s'], q2: ['bench', 'light'] });
+        // the threshold is reached: the same page shows the totals by itself
+        await projector.locator('[data-testid="poll-results"][data-ballots="2"]').waitFor({ timeout: 10_000 });
         await vote(voters[2], pollId, { q1: ['e'], q2: ['bench'] });
 
         // the fourth votes in the browser, skipping the optional question
@@ -131,9 +140,7 @@ describe('results, live catch-up and socket recovery (real Chromium, desktop and
         await page.goto(`${platform.url}/polls/${pollId}?lang=ru`);
 
         // the projector (anonymous, public-live): one question at a time, keys page through, results can be hidden
-        const projector = await newPage(vp);
-        await projector.goto(`${platform.url}/live/${pollId}`);
-        await hydrated(projector);
+        await projector.locator('[data-testid="poll-results"][data-ballots="4"]').waitFor({ timeout: 10_000 });
         await expect(projector.locator('header.site-header').count()).resolves.toBe(0);
         await expect(projector.getByTestId('join-code').textContent()).resolves.toBe(String(pollId));
         await projector.getByTestId('countdown').waitFor();
@@ -156,8 +163,16 @@ describe('results, live catch-up and socket recovery (real Chromium, desktop and
         await expect(dash.getByTestId('by-district').locator('li').evaluateAll((els) => els.map((e) => e.getAttribute('data-option')))).resolves.toEqual(['other']);
         await expect(dash.getByTestId('groups-merged').first().textContent()).resolves.toContain('меньше 2 голосов');
         await shot(dash, `dashboard-merged-${vp.name}`);
+        // a signed-in resident who has not voted watches the public-live projector: one visibility rule for
+        // HTTP and the socket, so its chart follows the votes too
+        const onlooker = await actor(platform.url, phone(), inbox, { district: 'presnensky', birthYear: 1970 });
+        const onlookerPage = await newPage(vp, onlooker);
+        await onlookerPage.goto(`${platform.url}/live/${pollId}`);
+        await onlookerPage.locator('[data-testid="poll-results"][data-ballots="4"]').waitFor();
         const fifth = await actor(platform.url, phone(), inbox, { district: 'tverskoy', birthYear: 1991 });
         await vote(fifth, pollId, { q2: ['trees'] });
+        await onlookerPage.locator('[data-testid="poll-results"][data-ballots="5"]').waitFor({ timeout: 10_000 });
+        await shot(onlookerPage, `projector-signed-in-non-voter-${vp.name}`);
         await dash.locator('[data-testid="by-district"] li[data-option="tverskoy"]').waitFor({ timeout: 10_000 });
         await expect(dash.getByTestId('by-district').locator('li').evaluateAll((els) => els.map((e) => [e.getAttribute('data-option'), e.getAttribute('data-share')]))).resolves.toEqual([
           ['arbat', '60'],
@@ -204,6 +219,7 @@ describe('results, live catch-up and socket recovery (real Chromium, desktop and
         await projector.locator('[data-testid="projector-status"]', { hasText: 'итоги подведены' }).waitFor({ timeout: 15_000 });
         await page.getByTestId('open-data').waitFor();
         await shot(page, `closed-caught-up-${vp.name}`);
+        await axe(page, `poll-closed-${vp.name}`);
         // open data from the page's own links: CSV with a BOM and respondents, JSON with the texts
         const csvHref = await page.getByTestId('open-data').getByRole('link', { name: 'Итоги в CSV' }).getAttribute('href');
         const csv = await page.request.get(`${platform.url}${csvHref}`);
@@ -228,7 +244,6 @@ describe('results, live catch-up and socket recovery (real Chromium, desktop and
         await page.locator('.opblock-summary-path', { hasText: '/api/polls/{id}/results.csv' }).first().waitFor();
         await shot(page, `api-docs-${vp.name}`);
         await shot(projector, `projector-closed-${vp.name}`);
-        await axe(page, `poll-closed-${vp.name}`);
         expect(errors).toEqual([]);
       });
 
