@@ -248,6 +248,10 @@ export const en: Dict = {
   'projector.closed': 'Voting closed',
   'projector.code': 'Code',
   'archive.nothing': 'Nothing matched “{q}” in titles, descriptions, questions or answer options.',
+  'poll.profileBonus': 'Profile complete: +{n} points. You can vote now.',
+  'nav.loading': 'Loading the page',
+  'signin.resend': 'Send the code again',
+  'signin.resendIn': 'Available in {n} s',
   'live.closedAt': 'Voting closed {date}',
   // rewards: confirmation, sold out, points missing
   'rewards.soldOut': 'Sold out',

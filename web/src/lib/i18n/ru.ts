@@ -246,6 +246,10 @@ export const ru = {
   'projector.closed': 'Голосование завершено',
   'projector.code': 'Код',
   'archive.nothing': 'По запросу «{q}» ничего не нашлось: ни в названиях и описаниях, ни в вопросах и вариантах ответа.',
+  'poll.profileBonus': 'Профиль заполнен: +{n} баллов. Теперь можно голосовать.',
+  'nav.loading': 'Загрузка страницы',
+  'signin.resend': 'Отправить код ещё раз',
+  'signin.resendIn': 'Можно через {n} с',
   'live.closedAt': 'Голосование завершено {date}',
   // rewards: confirmation, sold out, points missing
   'rewards.soldOut': 'Распродано',

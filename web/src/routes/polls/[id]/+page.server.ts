@@ -13,7 +13,7 @@ export const load = (async (event) => {
   const d = poll.status === 'closed' || poll.status === 'finalised' ? await serverApi(event)<DecisionView>(`/polls/${id}/decision`) : null;
   // the projector link is for staff running a session (residents share the poll page itself)
   const staff = (event.locals.user?.roles ?? []).some((role) => role !== 'resident');
-  return { poll, voted, eligible, results, withheld, decision: d?.ok ? d.data : null, justVoted: event.url.searchParams.has('voted'), staff };
+  return { poll, voted, eligible, results, withheld, decision: d?.ok ? d.data : null, justVoted: event.url.searchParams.has('voted'), profileBonus: event.url.searchParams.get('profile') === 'bonus', staff };
 }) satisfies PageServerLoad;
 
 export const actions = {
