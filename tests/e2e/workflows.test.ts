@@ -244,6 +244,50 @@ describe('workflows: drafts, decisions, rewards (real Chromium, desktop and phon
     });
   }
 
+  it('when a resident without a profile opens polls, then a city-wide one takes their vote at once, and a district poll sends them to the profile and back with the points shown; sign-in offers a resend after a countdown', async () => {
+    const vp = VIEWPORTS[1];
+    const cityWide = await livePoll(moderator, { title: 'Часы работы катка', questions: [{ id: 'q1', text: 'Продлить до полуночи?', kind: 'single', options: [{ id: 'y', label: 'Да' }, { id: 'n', label: 'Нет' }] }] });
+    const district = await livePoll(moderator, {
+      title: 'Сквер на Арбате',
+      audience: { districts: ['arbat'], minAge: null, maxAge: null },
+      questions: [{ id: 'q1', text: 'Нужен фонтан?', kind: 'single', options: [{ id: 'y', label: 'Да' }, { id: 'n', label: 'Нет' }] }],
+    });
+    // sign in through the page: after the code is sent, a resend waits for its countdown
+    const page = await newPage(vp);
+    const who = phone();
+    await page.goto(`${platform.url}/signin?next=/polls/${cityWide}`);
+    await hydrated(page);
+    await page.getByLabel('Номер телефона').fill(who);
+    await page.getByTestId('send-code').click();
+    await expect(page.getByTestId('resend-timer').textContent()).resolves.toMatch(/^Можно через \d+ с$/);
+    await expect(page.getByTestId('resend-code').isDisabled()).resolves.toBe(true);
+    await shot(page, 'signin-resend');
+    await page.getByLabel('Код из SMS').fill(await inbox.code(who));
+    await page.getByTestId('verify-code').click();
+    await page.waitForURL(`**/polls/${cityWide}`);
+    // a one-question, city-wide poll: no profile needed, no "next" step, no review
+    await hydrated(page);
+    await page.getByLabel('Да').check();
+    await expect(page.getByTestId('next').count()).resolves.toBe(0);
+    await page.getByTestId('submit-vote').click();
+    await page.getByTestId('vote-thanks').waitFor();
+    // the district poll needs the profile: there and back, with the first-completion points said
+    await page.goto(`${platform.url}/polls/${district}`);
+    await page.getByTestId('complete-profile').click();
+    await page.waitForURL(`**/profile?next=/polls/${district}`);
+    await hydrated(page);
+    await page.getByLabel('Район').selectOption('arbat');
+    await page.getByLabel('Год рождения').fill('1984');
+    await page.getByLabel('женский').check();
+    await page.getByTestId('profile-save').click();
+    await page.waitForURL(`**/polls/${district}?profile=bonus`);
+    await expect(page.getByTestId('profile-bonus').textContent()).resolves.toContain('+50 баллов');
+    await page.getByTestId('voting-form').waitFor();
+    await shot(page, 'profile-bonus');
+    await axe(page, 'profile-return');
+    expect(errors).toEqual([]);
+  });
+
   it('when every page above was checked, then axe found no serious or critical violations', () => {
     console.log('axe serious/critical violations per page:', JSON.stringify(Object.fromEntries(Object.entries(axeReport).map(([k, v]) => [k, v.length]))));
     expect(Object.keys(axeReport).length).toBeGreaterThan(0);
