@@ -191,6 +191,19 @@ export const pollViewSchema = z.object({
 });
 export type PollView = z.infer<typeof pollViewSchema>;
 
+/** `GET /api/polls/:id/rate?minutes=` (staff): ballots per minute, read from the ballot ledger. */
+export const pollRateQuerySchema = z.object({ minutes: z.coerce.number().int().min(1).max(120).default(15) }).strict();
+export const pollRateSchema = z.object({
+  pollId: z.number().int(),
+  /** Ballots per minute, oldest first; the last bucket is the current minute. */
+  perMinute: z.array(z.number().int()),
+  /** When the series ends (the server's clock, ms). */
+  at: z.number().int(),
+  /** False when more ballots arrived than one read takes: the oldest buckets are undercounted. */
+  complete: z.boolean(),
+});
+export type PollRate = z.infer<typeof pollRateSchema>;
+
 /** `GET /api/polls?status=…` (staff may also ask for `draft`). */
 export const pollListQuerySchema = z
   .object({

@@ -8,6 +8,8 @@ import {
   pollListSchema,
   pollPatchSchema,
   pollResultsSchema,
+  pollRateQuerySchema,
+  pollRateSchema,
   pollSchema,
   pollViewSchema,
   pollFinalSchema,
@@ -73,6 +75,7 @@ export function apiCatalog(): RouteRegistry {
     { method: 'post', path: '/polls/:id/close', tag: 'polls', auth: ['moderator', 'admin'], summary: 'Close a poll early', params: pollId, responses: { 200: ok(pollSchema) }, errors: [409] },
     { method: 'post', path: '/polls/:id/ballots', tag: 'polls', auth: 'user', summary: 'Cast your ballot (once per poll)', params: pollId, body: ballotBodySchema, responses: { 201: ok(ballotReceiptSchema, 'Accepted') }, errors: [409] },
     { method: 'get', path: '/polls/:id/results', tag: 'polls', auth: 'public', summary: 'Results (after you voted or once the poll closed)', params: pollId, responses: { 200: ok(pollResultsSchema) } },
+    { method: 'get', path: '/polls/:id/rate', tag: 'polls', auth: ['moderator', 'official', 'admin'], summary: 'Ballots per minute over the last minutes (from the ballot ledger)', params: pollId, query: pollRateQuerySchema, responses: { 200: ok(pollRateSchema) } },
     // ---- decisions, archive, open data ----
     { method: 'get', path: '/polls/:id/decision', tag: 'decisions', auth: 'public', summary: "City hall's decision, its timeline and the answer deadline (overdue flag)", params: pollId, responses: { 200: ok(decisionViewSchema) } },
     { method: 'post', path: '/polls/:id/decision', tag: 'decisions', auth: ['official', 'admin'], summary: 'Publish the decision on a finalised poll (notifies every voter)', params: pollId, body: decisionCreateSchema, responses: { 201: ok(decisionViewSchema, 'Published') }, errors: [409] },

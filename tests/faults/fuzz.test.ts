@@ -129,6 +129,7 @@ describe('fuzz: every /api route and socket event refuses invalid input with a 4
         semantic: (b) => ballotIssues(activeDef.questions, (b as { answers: Record<string, string[]> }).answers).length === 0,
       },
       'get /api/polls/:id/results': { id: poll(() => finalId) },
+      'get /api/polls/:id/rate': { id: poll(() => activeId) },
       'get /api/polls/:id/decision': { id: poll(() => finalId) },
       'post /api/polls/:id/decision': { id: poll(() => finalId), valid: () => ({ summary: 'The park goes north', body: 'Works start in May.' }) },
       'post /api/polls/:id/decision/status': { id: poll(() => finalId), valid: () => ({ status: 'in_progress', note: 'Contract signed' }) },

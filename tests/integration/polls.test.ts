@@ -342,6 +342,25 @@ describe('polls: moderator API, feed, visibility, lifecycle', () => {
     expect((await item(mod.headers))?.results).toMatchObject({ ballots: 2 });
   });
 
+  it('when ballots arrive, then the staff per-minute series counts them in the current minute from the ledger (surviving any reload); residents get 403, bad queries 400', async () => {
+    const p = await publishedPoll(s.ctx, mod.user, { shards: 2 });
+    for (let i = 0; i < 3; i++) {
+      const v = await createTestUser(s.ctx);
+      expect((await api('POST', `/polls/${p.id}/ballots`, v.headers, { answers: { q1: ['o1'], q2: ['o1'] } })).status).toBe(201);
+    }
+    const r = await api('GET', `/polls/${p.id}/rate?minutes=5`, mod.headers);
+    expect(r.status).toBe(200);
+    expect(r.body.perMinute).toHaveLength(5);
+    // the three ballots landed within the last minute or two (a slow machine may straddle a minute boundary)
+    expect(r.body.perMinute.reduce((a: number, b: number) => a + b, 0)).toBe(3);
+    expect(r.body.perMinute.slice(0, 3)).toEqual([0, 0, 0]);
+    expect(r.body.complete).toBe(true);
+    expect((await api('GET', `/polls/${p.id}/rate`, resident.headers)).status).toBe(403);
+    expect((await api('GET', `/polls/${p.id}/rate?minutes=0`, mod.headers)).body.error.code).toBe('invalid_query');
+    expect((await api('GET', `/polls/${p.id}/rate?window=5`, mod.headers)).body.error.code).toBe('invalid_query');
+    expect((await api('GET', '/polls/999999/rate', mod.headers)).status).toBe(404);
+  });
+
   it('when breakdown groups are smaller than the threshold, then they are merged into "other" so no small group shows', async () => {
     const year = new Date().getUTCFullYear();
     const p = await publishedPoll(s.ctx, mod.user);

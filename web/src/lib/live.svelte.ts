@@ -3,8 +3,6 @@ import type { PollResults, PollStatus } from '$shared/values/polls.ts';
 import type { Ack } from '$shared/errors.ts';
 import type { ParticipantsFrame, PollStatusFrame, TallyFrame, WatchAckData } from '$shared/socket.ts';
 
-/** One point of the ballots-over-time series the dashboard's per-minute chart is computed from. */
-export type Sample = { at: number; ballots: number };
 
 /**
  * Live results of one poll: `poll:watch` (its ack carries the first snapshot and the participant count),
@@ -21,7 +19,6 @@ export class LiveTally {
   connected = $state(false);
   frames = $state(0);
   error = $state<string | null>(null);
-  samples = $state<Sample[]>([]);
   /** When voting actually ended, as heard live (`poll:status` closed); null until then. */
   closedAt = $state<string | null>(null);
   /** Results held back until this many ballots are in (the anonymity threshold); null when not. */
@@ -35,7 +32,6 @@ export class LiveTally {
     this.status = status;
     this.canSeeResults = initial !== null;
     this.participants = initial?.ballots ?? 0;
-    if (initial) this.samples = [{ at: Date.now(), ballots: initial.ballots }];
   }
 
   #apply(frame: TallyFrame) {
@@ -44,11 +40,6 @@ export class LiveTally {
     this.results = frame.results;
     this.participants = frame.participants;
     this.frames += 1;
-    const s = this.samples;
-    const last = s[s.length - 1];
-    if (!last || last.ballots !== frame.results.ballots) {
-      this.samples = [...s.slice(-599), { at: Date.now(), ballots: frame.results.ballots }];
-    }
   }
 
   #watch = () => {
@@ -112,15 +103,4 @@ export class LiveTally {
   refresh() {
     if (getSocket().connected) this.#watch();
   }
-}
-
-/** Ballots per minute over the last `minutes`, bucketed by minute (for the dashboard sparkline). */
-export function perMinute(samples: Sample[], now: number, minutes = 15): number[] {
-  const buckets = new Array<number>(minutes).fill(0);
-  for (let i = 1; i < samples.length; i++) {
-    const age = now - samples[i].at;
-    const b = minutes - 1 - Math.floor(age / 60_000);
-    if (b >= 0 && b < minutes) buckets[b] += Math.max(0, samples[i].ballots - samples[i - 1].ballots);
-  }
-  return buckets;
 }

@@ -40,7 +40,6 @@ export const staffEn: Record<keyof typeof staffRu, string> = {
   'builder.needQuestion': 'Add at least one question with text and two options.',
   'builder.badSchedule': 'The poll must close after it opens.',
   'dash.title': 'Poll dashboard',
-  'dash.turnout': 'Turnout',
   'dash.ballots': 'Ballots',
   'dash.perMinute': 'Ballots per minute',
   'dash.byDistrict': 'By district',

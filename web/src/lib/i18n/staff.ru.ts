@@ -41,7 +41,6 @@ export const staffRu = {
   'builder.needQuestion': 'Нужен хотя бы один вопрос с текстом и двумя вариантами.',
   'builder.badSchedule': 'Окончание должно быть позже начала.',
   'dash.title': 'Панель опроса',
-  'dash.turnout': 'Явка',
   'dash.ballots': 'Бюллетени',
   'dash.perMinute': 'Голосов в минуту',
   'dash.byDistrict': 'По районам',

@@ -2,17 +2,18 @@ import { fail, redirect } from '@sveltejs/kit';
 import { failLoad, pollIdParam, serverApi } from '$lib/server/api.ts';
 import { draftToBody, pollToDraft } from '$lib/builder.ts';
 import { DISTRICTS } from '$shared/districts.ts';
-import type { PollView } from '$shared/values/polls.ts';
+import type { PollRate, PollView } from '$shared/values/polls.ts';
 import type { Actions, PageServerLoad } from './$types';
 
 export const load = (async (event) => {
   const id = pollIdParam(event.params.id);
   const api = serverApi(event);
-  const r = await api<PollView>(`/polls/${id}`);
+  const [r, rate] = await Promise.all([api<PollView>(`/polls/${id}`), api<PollRate>(`/polls/${id}/rate?minutes=15`)]);
   if (!r.ok) failLoad(r);
   return {
     poll: r.data.poll,
     results: r.data.results,
+    rate: rate.ok ? rate.data : null,
     districts: DISTRICTS,
     published: event.url.searchParams.has('published'),
     saved: event.url.searchParams.has('saved'),
