@@ -178,6 +178,10 @@ describe('results, live catch-up and socket recovery (real Chromium, desktop and
           ['arbat', '60'],
           ['tverskoy', '40'],
         ]);
+        // ballots per minute come from the server: a reload keeps all five
+        await dash.reload();
+        const perMinute = (await dash.getByTestId('sparkline').getAttribute('data-values'))!.split(',').map(Number);
+        expect(perMinute.reduce((a, b) => a + b, 0)).toBe(5);
         await shot(dash, `dashboard-${vp.name}`);
         await axe(dash, `dashboard-${vp.name}`);
         expect(errors).toEqual([]);
