@@ -62,7 +62,7 @@ export function createContext(config: Config, logger: Logger, opts: { processNam
     : null;
   // the archive of finalised polls lives in the same PostgreSQL
   const archiveDomain = createArchiveDomain({
-    polls, pollViews, ballots, decisions: decisionsDomain.decisions, db: city?.db ?? null, dbReady: () => city?.isReady() ?? false, redis, keys, logger,
+    polls, pollViews, ballots, decisions: decisionsDomain.decisions, db: city?.db ?? null, dbReady: () => city?.isReady() ?? false, redis, keys, logger, minGroup: config.RESULTS_MIN_GROUP_SIZE,
   });
 
   return {

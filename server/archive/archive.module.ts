@@ -26,10 +26,11 @@ export function createArchiveDomain(deps: {
   redis: Redis;
   keys: Keys;
   logger: Logger;
+  minGroup: number;
 }) {
   const store = deps.db ? createArchiveStore(deps.db) : null;
   const archiveSync = createArchiveSync({ store, isReady: deps.dbReady, redis: deps.redis, keys: deps.keys, polls: deps.polls, logger: deps.logger.child({ domain: 'archive' }) });
-  const archive = createArchiveService({ polls: deps.polls, feed: deps.pollViews, ballots: deps.ballots, decisions: deps.decisions, store, isReady: deps.dbReady, sync: archiveSync });
+  const archive = createArchiveService({ polls: deps.polls, feed: deps.pollViews, ballots: deps.ballots, decisions: deps.decisions, store, isReady: deps.dbReady, sync: archiveSync, minGroup: deps.minGroup });
   return { archive, archiveSync };
 }
 export type ArchiveDomain = ReturnType<typeof createArchiveDomain>;

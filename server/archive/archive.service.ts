@@ -4,7 +4,7 @@ import type { ArchiveItem, ArchivePage, ArchiveQuery } from '../../shared/archiv
 import type { Poll, PollFinal, PollListItem, PollListQuery, PollResults } from '../../shared/polls.ts';
 import type { User } from '../../shared/users.ts';
 import type { DecisionService } from '../decisions/decision.service.ts';
-import { archiveShowsResults, assertOpenData, isStaff } from '../polls/poll.access.ts';
+import { archiveShowsResults, assertOpenData, isStaff, totalsShown } from '../polls/poll.access.ts';
 import { resultsCsv } from './results-csv.ts';
 import { isDbUnavailable } from '../db/db-errors.ts';
 import { endedAt, type ArchiveStore } from './archive.store.ts';
@@ -17,6 +17,10 @@ export type ArchivePollSource = {
 };
 export type ArchiveFeed = { list(user: User | null, q: PollListQuery): Promise<PollListItem[]> };
 export type ArchiveResults = { results(pollId: number): Promise<PollResults> };
+
+/** What the feed's substring search looks in: title, description, every question and option text (lower case). */
+const searchText = (p: Pick<PollListItem, 'title' | 'description' | 'questions'>) =>
+  [p.title, p.description, ...p.questions.flatMap((q) => [q.text, ...q.options.map((o) => o.label)])].join('\n').toLocaleLowerCase('ru');
 
 /** Polls the feed hands the archive (the most recent closed/finalised ones). */
 export const ARCHIVE_SCAN_LIMIT = 1000;
@@ -44,8 +48,10 @@ export function createArchiveService(deps: {
   store: ArchiveStore | null;
   isReady: () => boolean;
   sync?: Pick<ArchiveSync, 'enqueue'>;
+  /** Fewer ballots than this: totals are not published (poll.access.ts totalsShown). */
+  minGroup: number;
 }) {
-  const { polls, feed, ballots, decisions } = deps;
+  const { polls, feed, ballots, decisions, minGroup } = deps;
 
   async function finalOr4xx(pollId: number): Promise<{ poll: Poll; final: PollFinal }> {
     const poll = await polls.get(pollId);
@@ -53,6 +59,8 @@ export function createArchiveService(deps: {
     // The snapshot is written once (SET NX) before the poll's state flips to finalised: once it exists it
     // is the final word, so it is served even in the instant before the state change lands.
     const final = await polls.getFinal(pollId);
+    // exports are anonymous: the totals rule applies (a handful of ballots would single out choices)
+    if (final && !totalsShown(null, final.results.ballots, minGroup)) throw new AppError('forbidden', `Too few votes to publish: results appear from ${minGroup} ballots`, { minGroup });
     if (final) return { poll, final };
     if (poll.status !== 'finalised') {
       throw new AppError('invalid_state', `Open data is published once the poll is finalised (this one is ${poll.status})`, { status: poll.status });
@@ -90,7 +98,7 @@ export function createArchiveService(deps: {
     /**
      * `GET /api/archive`: ended polls, the most recently ended first, paged. Finalised polls come from the
      * PostgreSQL archive (Russian full text over titles, descriptions, questions and options, or a
-     * substring of title or description); polls ended but not in it yet (closed and awaiting finalisation,
+     * substring of any of them); polls ended but not in it yet (closed and awaiting finalisation,
      * or finalised while PostgreSQL was down) come from the in-process feed, matched by substring, and the
      * finalised ones among them are handed to the archive sweep. Without PostgreSQL (not configured or
      * unreachable) the feed alone answers, as far back as ARCHIVE_SCAN_LIMIT polls. Anonymous visibility
@@ -101,7 +109,7 @@ export function createArchiveService(deps: {
       const reader = isStaff(viewer);
       const fed = await feed.list(reader ? viewer : null, { status: 'closed', limit: ARCHIVE_SCAN_LIMIT });
       const needle = q.q.toLocaleLowerCase('ru');
-      const matches = (p: PollListItem) => !needle || `${p.title}\n${p.description}`.toLocaleLowerCase('ru').includes(needle);
+      const matches = (p: PollListItem) => !needle || searchText(p).includes(needle);
       const start = (q.page - 1) * q.pageSize;
       const got = (await fromArchive(q, fed, matches, start, !reader)) ?? { entries: [], total: 0, rest: fed.filter(matches).sort(newestFirst), restFrom: start };
       // the window's candidates: the next pageSize of each stream from where the window starts in it
@@ -112,12 +120,9 @@ export function createArchiveService(deps: {
         Promise.all(
           page.map(async ({ poll: p, final }) => {
             if (!archiveShowsResults(p, viewer)) return null;
-            if (final) return final.results;
-            if (p.status === 'finalised') {
-              const f = await polls.getFinal(p.id);
-              if (f) return f.results;
-            }
-            return ballots.results(p.id);
+            const f = final ?? (p.status === 'finalised' ? await polls.getFinal(p.id) : null);
+            const r = f ? f.results : await ballots.results(p.id);
+            return totalsShown(viewer, r.ballots, minGroup) ? r : null;
           }),
         ),
       ]);
@@ -142,10 +147,18 @@ export function createArchiveService(deps: {
       return { items, page: q.page, pageSize: q.pageSize, total: got.total + got.rest.length };
     },
 
-    /** `GET /api/polls/:id/results.json`: the finalised snapshot, as stored. */
+    /**
+     * `GET /api/polls/:id/results.json`: the finalised snapshot as stored, plus `poll`: the title and the
+     * question and option texts its ids refer to (the definition cannot change once published).
+     */
     async resultsJson(pollId: number): Promise<OpenData> {
-      const { final } = await finalOr4xx(pollId);
-      const body = JSON.stringify(final);
+      const { poll, final } = await finalOr4xx(pollId);
+      const texts = {
+        id: poll.id,
+        title: poll.title,
+        questions: poll.questions.map((q) => ({ id: q.id, text: q.text, kind: q.kind, options: q.options.map((o) => ({ id: o.id, label: o.label })) })),
+      };
+      const body = JSON.stringify({ ...final, poll: texts });
       return { body, etag: tag(body), lastModified: new Date(final.finalisedAt).toUTCString() };
     },
 

@@ -23,6 +23,7 @@ export function createArchiveStore(db: Db) {
         eb(sql<string>`search`, '@@', sql<string>`websearch_to_tsquery('russian', ${q})`),
         eb('title', 'ilike', likeLiteral(q)),
         eb('description', 'ilike', likeLiteral(q)),
+        eb('texts', 'ilike', likeLiteral(q)),
       ]),
     );
   };
@@ -58,7 +59,7 @@ export function createArchiveStore(db: Db) {
 
     /**
      * A page of matches, most recently ended first, and how many match in all. `q` matches by Russian full
-     * text (stems; title, description, questions, options) or as a substring of the title or description.
+     * text (stems) or as a substring, over the title, description, questions and options.
      */
     async search(q: string, opts: { publicOnly: boolean; offset: number; limit: number }): Promise<{ items: { poll: Poll; final: PollFinal }[]; total: number }> {
       const base = matching(q, opts.publicOnly);
