@@ -7,7 +7,8 @@ import { answerDeadlineSchema, decisionSchema } from './decisions.ts';
 /** `GET /api/archive?q=&page=&pageSize=`: closed and finalised polls, newest (by close time) first. */
 export const archiveQuerySchema = z
   .object({
-    q: z.string().trim().max(200).default(''),
+    // no control characters: PostgreSQL's text cannot hold a NUL (it would be a 500, not a search)
+    q: z.string().trim().max(200).regex(/^[^\p{Cc}]*$/u, 'No control characters').default(''),
     page: z.coerce.number().int().min(1).max(10_000).default(1),
     pageSize: z.coerce.number().int().min(1).max(50).default(20),
   })

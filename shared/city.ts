@@ -267,7 +267,8 @@ export const reportListQuerySchema = z
     status: csvOf(reportStatusSchema).optional(),
     organisation: csvOf(z.coerce.number().int().positive()).optional(),
     overdue: z.enum(['true', 'false']).transform((v) => v === 'true').optional(),
-    q: z.string().trim().max(200).optional(),
+    // no control characters: PostgreSQL's text cannot hold a NUL
+    q: z.string().trim().max(200).regex(/^[^\p{Cc}]*$/u, 'No control characters').optional(),
     sort: z.enum(['newest', 'oldest', 'deadline', 'supporters']).default('newest'),
     ...paging,
   })

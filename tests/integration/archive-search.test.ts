@@ -61,6 +61,16 @@ describe('the archive of finalised polls in PostgreSQL (Russian full text)', () 
     expect(await search('библиотека')).toEqual([]);
   });
 
+  it('when the query holds full-text operators, LIKE wildcards, quotes or a NUL, then the answer is a page or a 400, never a 500, and a wildcard is taken literally', async () => {
+    for (const q of ['%', '_', '\\', "'", '!парк & | :*', '"парк', '-парк', 'парк\u0000']) {
+      const r = await fetch(`${s.url}/api/archive?q=${encodeURIComponent(q)}`);
+      expect([200, 400], JSON.stringify(q)).toContain(r.status);
+    }
+    expect(await search('%')).toEqual([]);
+    expect((await fetch(`${s.url}/api/archive?q=${encodeURIComponent('парк\u0000')}`)).status).toBe(400);
+    expect((await fetch(`${s.url}/api/city/reports?q=${encodeURIComponent('парк\u0000')}`)).status).toBe(400);
+  });
+
   it('when PostgreSQL is unreachable at finalisation, then the poll still finalises and waits as pending (the archive lists it from the feed meanwhile), and the sweep archives it once', async () => {
     const p = await publishedPoll(s.ctx, mod.user, { points: 0, title: 'Сквер у школы' });
     await s.ctx.polls.close(p.id);
