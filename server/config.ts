@@ -46,6 +46,12 @@ export const configSchema = z.object({
   /** How often a worker checks for stalled jobs (a killed worker's active jobs re-run after this). */
   WORKER_STALLED_INTERVAL_MS: int(500, 600_000).default(15_000),
   WORKER_CONCURRENCY: int(1, 256).default(64),
+  /** Vote points are awarded in batches per poll shard: the wait that lets a batch fill after its first ballot. */
+  AWARD_BATCH_DELAY_MS: int(0, 60_000).default(100),
+  /** Voters taken from a shard's pending set per award step (pipelined single-slot awards). */
+  AWARD_BATCH_SIZE: int(1, 50_000).default(2_000),
+  /** Period of the repeatable safety net that drains pending sets whose batch job was lost, and crashed batches. */
+  AWARD_SWEEP_EVERY_MS: int(1_000, 3_600_000).default(10_000),
   /** A redemption left half-done by a crash is settled (sold or refunded) after this age. */
   REDEMPTION_RECONCILE_AFTER_MS: int(1_000, 86_400_000).default(60_000),
   // decisions

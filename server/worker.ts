@@ -7,7 +7,7 @@ import { queuePrefix } from './redis/keys.ts';
 import { QUEUE_NAMES, defaultJobOptions } from './jobs/queues.ts';
 import { createProcessors } from './jobs/processors.ts';
 import { createWorkerContext } from './jobs/worker-context.ts';
-import { RECONCILE_SCHEDULER_ID } from '../shared/jobs.ts';
+import { AWARD_SWEEP_SCHEDULER_ID, RECONCILE_SCHEDULER_ID } from '../shared/jobs.ts';
 
 export type RunningWorker = { id: string; workers: Worker[]; close: () => Promise<void> };
 
@@ -44,6 +44,12 @@ export async function startWorkers(config: Config, logger: Logger, opts: { concu
     RECONCILE_SCHEDULER_ID,
     { every: Math.max(5_000, Math.floor(config.REDEMPTION_RECONCILE_AFTER_MS / 2)) },
     { name: 'reconcile-redemptions', data: {}, opts: { removeOnComplete: true, removeOnFail: defaultJobOptions.removeOnFail } },
+  );
+  // the safety net of the vote award batches (server/jobs/award-batch.jobs.ts), scheduled the same way
+  await ctx.queues.points.upsertJobScheduler(
+    AWARD_SWEEP_SCHEDULER_ID,
+    { every: config.AWARD_SWEEP_EVERY_MS },
+    { name: 'award-sweep', data: {}, opts: { removeOnComplete: true, removeOnFail: defaultJobOptions.removeOnFail } },
   );
 
   const beat = async () => {

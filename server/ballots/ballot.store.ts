@@ -4,7 +4,7 @@ import type { Keys } from '../redis/keys.ts';
 
 declare module 'ioredis' {
   interface RedisCommander<Context> {
-    /** server/redis/scripts/cast-ballot-6.lua */
+    /** server/redis/scripts/cast-ballot-7.lua */
     castBallot(
       stateKey: string,
       votersKey: string,
@@ -12,6 +12,7 @@ declare module 'ioredis' {
       tallyKey: string,
       breakdownKey: string,
       ledgerKey: string,
+      awardPendingKey: string,
       bit: string,
       userId: string,
       receipt: string,
@@ -19,13 +20,15 @@ declare module 'ioredis' {
       answersJson: string,
       districtField: string,
       ageField: string,
+      award: '1' | '0',
       ...tallyFields: string[]
-    ): Result<[string, string, string?], Context>;
+    ): Result<[string, string, string?, string?], Context>;
   }
 }
 
 export type CastOutcome =
-  | { kind: 'ok'; receipt: string; at: number }
+  /** awardBatch: 0, or the number of the shard's award batch this ballot opened (enqueue its job). */
+  | { kind: 'ok'; receipt: string; at: number; shard: number; awardBatch: number }
   | { kind: 'already_voted'; receipt: string }
   | { kind: 'poll_closed'; at: number }
   | { kind: 'poll_not_open'; at: number };
@@ -45,16 +48,17 @@ export function createBallotStore(redis: Redis, keys: Keys) {
       pollId: number,
       shards: number,
       userId: number,
-      b: { receipt: string; voterHash: string; answersJson: string; district: string; ageBand: string; tallyFields: string[] },
+      b: { receipt: string; voterHash: string; answersJson: string; district: string; ageBand: string; tallyFields: string[]; awardPoints: boolean },
     ): Promise<CastOutcome> {
       const { shard: k, bit } = shardOf(userId, shards);
-      const [code, a, c] = await redis.castBallot(
+      const [code, a, c, batch] = await redis.castBallot(
         keys.pollShardState(pollId, k),
         keys.pollVoters(pollId, k),
         keys.pollReceipts(pollId, k),
         keys.pollTally(pollId, k),
         keys.pollBreakdown(pollId, k),
         keys.pollLedger(pollId, k),
+        keys.pollAwardPending(pollId, k),
         String(bit),
         String(userId),
         b.receipt,
@@ -62,11 +66,12 @@ export function createBallotStore(redis: Redis, keys: Keys) {
         b.answersJson,
         `d:${b.district}`,
         `a:${b.ageBand}`,
+        b.awardPoints ? '1' : '0',
         ...b.tallyFields,
       );
       switch (code) {
         case 'ok':
-          return { kind: 'ok', receipt: a, at: Number(c) };
+          return { kind: 'ok', receipt: a, at: Number(c), shard: k, awardBatch: Number(batch ?? 0) };
         case 'already_voted':
           return { kind: 'already_voted', receipt: a };
         case 'poll_closed':

@@ -4,6 +4,7 @@ import type { PollFinal } from '../../shared/polls.ts';
 import type { Logger } from '../logger.ts';
 import type { WorkerContext } from './worker-context.ts';
 import { parseJob, type JobHandlers } from './job-data.ts';
+import { createAwardBatchStore } from '../ballots/award-batch.store.ts';
 
 /** Awards in flight at once during the finalisation sweep (auto-pipelined on one connection). */
 const SWEEP_BATCH = 500;
@@ -91,6 +92,8 @@ export async function finalisePoll(
       await progress({ swept, awarded });
     }
     if (awarded > 0) log.warn({ pollId, swept, awarded }, 'finalise sweep awarded vote points a crash or lost job had left out');
+    // every voter is awarded now: whatever a crash left in the award batch queues is done
+    await createAwardBatchStore(ctx.redis, ctx.keys).clear(pollId, poll.shards);
   }
 
   const results = await ctx.polls.results(pollId);

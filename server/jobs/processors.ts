@@ -3,6 +3,7 @@ import { QUEUE_NAMES, type QueueName } from './queues.ts';
 import type { WorkerContext } from './worker-context.ts';
 import type { JobHandlers } from './job-data.ts';
 import { pointsHandlers } from './points.jobs.ts';
+import { awardBatchHandlers } from './award-batch.jobs.ts';
 import { lifecycleHandlers } from './lifecycle.jobs.ts';
 import { notificationHandlers } from '../decisions/decisions.module.ts';
 
@@ -13,7 +14,7 @@ import { notificationHandlers } from '../decisions/decisions.module.ts';
  */
 export function createProcessors(ctx: WorkerContext): Record<QueueName, Processor> {
   const handlers: Record<QueueName, JobHandlers> = {
-    points: pointsHandlers(ctx),
+    points: { ...pointsHandlers(ctx), ...awardBatchHandlers(ctx) },
     lifecycle: lifecycleHandlers(ctx),
     notifications: notificationHandlers(ctx),
   };

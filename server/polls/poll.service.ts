@@ -6,7 +6,7 @@ import type { Keys } from '../redis/keys.ts';
 import type { Queues } from '../jobs/queues.ts';
 import type { RealtimeEmitter } from '../realtime/emitter.ts';
 import { AppError, parseOr, zodDetails } from '../errors.ts';
-import { lifecycleJobId, pointsJobId } from '../../shared/jobs.ts';
+import { lifecycleJobId } from '../../shared/jobs.ts';
 import type { User } from '../../shared/users.ts';
 import {
   ageBandOf,
@@ -32,6 +32,7 @@ import {
 import { createPollStore, type PollRow } from './poll.store.ts';
 import { createBallotStore } from '../ballots/ballot.store.ts';
 import { ballotIds } from '../ballots/ballot-ids.ts';
+import { createAwardBatchQueue } from '../ballots/award-batch.queue.ts';
 
 export type PollIntegrity = {
   votersMarked: number;
@@ -110,6 +111,7 @@ export function createPollService(deps: PollServiceDeps) {
   const store = createPollStore(redis, keys);
   const ballots = createBallotStore(redis, keys);
   const minGroup = config.RESULTS_MIN_GROUP_SIZE;
+  const awardBatch = createAwardBatchQueue({ points: queues.points, delayMs: config.AWARD_BATCH_DELAY_MS, logger: log });
 
   // ---- definition cache (published polls only; drafts are always read fresh) ----
   const cache = new Map<number, { row: PollRow; exp: number }>();
@@ -452,15 +454,11 @@ export function createPollService(deps: PollServiceDeps) {
         district: user.district ?? 'unknown',
         ageBand: ageBandOf(user.birthYear, new Date().getUTCFullYear()),
         tallyFields,
+        awardPoints: row.def.points > 0,
       });
       switch (out.kind) {
         case 'ok':
-          if (row.def.points > 0) {
-            const job = { userId: user.id, reason: 'vote' as const, ref: String(pollId), points: row.def.points };
-            queues.points
-              .add('award', job, { jobId: pointsJobId(job) })
-              .catch((err: Error) => log.error({ err: err.message, pollId, userId: user.id }, 'points award enqueue failed (finalise sweep covers it)'));
-          }
+          if (out.awardBatch) awardBatch({ pollId, shard: out.shard, batch: out.awardBatch });
           return { pollId, receipt: out.receipt };
         case 'already_voted':
           throw new AppError('already_voted', 'You have already voted in this poll', { pollId, receipt: out.receipt });
