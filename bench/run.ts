@@ -98,7 +98,7 @@ try {
       },
     );
     if (watch && accepts) {
-      const lag = await workerLag(watch, accepts, always.pollId, opts.quick ? 30_000 : 120_000);
+      const lag = await workerLag(ctx, watch, accepts, always.pollId, opts.quick ? 30_000 : 120_000);
       results.workerLag = lag;
       rows.push({
         phase: '3 worker',
@@ -106,12 +106,12 @@ try {
         value: `${fmt(lag.lagMs.p50)} / ${fmt(lag.lagMs.p99)}`,
         target: 'p99 <= 1000',
         pass: lag.missing === 0 && lag.lagMs.p99 <= 1000,
-        note: `${lag.credited}/${lag.votes} awards seen; queue drained ${lag.drainSeconds.toFixed(1)} s after the max-rate run${lag.missing ? `; ${lag.missing} not credited within the wait` : ''}`,
+        note: `${lag.credited}/${lag.votes} awards seen in ${fmt(lag.steps)} batch steps; queue drained ${lag.drainSeconds.toFixed(1)} s after the max-rate run${lag.missing ? `; ${lag.missing} not credited within the wait` : ''}`,
       });
     }
     const calls = await callsPerVote(main, ctx, voters.slice(0, 1001), 1000);
     results.redisCallsPerVote = calls;
-    rows.push({ phase: '1 votes', metric: 'Redis calls per vote (server, EVALSHA = 1)', value: `${fmt(calls.perVote, 2)}  ${Object.entries(calls.byCommand).map(([c, n]) => `${c}:${fmt(n / calls.votes, 2)}`).join(' ')}`, target: '<= 3', pass: calls.perVote <= 3 });
+    rows.push({ phase: '1 votes', metric: 'Redis calls per vote (server, EVALSHA = 1)', value: `${fmt(calls.perVote, 2)}  ${Object.entries(calls.byCommand).map(([c, n]) => `${c}:${fmt(n / calls.votes, 2)}`).join(' ')}`, target: '<= 2', pass: calls.perVote <= 2 });
   }
 
   // ---------------- redis-benchmark: the cast script alone ----------------
