@@ -39,6 +39,8 @@ export const configSchema = z.object({
   ADMIN_PHONES: csv.default([]),
   SESSION_IDLE_SECONDS: int(60, 90 * 86400).default(7 * 86400),
   SESSION_ABSOLUTE_SECONDS: int(60, 365 * 86400).default(30 * 86400),
+  /** Session -> user kept in process this long (dropped at once on sign-out, profile or role change); 0 = off. */
+  SESSION_CACHE_MS: int(0, 60_000).default(3_000),
   // polls
   /** Breakdown groups (district, age band) smaller than this are merged into "other" (anonymity). */
   RESULTS_MIN_GROUP_SIZE: int(1, 10_000).default(5),

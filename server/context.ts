@@ -4,6 +4,7 @@ import { createRedis, defineScripts, closeRedis, type Redis } from './redis/conn
 import { createKeys, type Keys } from './redis/keys.ts';
 import { createUserStore } from './users/user.store.ts';
 import { createSessionStore } from './auth/session.store.ts';
+import { createSessionCache } from './auth/session-cache.ts';
 import { createIdentity } from './auth/identity.ts';
 import { createQueues } from './jobs/queues.ts';
 import { createMetrics } from './metrics.ts';
@@ -24,11 +25,14 @@ export function createContext(config: Config, logger: Logger, opts: { processNam
   if (!config.REDIS_URL) throw new Error('createContext needs REDIS_URL');
   const redis = defineScripts(createRedis(config.REDIS_URL, { name: 'ac-cmd', logger }));
   const keys = createKeys(config.REDIS_PREFIX);
-  const users = createUserStore(redis, keys);
-  const sessions = createSessionStore(redis, keys, {
-    idleSeconds: config.SESSION_IDLE_SECONDS,
-    absoluteSeconds: config.SESSION_ABSOLUTE_SECONDS,
-  });
+  const sessionCache = createSessionCache({ redis, keys, ttlMs: config.SESSION_CACHE_MS });
+  const users = createUserStore(redis, keys, sessionCache.changed);
+  const sessions = createSessionStore(
+    redis,
+    keys,
+    { idleSeconds: config.SESSION_IDLE_SECONDS, absoluteSeconds: config.SESSION_ABSOLUTE_SECONDS },
+    sessionCache.changed,
+  );
   // BullMQ producers: their own connection (queues must not share the fail-fast command connection)
   const queueRedis = createRedis(config.REDIS_URL, { name: 'ac-queue', logger, maxRetriesPerRequest: 2 });
   const queues = createQueues(queueRedis, config.REDIS_PREFIX);
@@ -58,6 +62,7 @@ export function createContext(config: Config, logger: Logger, opts: { processNam
     keys,
     users,
     sessions,
+    sessionCache,
     queues,
     metrics,
     realtime,
@@ -72,6 +77,7 @@ export function createContext(config: Config, logger: Logger, opts: { processNam
     },
     async close() {
       await polls.shutdown();
+      await sessionCache.close();
       await queues.close();
       await closeRedis(queueRedis);
       await closeRedis(redis);

@@ -5,6 +5,7 @@ import { createContext, type AppContext } from './context.ts';
 import { createApp } from './app.ts';
 import { createRealtime, type IoServer, type Realtime } from './realtime/io.ts';
 import { loadWebHandler } from './web-handler.ts';
+import { createBallotRoute } from './ballots/ballot.http.ts';
 
 export type RunningServer = {
   ctx: AppContext;
@@ -23,7 +24,11 @@ export async function startServer(config: Config, logger: Logger, opts: { web?: 
   const web = opts.web === false ? null : await loadWebHandler();
   if (!web && opts.web !== false) logger.warn('web app not built (web/build missing): only /api is served');
   const app = createApp(ctx, { web, isShuttingDown: () => shuttingDown });
-  const httpServer = createServer({ keepAliveTimeout: 65_000, headersTimeout: 20_000, requestTimeout: 30_000 }, app);
+  // the ballot route first, without Express (server/ballots/ballot.http.ts); everything else to the app
+  const ballotRoute = createBallotRoute(ctx);
+  const httpServer = createServer({ keepAliveTimeout: 65_000, headersTimeout: 20_000, requestTimeout: 30_000 }, (req, res) => {
+    if (!ballotRoute(req, res)) app(req, res);
+  });
   const realtime = createRealtime(httpServer, ctx);
   const io = realtime.io;
   await new Promise<void>((res, rej) => {

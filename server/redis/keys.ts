@@ -17,6 +17,8 @@ export function createKeys(prefix: string) {
     /** HASH userId, createdAt, absoluteExpiresAt: in the user's slot (the id carries the user id). */
     session: (sid: string) => `${p}user:{u:${sessionUserId(sid)}}:sess:${sid}`,
     userSessions: (id: number) => `${p}user:{u:${id}}:sessions`,
+    /** pub/sub channel: `s:<sid>` or `u:<userId>` whose cached session -> user entries are stale. */
+    sessionsChanged: () => `${p}user:sessions-changed`,
     otp: (phone: string) => `${p}otp:{${phone}}`,
     rate: (bucket: string, id: string) => `${p}rate:${bucket}:{${id}}`,
     // ---- polls and ballots (issue 4) ----
