@@ -24,6 +24,12 @@ export const configSchema = z.object({
   /** Public origin(s) of the web app; state-changing requests and socket handshakes must come from one. */
   ALLOWED_ORIGINS: csv.optional(),
   TRUST_PROXY: bool.default(false),
+  /**
+   * Server processes on the one port (node:cluster): `auto` = one per core. Each has its own live-results
+   * broadcaster; targeted socket events cross processes through the Redis adapter. Socket.IO long-polling
+   * needs sticky sessions, so with more than one process the server speaks WebSocket only.
+   */
+  SERVER_PROCESSES: z.union([z.literal('auto'), int(1, 256)]).default('auto'),
   /** Live-results ticker period. */
   TICK_MS: int(20, 10_000).default(200),
   SHUTDOWN_TIMEOUT_MS: int(100, 120_000).default(10_000),

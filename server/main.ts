@@ -6,6 +6,7 @@ import { createApp } from './app.ts';
 import { createRealtime, type IoServer, type Realtime } from './realtime/io.ts';
 import { loadWebHandler } from './web-handler.ts';
 import { createBallotRoute } from './ballots/ballot.http.ts';
+import { isClusterPrimary, runPrimary, serverProcesses } from './cluster.ts';
 
 export type RunningServer = {
   ctx: AppContext;
@@ -74,6 +75,8 @@ async function main() {
     process.exit(1);
   }
   const logger = createLogger({ name: 'server', level: config.LOG_LEVEL, pretty: config.LOG_PRETTY });
+  const processes = serverProcesses(config);
+  if (processes > 1 && isClusterPrimary()) return runPrimary(config, logger, processes);
   const server = await startServer(config, logger);
   logger.info({ port: server.port, host: config.HOST }, `server listening on http://localhost:${server.port}`);
 

@@ -12,6 +12,7 @@ import { rooms } from './emitter.ts';
 import { createBroadcaster, type Broadcaster } from './broadcaster.ts';
 import { createLiveService, type LivePollSource, type LiveService } from './live.service.ts';
 import { RecoveringRedisAdapter } from './recovering-adapter.ts';
+import { serverProcesses } from '../cluster.ts';
 import { createSocketLimiter, SOCKET_RATE_LIMIT, type SocketRateLimit } from './rate-limit.ts';
 
 export type IoServer = Server<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketData>;
@@ -54,6 +55,8 @@ export function createRealtime(
     pingInterval: 20_000,
     pingTimeout: 20_000,
     connectionStateRecovery: { maxDisconnectionDuration: RECOVERY_MS, skipMiddlewares: false },
+    // several processes on one port: a long-polling client's requests could land on different ones
+    ...(serverProcesses(config) > 1 ? { transports: ['websocket' as const] } : {}),
     // Socket.IO calls `new adapter(nsp)`: a plain function returning the instance (not an arrow)
     adapter: function (nsp: unknown) {
       return new RecoveringRedisAdapter(nsp, ctx.redis, sub, {
