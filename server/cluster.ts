@@ -59,3 +59,8 @@ export function runPrimary(config: Config, logger: Logger, n: number): void {
 }
 
 export const isClusterPrimary = () => cluster.isPrimary;
+
+/** A server process of the cluster, stopped: drop the channel to the primary (it keeps the process alive). */
+export function leaveCluster(): void {
+  if (cluster.isWorker) cluster.worker?.disconnect();
+}
