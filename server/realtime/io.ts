@@ -52,6 +52,10 @@ export function createRealtime(
   const io: IoServer = new Server(httpServer, {
     maxHttpBufferSize: 16 * 1024,
     serveClient: false,
+    // memory per socket: no compression state (frames are small JSON; per-message deflate keeps a zlib
+    // context per socket), and no gzip of polling responses
+    perMessageDeflate: false,
+    httpCompression: false,
     pingInterval: 20_000,
     pingTimeout: 20_000,
     connectionStateRecovery: { maxDisconnectionDuration: RECOVERY_MS, skipMiddlewares: false },
@@ -100,7 +104,12 @@ export function createRealtime(
   const limit = opts.rateLimit ?? SOCKET_RATE_LIMIT;
 
   io.on('connection', (socket) => {
-    const log = logger.child({ socketId: socket.id, userId: socket.data.userId });
+    // the handshake (headers, address) is built by now: the upgrade request itself is not kept per socket
+    (socket.conn as unknown as { request: unknown }).request = undefined;
+    // a child logger only when there is something to log (it would cost memory on every socket)
+    let child: AppContext['logger'] | null = null;
+    const childLog = () => (child ??= logger.child({ socketId: socket.id, userId: socket.data.userId }));
+    const log = { warn: (obj: object, msg: string) => childLog().warn(obj, msg), error: (obj: object, msg: string) => childLog().error(obj, msg) } as AppContext['logger'];
     metrics.socketsConnected.inc();
     socket.on('disconnect', () => metrics.socketsConnected.dec());
     if (socket.data.userId !== null) void socket.join(rooms.user(socket.data.userId));
