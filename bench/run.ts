@@ -1,7 +1,7 @@
 // `npm run bench`: starts the real platform (private redis-server, server/main.ts, server/worker.ts) and
 // measures vote ingestion, live fan-out, worker lag, finalisation and the cost of AOF fsync, against
 // baselines run in the same session with the same tools. Progress on stderr, the table on stdout,
-// figures in bench/results.json. Flags: --quick, --only=votes,worker,memory,processes,fanout,finalise,durability,redis.
+// figures in bench/results.json. Flags: --quick, --only=votes,worker,memory,processes,cluster,fanout,finalise,durability,redis.
 import { writeFileSync, mkdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from './lib/args.ts';
@@ -19,6 +19,7 @@ import { fanoutPlatform, fanoutWs, type FanoutResult } from './phases/fanout.ts'
 import { finalisePhase, type FinaliseResult } from './phases/finalise.ts';
 import { memoryPhase } from './phases/memory.ts';
 import { capacityRows } from './phases/capacity.ts';
+import { clusterCastPhase } from './phases/cluster.ts';
 import type { HttpRunResult } from './load/http-votes.ts';
 
 const opts = parseArgs(process.argv.slice(2));
@@ -217,6 +218,24 @@ try {
       value: `${fmt(always.http.okPerSec)}  |  ${fmt(runN.http.okPerSec)}  (x${fmt(runN.http.okPerSec / always.http.okPerSec, 2)})`,
       note: `CPU per ballot (µs) with ${n}: server ${fmt(runN.cpu.perBallotUs.server)}, worker ${fmt(runN.cpu.perBallotUs.worker)}, redis-server ${fmt(runN.cpu.perBallotUs.redis)}; ${machine.cpus} cores shared with Redis, the worker and the load process; load ${runN.load.start}`,
     });
+  }
+  // ---------------- 9: the cast step on one Redis vs a local 3-master Redis Cluster, S=4 ----------------
+  if (has('cluster')) {
+    const c = await clusterCastPhase({ seconds: opts.duration, concurrency: opts.connections * 4, shards: 4 });
+    results.cluster = c;
+    rows.push(
+      {
+        phase: '9 cluster',
+        metric: 'cast step ballots/s, S=4: one Redis | 3-master cluster',
+        value: `${fmt(c.single.ballotsPerSec)}  |  ${fmt(c.cluster.ballotsPerSec)}  (x${fmt(c.cluster.ballotsPerSec / c.single.ballotsPerSec, 2)})`,
+        note: `the ballot store's cast script from one Node process (${opts.connections * 4} in flight), AOF always on every node; the bench process is the client, so its CPU (${fmt(c.single.clientCpuPerBallotUs)} | ${fmt(c.cluster.clientCpuPerBallotUs)} µs per ballot) caps both on this machine; load ${c.single.load} | ${c.cluster.load}`,
+      },
+      {
+        phase: '9 cluster',
+        metric: 'redis-server CPU per ballot (µs): one Redis | cluster (sum of masters)',
+        value: `${fmt(c.single.redisCpuPerBallotUs, 1)}  |  ${fmt(c.cluster.redisCpuPerBallotUs, 1)}  (per master ${c.cluster.perMasterCpuPerBallotUs.map((x) => fmt(x, 1)).join(' / ')})`,
+      },
+    );
   }
   if (always) rows.push(...capacityRows(always.cpu.perBallotUs, results));
 
