@@ -31,7 +31,7 @@ export async function memoryPhase(ctx: AppContext, voters: Voter[], pollId: numb
   const perUser: Record<string, number> = {};
   const userKeys = (id: number, sid: string) => ({
     user: k.user(id),
-    session: k.session(sid),
+    session: k.session(id, sid),
     sessionIndex: k.userSessions(id),
     pointsAccount: k.pointsAccount(id),
     pointsAwards: k.pointsAwards(id),
@@ -49,7 +49,7 @@ export async function memoryPhase(ctx: AppContext, voters: Voter[], pollId: numb
   perUser.phoneIndex = round((await usage(k.userByPhone())) / Math.max(1, await r.hlen(k.userByPhone())), 0);
   const userTotal = Object.values(perUser).reduce((a, b) => a + b, 0);
 
-  const integrity = await ctx.polls.integrity(pollId);
+  const integrity = await ctx.ballots.integrity(pollId);
   const ballots = integrity.ballots;
   const perBallot: Record<string, number> = {};
   for (let s = 0; s < shards; s++) {

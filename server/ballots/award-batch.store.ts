@@ -41,14 +41,14 @@ export function createAwardBatchStore(redis: Redis, keys: Keys) {
       return Array.from({ length: shards }, (_, k) => ({ shard: k, pending: Number(res[2 * k]), stale: Number(res[2 * k + 1]) }));
     },
 
-    /** The most recent poll ids (the safety net's candidates; their definitions come from the poll cache). */
-    async recentPollIds(n: number): Promise<number[]> {
-      return (await redis.zrevrange(keys.pollIndex(), 0, n - 1)).map(Number);
-    },
-
     /** After finalisation: nothing is left to award through the batches (the sweep awarded every voter). */
     async clear(pollId: number, shards: number): Promise<void> {
       await Promise.all(Array.from({ length: shards }, (_, k) => redis.del(keys.pollAwardPending(pollId, k), keys.pollAwardTaken(pollId, k))));
+    },
+
+    /** The most recent poll ids (the safety net's candidates; their definitions come from the poll cache). */
+    async recentPollIds(n: number): Promise<number[]> {
+      return (await redis.zrevrange(keys.pollIndex(), 0, n - 1)).map(Number);
     },
   };
 }

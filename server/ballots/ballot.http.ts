@@ -19,7 +19,7 @@ const ROUTE = '/api/polls/:id/ballots';
  * cache), the ballot service. No per-request logger, request id or duration histogram: one counter.
  * Returns false when the request is not taken.
  */
-export function createBallotRoute(ctx: Pick<AppContext, 'config' | 'logger' | 'metrics' | 'polls' | 'sessions' | 'users' | 'sessionCache'>) {
+export function createBallotRoute(ctx: Pick<AppContext, 'config' | 'logger' | 'metrics' | 'ballots' | 'sessions' | 'users' | 'sessionCache'>) {
   const refusal = originRefusal(ctx.config.ALLOWED_ORIGINS);
   const counters = new Map<string, { inc: () => void }>();
   const count = (status: number) => {
@@ -71,7 +71,7 @@ export function createBallotRoute(ctx: Pick<AppContext, 'config' | 'logger' | 'm
       if (refused) throw refused;
       const session = await resolveSession(ctx, req.headers.cookie, true);
       if (!session) throw new AppError('unauthenticated', 'Sign in first');
-      send(res, 201, await ctx.polls.cast(pollId, session.user, body));
+      send(res, 201, await ctx.ballots.cast(pollId, session.user, body));
     } catch (err) {
       if (!res.headersSent) fail(res, err);
     }

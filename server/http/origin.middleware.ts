@@ -25,6 +25,7 @@ export function originRefusal(allowed: string[]) {
       try {
         origin = new URL(headers.referer).origin;
       } catch {
+        // an unparsable Referer carries no origin: treated like a request without one
         origin = undefined;
       }
     }

@@ -185,7 +185,7 @@ describe('points survive kill -9 of a real worker process mid-batch', () => {
     for (let i = 0; i < VOTERS; i++) voters.push((await ctx.users.getOrCreateByPhone(`+7991${String(i).padStart(7, '0')}`)).user);
     // every voter votes in every poll with no worker running: one batch job per poll shard, voters pending
     for (const poll of polls) {
-      for (let i = 0; i < voters.length; i += 100) await Promise.all(voters.slice(i, i + 100).map((u) => ctx.polls.cast(poll.id, u, ballot)));
+      for (let i = 0; i < voters.length; i += 100) await Promise.all(voters.slice(i, i + 100).map((u) => ctx.ballots.cast(poll.id, u, ballot)));
     }
     const q = ctx.queues.points;
     const batchIds = polls.flatMap((p) => Array.from({ length: SHARDS }, (_, k) => awardBatchJobId({ pollId: p.id, shard: k, batch: 1 })));

@@ -1,9 +1,12 @@
 import { UnrecoverableError, type Job } from 'bullmq';
 import { awardBatchJob, awardSweepJob } from '../../shared/jobs.ts';
 import type { Logger } from '../logger.ts';
-import { createAwardBatchStore } from '../ballots/award-batch.store.ts';
-import type { WorkerContext } from './worker-context.ts';
-import { parseJob, type JobHandlers } from './job-data.ts';
+import type { Redis } from '../redis/connection.ts';
+import type { Keys } from '../redis/keys.ts';
+import type { PollService } from '../polls/poll.service.ts';
+import type { PointsService } from '../points/points.service.ts';
+import { parseJob, type JobHandlers } from '../jobs/job-data.ts';
+import { createAwardBatchStore } from './award-batch.store.ts';
 
 /** Polls the safety net looks at (newest first): the same window as the feed. */
 const SWEEP_POLLS = 1000;
@@ -24,9 +27,18 @@ export type BatchOutcome = { voters: number; awarded: number; steps: { at: numbe
  * `award-sweep` (repeatable) drains what no batch job will: a pending set whose job was never added
  * (the server died right after the ballot) and voters left taken by a batch that died for good.
  */
-export function awardBatchHandlers(ctx: WorkerContext): JobHandlers {
+export type AwardBatchJobDeps = {
+  redis: Redis;
+  keys: Keys;
+  polls: Pick<PollService, 'get'>;
+  points: Pick<PointsService, 'award'>;
+  /** Voters per step (AWARD_BATCH_SIZE). */
+  batchSize: number;
+};
+
+export function awardBatchHandlers(ctx: AwardBatchJobDeps): JobHandlers {
   const store = createAwardBatchStore(ctx.redis, ctx.keys);
-  const size = ctx.config.AWARD_BATCH_SIZE;
+  const size = ctx.batchSize;
 
   async function drain(pollId: number, shard: number, recoverUpTo: number, log: Logger): Promise<BatchOutcome> {
     const poll = await ctx.polls.get(pollId);
