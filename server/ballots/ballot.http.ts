@@ -50,9 +50,11 @@ export function createBallotRoute(ctx: Pick<AppContext, 'config' | 'logger' | 'm
       });
       req.on('end', () => {
         if (at !== length) return reject(new AppError('bad_request', 'Malformed request'));
-        const text = buf.toString('utf8');
-        const first = text.trimStart()[0];
-        // express.json({strict: true}): an object or an array only
+        // as express.json decodes it: UTF-8 with a leading BOM dropped; strict: an object or an array only
+        // (the first character after JSON whitespace)
+        let text = buf.toString('utf8');
+        if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+        const first = /^[\x20\x09\x0a\x0d]*(.)/s.exec(text)?.[1];
         if (first !== '{' && first !== '[') return reject(new AppError('invalid_json', 'Request body is not valid JSON'));
         try {
           resolve(JSON.parse(text));
