@@ -148,12 +148,15 @@ export async function workerLag(
   waitMs: number,
 ): Promise<{ votes: number; credited: number; missing: number; lagMs: ReturnType<typeof summarize>; drainSeconds: number; steps: number }> {
   const expected = accepts.length / 2;
+  // every ballot of the poll, also those in flight when the load tool stopped counting: a voter's step
+  // may come after theirs, so waiting for `expected` awards alone could stop one job too early
+  const ballots = Math.max(expected, (await ctx.ballots.integrity(pollId)).ballots);
   const t0 = nowMs();
   let lastLog = 0;
-  while (watch.voters(pollId) < expected && nowMs() - t0 < waitMs) {
+  while (watch.voters(pollId) < ballots && nowMs() - t0 < waitMs) {
     if (nowMs() - lastLog > 3000) {
       lastLog = nowMs();
-      progress(`worker lag: ${watch.voters(pollId)}/${expected} voters awarded by batch steps`);
+      progress(`worker lag: ${watch.voters(pollId)}/${ballots} voters awarded by batch steps`);
     }
     await sleep(100);
   }
