@@ -2,6 +2,7 @@ import cluster, { type Worker } from 'node:cluster';
 import { availableParallelism } from 'node:os';
 import type { Config } from './config.ts';
 import type { Logger } from './logger.ts';
+import { followSupervisor } from './supervised.ts';
 
 /** How many server processes SERVER_PROCESSES asks for on this machine. */
 export function serverProcesses(config: Pick<Config, 'SERVER_PROCESSES'>): number {
@@ -56,6 +57,18 @@ export function runPrimary(config: Config, logger: Logger, n: number): void {
   };
   process.once('SIGTERM', () => stop('SIGTERM'));
   process.once('SIGINT', () => stop('SIGINT'));
+  // under `npm start`'s supervisor the primary is its child: it passes the restart counts on to the server
+  // processes (their own link is to the primary: server/supervised.ts runs unchanged there), asks for them
+  // again when a server process says hello, and stops everything when the supervisor is gone
+  followSupervisor({
+    onRestarts: (counts) => {
+      for (const w of Object.values(cluster.workers ?? {})) w?.send({ type: 'supervisor:restarts', counts });
+    },
+    onGone: () => stop('SIGTERM'),
+  });
+  cluster.on('message', (_w, m: { type?: unknown }) => {
+    if (m?.type === 'supervisor:hello') process.send?.({ type: 'supervisor:hello' });
+  });
 }
 
 export const isClusterPrimary = () => cluster.isPrimary;
