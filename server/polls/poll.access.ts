@@ -50,6 +50,14 @@ export function canSeeResults(poll: AccessPoll, user: User | null, voted: boolea
 }
 
 /**
+ * Totals follow the anonymity threshold of breakdown groups: with 1..minGroup-1 ballots a count by
+ * option can single out a voter's choice (with one ballot the result IS that voter's choice), so only
+ * staff see them until `minGroup` ballots are in. No ballots reveal nothing.
+ */
+export const totalsShown = (user: Pick<User, 'roles'> | null, ballots: number, minGroup: number): boolean =>
+  isStaff(user) || ballots === 0 || ballots >= minGroup;
+
+/**
  * Whether a poll appears in a viewer's feed: staff see all; open and upcoming polls whose audience
  * includes the viewer (anonymous: city-wide ones); closed ones whose audience includes the viewer or
  * whose results are public.
