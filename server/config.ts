@@ -36,9 +36,11 @@ export const configSchema = z.object({
   /**
    * Server processes on the one port (node:cluster): `auto` = one per core. Each has its own live-results
    * broadcaster; targeted socket events cross processes through the Redis adapter. Socket.IO long-polling
-   * needs sticky sessions, so with more than one process the server speaks WebSocket only.
+   * needs sticky sessions, so with more than one process the server speaks WebSocket only; and connection
+   * state recovery is per process (a socket that reconnects to another one re-watches instead), which is
+   * why the default is one.
    */
-  SERVER_PROCESSES: z.union([z.literal('auto'), int(1, 256)]).default('auto'),
+  SERVER_PROCESSES: z.union([z.literal('auto'), int(1, 256)]).default(1),
   /** Live-results ticker period. */
   TICK_MS: int(20, 10_000).default(200),
   SHUTDOWN_TIMEOUT_MS: int(100, 120_000).default(10_000),
