@@ -1,7 +1,8 @@
 // `npm run bench`: starts the real platform (private redis-server, server/main.ts, server/worker.ts) and
 // measures vote ingestion, live fan-out, worker lag, finalisation and the cost of AOF fsync, against
-// baselines run in the same session with the same tools. Progress on stderr, the table on stdout,
-// figures in bench/results.json. Flags: --quick, --only=votes,worker,memory,processes,cluster,fanout,finalise,durability,redis.
+// baselines run in the same session with the same tools; Our City's intake and queries (phase city, its own
+// PostgreSQL). Progress on stderr, the table on stdout, figures in bench/results.json.
+// Flags: --quick, --only=votes,worker,memory,processes,cluster,fanout,finalise,durability,redis,city.
 import { writeFileSync, mkdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from './lib/args.ts';
@@ -21,6 +22,7 @@ import { memoryPhase } from './phases/memory.ts';
 import { capacityRows } from './phases/capacity.ts';
 import { clusterCastPhase } from './phases/cluster.ts';
 import type { HttpRunResult } from './load/http-votes.ts';
+import { cityPhase } from './phases/city.ts';
 
 const opts = parseArgs(process.argv.slice(2));
 const started = new Date();
@@ -51,8 +53,41 @@ for (const sig of ['SIGINT', 'SIGTERM'] as const) {
   });
 }
 
+function finish() {
+  results.finishedAt = new Date().toISOString();
+  results.loadavgAtEnd = loadNow();
+  results.durationSeconds = round((Date.now() - started.getTime()) / 1000);
+  results.table = rows;
+  const jsonPath = resolve(ROOT, opts.json); // relative to the checkout, or absolute
+  mkdirSync(dirname(jsonPath), { recursive: true });
+  writeFileSync(jsonPath, JSON.stringify(results, null, 2) + '\n');
+  process.stdout.write(`\nActive Citizen bench — ${started.toISOString()} — ${machine.cpus}× ${machine.cpuModel}, ${machine.node}, ${machine.redis.split(' ').slice(0, 3).join(' ')}\n`);
+  process.stdout.write(`machine load (1/5/15 min): ${machine.loadavgAtStart.split(' ').slice(0, 3).join(' ')} at start, ${results.loadavgAtEnd} at end — ratios are taken within this run\n`);
+  process.stdout.write(`load: ${opts.connections} keep-alive connections, ${opts.duration} s per vote run${opts.quick ? ' (QUICK run: small N, short)' : ''}\n\n`);
+  process.stdout.write(formatTable(rows) + '\n');
+  progress(`wrote ${opts.json} (${results.durationSeconds} s)`);
+}
+
 let main: Platform | null = null;
 try {
+  // ---------------- 6: Our City (its own PostgreSQL, redis-server and server) ----------------
+  if (has('city')) {
+    const c = await cityPhase({ quick: opts.quick, connections: opts.cityConnections, seconds: opts.duration, reports: opts.cityReports }, (fn) => cleanups.push(fn));
+    results.city = c;
+    const { baseline: b, platform: p } = c.intake;
+    rows.push(
+      { phase: '6 city', metric: `report intake with a ${(c.photoBytes / 1e6).toFixed(1)} MB photo: reports/s, p50/p99 ms`, value: `${fmt(p.perSec, 1)}  ${p.latencyMs.p50}/${p.latencyMs.p99}`, note: `statuses ${JSON.stringify(p.statuses)}; server CPU ${fmt((p.cpuMs?.server ?? NaN) / Math.max(1, p.ok))} ms per report` },
+      { phase: '6 city', metric: 'bare multipart upload (node:http + busboy): req/s, p50/p99 ms', value: `${fmt(b.perSec, 1)}  ${b.latencyMs.p50}/${b.latencyMs.p99}` },
+      { phase: '6 city', metric: 'intake ratio to the bare upload', value: fmt(c.intake.ratio, 3), note: `${opts.cityConnections} connections; the difference is decoding, re-encoding and thumbnailing the photo (sharp), the files and the transaction` },
+      { phase: '6 city', metric: `seed ${fmt(c.seed.reports)} reports (generate_series) + cycles (s)`, value: fmt(c.seed.seconds, 0) },
+      ...c.queries.map((q) => ({ phase: '6 city', metric: `${q.name}: p50 / p99 (ms)`, value: `${q.latencyMs.p50} / ${q.latencyMs.p99}`, target: 'p99 <= 100', pass: q.latencyMs.p99 <= 100 })),
+    );
+    if (opts.only.size === 1) {
+      finish();
+      process.exit(0);
+    }
+  }
+
   const needVotes = has('votes') || has('worker') || has('durability') || has('memory') || has('processes');
   const fanoutNs = opts.watchers.map((n) => Math.min(n, openFilesLimit() - 400));
   const votersNeeded = opts.voters;
@@ -125,10 +160,10 @@ try {
       results.memory = m;
       const parts = (o: Record<string, number>) => Object.entries(o).filter(([k, v]) => k !== 'total' && v > 0).map(([k, v]) => `${k} ${fmt(v)}`).join(', ');
       rows.push(
-        { phase: '6 memory', metric: 'Redis bytes per registered user', value: fmt(m.perUser.total), note: `MEMORY USAGE over ${m.sampledUsers} seeded voters: ${parts(m.perUser)}` },
-        { phase: '6 memory', metric: 'Redis bytes per ballot', value: fmt(m.perBallot.total, 1), note: `${m.ballots} ballots of one poll: ${parts(m.perBallot)}; plus 2 bitmaps of 1 bit per user id (voters, awarded)` },
+        { phase: '10 memory', metric: 'Redis bytes per registered user', value: fmt(m.perUser.total), note: `MEMORY USAGE over ${m.sampledUsers} seeded voters: ${parts(m.perUser)}` },
+        { phase: '10 memory', metric: 'Redis bytes per ballot', value: fmt(m.perBallot.total, 1), note: `${m.ballots} ballots of one poll: ${parts(m.perBallot)}; plus 2 bitmaps of 1 bit per user id (voters, awarded)` },
         {
-          phase: '6 memory',
+          phase: '10 memory',
           metric: `projection: ${fmt(m.projection.users)} users + a ${fmt(m.projection.voters)}-voter poll`,
           value: `${fmt(m.projection.oneRedisGB, 2)} GB on one Redis | ${fmt(m.projection.perMasterOf3GB, 2)} GB per master of 3`,
           note: `users ${fmt(m.projection.usersGB, 2)} GB; the poll ${fmt(m.projection.pollMB, 1)} MB of which bitmaps ${fmt(m.projection.bitmapsMB, 1)} MB; queues and Socket.IO state not included`,
@@ -261,18 +296,7 @@ try {
     );
   }
 
-  results.finishedAt = new Date().toISOString();
-  results.loadavgAtEnd = loadNow();
-  results.durationSeconds = round((Date.now() - started.getTime()) / 1000);
-  results.table = rows;
-  const jsonPath = resolve(ROOT, opts.json); // relative to the checkout, or absolute
-  mkdirSync(dirname(jsonPath), { recursive: true });
-  writeFileSync(jsonPath, JSON.stringify(results, null, 2) + '\n');
-  process.stdout.write(`\nActive Citizen bench — ${started.toISOString()} — ${machine.cpus}× ${machine.cpuModel}, ${machine.node}, ${machine.redis.split(' ').slice(0, 3).join(' ')}\n`);
-  process.stdout.write(`machine load (1/5/15 min): ${machine.loadavgAtStart.split(' ').slice(0, 3).join(' ')} at start, ${results.loadavgAtEnd} at end — ratios are taken within this run\n`);
-  process.stdout.write(`load: ${opts.connections} keep-alive connections, ${opts.duration} s per vote run${opts.quick ? ' (QUICK run: small N, short)' : ''}\n\n`);
-  process.stdout.write(formatTable(rows) + '\n');
-  progress(`wrote ${opts.json} (${results.durationSeconds} s)`);
+  finish();
   process.exit(0);
 } catch (err) {
   progress(`bench failed: ${(err as Error).stack ?? err}`);

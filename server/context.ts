@@ -19,6 +19,7 @@ import { createDecisionsDomain } from './decisions/decisions.module.ts';
 import { createNotificationsDomain } from './notifications/notifications.module.ts';
 import { createArchiveDomain } from './archive/archive.module.ts';
 import { createLiveService } from './realtime/live.service.ts';
+import { createCityDomain } from './city/city.module.ts';
 
 /**
  * The dependencies of one server process, built once and passed to factories (no DI container).
@@ -60,6 +61,10 @@ export function createContext(config: Config, logger: Logger, opts: { processNam
   const decisionsDomain = createDecisionsDomain({ redis, keys, config, logger, queues, realtime, polls });
   const notificationsDomain = createNotificationsDomain({ redis, keys, config, logger, realtime, polls, ballots, decisionStore: decisionsDomain.decisionStore });
   const archiveDomain = createArchiveDomain({ polls, pollViews, ballots, decisions: decisionsDomain.decisions, minGroup: config.RESULTS_MIN_GROUP_SIZE });
+  // Our City (reports with a deadline): PostgreSQL is its system of record; null without DATABASE_URL
+  const city = config.DATABASE_URL
+    ? createCityDomain({ config, logger, redis, keys, queue: queues.city, realtime, users, points, notifications: notificationsDomain.notifications, metrics })
+    : null;
 
   return {
     config,
@@ -85,6 +90,7 @@ export function createContext(config: Config, logger: Logger, opts: { processNam
     ...decisionsDomain,
     ...notificationsDomain,
     ...archiveDomain,
+    city,
     /** Workers alive = heartbeats newer than 15 s. */
     async workersAlive(): Promise<number> {
       return redis.zcount(keys.workers(), Date.now() - 15_000, '+inf');
@@ -92,6 +98,7 @@ export function createContext(config: Config, logger: Logger, opts: { processNam
     async close() {
       await closePolls();
       await sessionCache.close();
+      await city?.close();
       await queues.close();
       await closeRedis(queueRedis);
       await closeRedis(redis);

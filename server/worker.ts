@@ -12,7 +12,7 @@ import { pointsHandlers } from './points/points.jobs.ts';
 import { awardBatchHandlers } from './ballots/award-batch.jobs.ts';
 import { lifecycleHandlers } from './polls/lifecycle.jobs.ts';
 import { notificationHandlers } from './notifications/notifications.module.ts';
-import { AWARD_SWEEP_SCHEDULER_ID, RECONCILE_SCHEDULER_ID } from '../shared/jobs.ts';
+import { AWARD_SWEEP_SCHEDULER_ID, RECONCILE_SCHEDULER_ID, CITY_SWEEP_SCHEDULER_ID } from '../shared/jobs.ts';
 
 export type RunningWorker = { id: string; workers: Worker[]; close: () => Promise<void> };
 
@@ -25,6 +25,8 @@ export async function startWorkers(config: Config, logger: Logger, opts: { concu
       points: { ...pointsHandlers({ ...ctx, reconcileAfterMs: config.REDEMPTION_RECONCILE_AFTER_MS }), ...awardBatchHandlers({ ...ctx, batchSize: config.AWARD_BATCH_SIZE }) },
       lifecycle: lifecycleHandlers(ctx),
       notifications: notificationHandlers(ctx),
+      // without DATABASE_URL there is no Our City: its jobs fail for good as unknown
+      city: ctx.city?.jobs.handlers ?? {},
     },
     logger,
   );
@@ -63,6 +65,17 @@ export async function startWorkers(config: Config, logger: Logger, opts: { concu
     { every: config.AWARD_SWEEP_EVERY_MS },
     { name: 'award-sweep', data: {}, opts: { removeOnComplete: true, removeOnFail: defaultJobOptions.removeOnFail } },
   );
+
+  if (ctx.city) {
+    await Promise.race([ctx.city.init(), new Promise((r) => setTimeout(r, 15_000).unref())]);
+    // Our City's safety net: escalations whose delayed job never got queued, verdicts past due, points of
+    // confirmed reports not yet credited, photo files of interrupted submits
+    await ctx.queues.city.upsertJobScheduler(
+      CITY_SWEEP_SCHEDULER_ID,
+      { every: config.CITY_SWEEP_MS },
+      { name: 'sweep', data: {}, opts: { removeOnComplete: true, removeOnFail: defaultJobOptions.removeOnFail } },
+    );
+  }
 
   const beat = async () => {
     try {

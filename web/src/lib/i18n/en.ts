@@ -258,4 +258,17 @@ export const en: Dict = {
   'rewards.missing': 'Points missing: {n}',
   'rewards.confirm': 'Spend {n} points on “{name}”? {left} will be left.',
   'rewards.confirmYes': 'Yes, spend {n} points',
+  // Our City navigation (the rest of its strings are the area dictionary city.en.ts)
+  'nav.city': 'Our City',
+  'nav.cityModerate': 'Report review',
+  'nav.cityOrg': 'Organisation inbox',
+  'nav.cityAdmin': 'City catalogue',
+  'nav.myReports': 'My reports',
+  'role.responder': 'responder (organisation)',
+  'points.reason.report': 'confirmed fix of a report',
+  'notifications.openReport': 'Open the report',
+  'notifications.city.step': 'Report #{id} moved on',
+  'notifications.city.alert': 'News in an area you follow: report #{id}',
+  'notifications.city.reminder': 'The answer to report #{id} is due in 2 working days',
+  'notifications.city.escalation': 'The answer to report #{id} is overdue',
 };

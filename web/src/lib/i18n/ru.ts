@@ -256,4 +256,17 @@ export const ru = {
   'rewards.missing': 'Не хватает баллов: {n}',
   'rewards.confirm': 'Обменять {n} баллов на «{name}»? После обмена останется {left}.',
   'rewards.confirmYes': 'Да, потратить {n} баллов',
+  // Our City navigation (the rest of its strings are the area dictionary city.ru.ts)
+  'nav.city': 'Наш город',
+  'nav.cityModerate': 'Проверка сообщений',
+  'nav.cityOrg': 'Входящие организации',
+  'nav.cityAdmin': 'Справочники города',
+  'nav.myReports': 'Мои сообщения',
+  'role.responder': 'исполнитель (организация)',
+  'points.reason.report': 'подтверждённое решение по сообщению',
+  'notifications.openReport': 'Открыть сообщение',
+  'notifications.city.step': 'Сообщение №{id}: новый шаг',
+  'notifications.city.alert': 'Новое в районе, за которым вы следите: сообщение №{id}',
+  'notifications.city.reminder': 'Через 2 рабочих дня истекает срок ответа по сообщению №{id}',
+  'notifications.city.escalation': 'Истёк срок ответа по сообщению №{id}',
 } as const;
