@@ -23,6 +23,9 @@ export function runPrimary(config: Config, logger: Logger, n: number): void {
   const fork = () => {
     const w = cluster.fork();
     w.on('exit', (code, signal) => onExit(w, code, signal));
+    // a server process that stops leaves the cluster and exits at once: the primary's reply on the channel
+    // may find it closed (EPIPE). That is the end of that process, reported by 'exit' above, not a fault.
+    w.on('error', (err) => logger.debug({ err, pid: w.process.pid }, 'channel to a stopping server process closed'));
   };
   const onExit = (w: Worker, code: number | null, signal: string | null) => {
     if (stopping) {
