@@ -24,7 +24,7 @@ export type WebHandler = RequestHandler | null;
  * Assembles the Express app: health, metrics, the JSON API under /api, and the SvelteKit
  * handler for every other path. Never listens (main.ts does).
  */
-export function createApp(ctx: AppContext, opts: { web?: WebHandler; isShuttingDown?: () => boolean } = {}): Express {
+export function createApp(ctx: AppContext, opts: { web?: WebHandler; isShuttingDown?: () => boolean; sockets?: () => number } = {}): Express {
   const { config, logger, metrics } = ctx;
   const app = express();
   app.disable('x-powered-by');
@@ -49,7 +49,8 @@ export function createApp(ctx: AppContext, opts: { web?: WebHandler; isShuttingD
   });
 
   app.get('/healthz', (_req, res) => {
-    res.json({ status: 'ok', uptime: process.uptime() });
+    // pid and sockets: which of the SERVER_PROCESSES answered, and how many sockets it holds
+    res.json({ status: 'ok', uptime: process.uptime(), pid: process.pid, sockets: opts.sockets?.() ?? 0 });
   });
 
   app.get('/readyz', async (_req, res) => {

@@ -47,6 +47,14 @@ export const configSchema = z.object({
   /** Public origin(s) of the web app; state-changing requests and socket handshakes must come from one. */
   ALLOWED_ORIGINS: csv.optional(),
   TRUST_PROXY: bool.default(false),
+  /**
+   * Server processes on the one port (node:cluster): `auto` = one per core. Each has its own live-results
+   * broadcaster; targeted socket events cross processes through the Redis adapter. Socket.IO long-polling
+   * needs sticky sessions, so with more than one process the server speaks WebSocket only; and connection
+   * state recovery is per process (a socket that reconnects to another one re-watches instead), which is
+   * why the default is one.
+   */
+  SERVER_PROCESSES: z.union([z.literal('auto'), int(1, 256)]).default(1),
   /** Live-results ticker period. */
   TICK_MS: int(20, 10_000).default(200),
   SHUTDOWN_TIMEOUT_MS: int(100, 120_000).default(10_000),
@@ -62,6 +70,8 @@ export const configSchema = z.object({
   ADMIN_PHONES: csv.default([]),
   SESSION_IDLE_SECONDS: int(60, 90 * 86400).default(7 * 86400),
   SESSION_ABSOLUTE_SECONDS: int(60, 365 * 86400).default(30 * 86400),
+  /** Session -> user kept in process this long (dropped at once on sign-out, profile or role change); 0 = off. */
+  SESSION_CACHE_MS: int(0, 60_000).default(3_000),
   // polls
   /** Breakdown groups (district, age band) smaller than this are merged into "other" (anonymity). */
   RESULTS_MIN_GROUP_SIZE: int(1, 10_000).default(5),
@@ -69,6 +79,12 @@ export const configSchema = z.object({
   /** How often a worker checks for stalled jobs (a killed worker's active jobs re-run after this). */
   WORKER_STALLED_INTERVAL_MS: int(500, 600_000).default(15_000),
   WORKER_CONCURRENCY: int(1, 256).default(64),
+  /** Vote points are awarded in batches per poll shard: the wait that lets a batch fill after its first ballot. */
+  AWARD_BATCH_DELAY_MS: int(0, 60_000).default(100),
+  /** Voters taken from a shard's pending set per award step (pipelined single-slot awards). */
+  AWARD_BATCH_SIZE: int(1, 50_000).default(2_000),
+  /** Period of the repeatable safety net that drains pending sets whose batch job was lost, and crashed batches. */
+  AWARD_SWEEP_EVERY_MS: int(1_000, 3_600_000).default(10_000),
   /** A redemption left half-done by a crash is settled (sold or refunded) after this age. */
   REDEMPTION_RECONCILE_AFTER_MS: int(1_000, 86_400_000).default(60_000),
   // decisions

@@ -4,6 +4,7 @@ import { createRedis, defineScripts, closeRedis, redisTarget, type Redis } from 
 import { createKeys, type Keys } from './redis/keys.ts';
 import { createUserStore } from './users/user.store.ts';
 import { createSessionStore } from './auth/session.store.ts';
+import { createSessionCache } from './auth/session-cache.ts';
 import { createIdentity } from './auth/identity.ts';
 import { createQueues } from './jobs/queues.ts';
 import { createMetrics } from './metrics.ts';
@@ -31,11 +32,14 @@ export function createContext(config: Config, logger: Logger, opts: { processNam
   const failFast = opts.failFast ? { commandTimeoutMs: config.REDIS_COMMAND_TIMEOUT_MS } : undefined;
   const redis = defineScripts(createRedis(target, { name: 'ac-cmd', logger, failFast }));
   const keys = createKeys(config.REDIS_PREFIX);
-  const users = createUserStore(redis, keys);
-  const sessions = createSessionStore(redis, keys, {
-    idleSeconds: config.SESSION_IDLE_SECONDS,
-    absoluteSeconds: config.SESSION_ABSOLUTE_SECONDS,
-  });
+  const sessionCache = createSessionCache({ redis, keys, ttlMs: config.SESSION_CACHE_MS });
+  const users = createUserStore(redis, keys, sessionCache.changed);
+  const sessions = createSessionStore(
+    redis,
+    keys,
+    { idleSeconds: config.SESSION_IDLE_SECONDS, absoluteSeconds: config.SESSION_ABSOLUTE_SECONDS },
+    sessionCache.changed,
+  );
   // BullMQ producers: their own connection (queues must not share the fail-fast command connection)
   const queueRedis = createRedis(target, { name: 'ac-queue', logger, failFast, ...(failFast ? {} : { maxRetriesPerRequest: 2 }) });
   const queues = createQueues(queueRedis, config.REDIS_PREFIX);
@@ -74,6 +78,7 @@ export function createContext(config: Config, logger: Logger, opts: { processNam
     keys,
     users,
     sessions,
+    sessionCache,
     queues,
     metrics,
     realtime,
@@ -95,6 +100,7 @@ export function createContext(config: Config, logger: Logger, opts: { processNam
     },
     async close() {
       await closePolls();
+      await sessionCache.close();
       await city?.close();
       await queues.close();
       await closeRedis(queueRedis);

@@ -7,6 +7,8 @@ import { followSupervisor } from './supervised.ts';
 import { createApp } from './app.ts';
 import { createRealtime, type IoServer, type Realtime } from './realtime/io.ts';
 import { loadWebHandler } from './web-handler.ts';
+import { createBallotRoute } from './ballots/ballot.http.ts';
+import { isClusterPrimary, leaveCluster, runPrimary, serverProcesses } from './cluster.ts';
 
 export type RunningServer = {
   ctx: AppContext;
@@ -27,9 +29,14 @@ export async function startServer(config: Config, logger: Logger, opts: { web?: 
   let shuttingDown = false;
   const web = opts.web === false ? null : await loadWebHandler();
   if (!web && opts.web !== false) logger.warn('web app not built (web/build missing): only /api is served');
-  const app = createApp(ctx, { web, isShuttingDown: () => shuttingDown });
-  const httpServer = createServer({ keepAliveTimeout: 65_000, headersTimeout: 20_000, requestTimeout: 30_000 }, app);
-  const realtime = createRealtime(httpServer, ctx);
+  let realtime: Realtime | null = null;
+  const app = createApp(ctx, { web, isShuttingDown: () => shuttingDown, sockets: () => realtime?.io.engine.clientsCount ?? 0 });
+  // the ballot route first, without Express (server/ballots/ballot.http.ts); everything else to the app
+  const ballotRoute = createBallotRoute(ctx);
+  const httpServer = createServer({ keepAliveTimeout: 65_000, headersTimeout: 20_000, requestTimeout: 30_000 }, (req, res) => {
+    if (!ballotRoute(req, res)) app(req, res);
+  });
+  realtime = createRealtime(httpServer, ctx);
   const io = realtime.io;
   await new Promise<void>((res, rej) => {
     httpServer.once('error', rej);
@@ -45,7 +52,7 @@ export async function startServer(config: Config, logger: Logger, opts: { web?: 
       // 1. stop intake: no new connections; sockets told to go (they reconnect elsewhere)
       const httpClosed = new Promise<void>((res) => httpServer.close(() => res()));
       httpServer.closeIdleConnections();
-      await realtime.close(); // stops the live ticker, closes io (and its adapter subscriber)
+      await realtime!.close(); // stops the live ticker, closes io (and its adapter subscriber)
       // 2. drain in-flight requests (bounded)
       const timer = setTimeout(() => httpServer.closeAllConnections(), config.SHUTDOWN_TIMEOUT_MS);
       timer.unref();
@@ -55,7 +62,7 @@ export async function startServer(config: Config, logger: Logger, opts: { web?: 
       await ctx.close();
     })());
 
-  return { ctx, httpServer, io, realtime, port, close };
+  return { ctx, httpServer, io, realtime: realtime!, port, close };
 }
 
 async function main() {
@@ -74,6 +81,8 @@ async function main() {
     process.exit(1);
   }
   const logger = createLogger({ name: 'server', level: config.LOG_LEVEL, pretty: config.LOG_PRETTY });
+  const processes = serverProcesses(config);
+  if (processes > 1 && isClusterPrimary()) return runPrimary(config, logger, processes);
   const server = await startServer(config, logger);
   logger.info({ port: server.port, host: config.HOST }, `server listening on http://localhost:${server.port}`);
 
@@ -89,6 +98,7 @@ async function main() {
     force.unref();
     await server.close();
     logger.info('server stopped');
+    leaveCluster();
     logger.flush?.();
     process.exitCode = 0;
   };

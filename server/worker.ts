@@ -9,9 +9,10 @@ import { QUEUE_NAMES, defaultJobOptions } from './jobs/queues.ts';
 import { createProcessors } from './jobs/processors.ts';
 import { createContext } from './context.ts';
 import { pointsHandlers } from './points/points.jobs.ts';
+import { awardBatchHandlers } from './ballots/award-batch.jobs.ts';
 import { lifecycleHandlers } from './polls/lifecycle.jobs.ts';
 import { notificationHandlers } from './notifications/notifications.module.ts';
-import { RECONCILE_SCHEDULER_ID, CITY_SWEEP_SCHEDULER_ID, ARCHIVE_SWEEP_SCHEDULER_ID } from '../shared/jobs.ts';
+import { AWARD_SWEEP_SCHEDULER_ID, RECONCILE_SCHEDULER_ID, CITY_SWEEP_SCHEDULER_ID, ARCHIVE_SWEEP_SCHEDULER_ID } from '../shared/jobs.ts';
 
 export type RunningWorker = { id: string; workers: Worker[]; close: () => Promise<void> };
 
@@ -21,7 +22,7 @@ export async function startWorkers(config: Config, logger: Logger, opts: { concu
   const id = randomUUID();
   const processors = createProcessors(
     {
-      points: pointsHandlers({ ...ctx, reconcileAfterMs: config.REDEMPTION_RECONCILE_AFTER_MS }),
+      points: { ...pointsHandlers({ ...ctx, reconcileAfterMs: config.REDEMPTION_RECONCILE_AFTER_MS }), ...awardBatchHandlers({ ...ctx, batchSize: config.AWARD_BATCH_SIZE }) },
       lifecycle: lifecycleHandlers(ctx),
       notifications: notificationHandlers(ctx),
       // without DATABASE_URL there is no Our City: its jobs fail for good as unknown
@@ -57,6 +58,12 @@ export async function startWorkers(config: Config, logger: Logger, opts: { concu
     RECONCILE_SCHEDULER_ID,
     { every: Math.max(5_000, Math.floor(config.REDEMPTION_RECONCILE_AFTER_MS / 2)) },
     { name: 'reconcile-redemptions', data: {}, opts: { removeOnComplete: true, removeOnFail: defaultJobOptions.removeOnFail } },
+  );
+  // the safety net of the vote award batches (server/ballots/award-batch.jobs.ts), scheduled the same way
+  await ctx.queues.points.upsertJobScheduler(
+    AWARD_SWEEP_SCHEDULER_ID,
+    { every: config.AWARD_SWEEP_EVERY_MS },
+    { name: 'award-sweep', data: {}, opts: { removeOnComplete: true, removeOnFail: defaultJobOptions.removeOnFail } },
   );
 
   if (ctx.city) {

@@ -24,8 +24,28 @@ export const ARCHIVE_SWEEP_SCHEDULER_ID = 'archive-sweep';
 export const lifecycleJobId = (name: (typeof LIFECYCLE_JOBS)[number], pollId: number) => `${name}-${pollId}`;
 
 // ---- points queue ----
-/** job names on the `points` queue: `award` (pointsAwardJob) and the repeatable redemption reconciler */
-export const POINTS_JOBS = ['award', 'reconcile-redemptions'] as const;
+/**
+ * job names on the `points` queue: `award` (pointsAwardJob: one award, e.g. profile completion),
+ * `award-batch` (the vote awards of one poll shard), the repeatable safety net `award-sweep` and the
+ * repeatable redemption reconciler
+ */
+export const POINTS_JOBS = ['award', 'award-batch', 'award-sweep', 'reconcile-redemptions'] as const;
+/**
+ * `award-batch`: award every voter queued in one poll shard's pending set (no voter in the payload).
+ * `batch` is the shard's batch number the cast script handed out when the set became non-empty.
+ */
+export const awardBatchJob = z
+  .object({
+    pollId: z.number().int().positive(),
+    shard: z.number().int().min(0).max(1023),
+    batch: z.number().int().positive(),
+  })
+  .strict();
+export type AwardBatchJob = z.infer<typeof awardBatchJob>;
+export const awardBatchJobId = (j: AwardBatchJob) => `award-batch-${j.pollId}-${j.shard}-${j.batch}`;
+export const awardSweepJob = z.object({}).strict();
+/** the job scheduler id of the repeatable award safety net (one per deployment, upserted by every worker) */
+export const AWARD_SWEEP_SCHEDULER_ID = 'award-sweep';
 export const reconcileRedemptionsJob = z.object({}).strict();
 /** the job scheduler id of the repeatable reconciler (one per deployment, upserted by every worker) */
 export const RECONCILE_SCHEDULER_ID = 'reconcile-redemptions';

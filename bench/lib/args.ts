@@ -1,5 +1,5 @@
 /** Command-line flags of `npm run bench`. */
-export const PHASES = ['votes', 'fanout', 'worker', 'finalise', 'durability', 'redis', 'city'] as const;
+export const PHASES = ['votes', 'worker', 'memory', 'processes', 'cluster', 'fanout', 'finalise', 'durability', 'redis', 'city'] as const;
 export type Phase = (typeof PHASES)[number];
 
 export type BenchOptions = {

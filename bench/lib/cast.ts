@@ -58,7 +58,7 @@ async function run(n: number, concurrency: number, label: string, one: (i: numbe
 /**
  * Ballots through the project's own Lua path (the ballot store's cast-ballot script, as the ballot service's cast
  * calls it: keyed receipt and voter hash, answers JSON, district and age band, tally fields), spread over
- * a pool of connections. No per-vote points job (the HTTP phases exercise that).
+ * a pool of connections. No award queueing (the HTTP phases exercise that; seedAwards makes the awards).
  */
 export async function seedBallots(ctx: AppContext, pool: Redis[], pollId: number, userIds: ArrayLike<number>, label: string): Promise<{ seconds: number; perSec: number }> {
   const stores = pool.map((r) => createBallotStore(r, ctx.keys));
@@ -73,6 +73,7 @@ export async function seedBallots(ctx: AppContext, pool: Redis[], pollId: number
       district: u.district!,
       ageBand: ageBandOf(u.birthYear, year),
       tallyFields: s.fields,
+      awardPoints: false,
     });
     if (out.kind !== 'ok') throw new Error(`${label}: ballot of user ${id}: ${out.kind}`);
   });
@@ -80,8 +81,8 @@ export async function seedBallots(ctx: AppContext, pool: Redis[], pollId: number
 }
 
 /**
- * The per-vote points awards as the per-vote jobs make them: the project's award script, then the
- * voter's bit in the poll's awarded bitmap.
+ * The vote points awards as the award batches make them: the project's award script, then the voter's
+ * bit in the poll's awarded bitmap.
  */
 export async function seedAwards(ctx: AppContext, pool: Redis[], pollId: number, userIds: ArrayLike<number>, points: number, label: string): Promise<{ seconds: number }> {
   const stores = pool.map((r) => ({ points: createPointsStore(r, ctx.keys), ballots: createBallotStore(r, ctx.keys) }));

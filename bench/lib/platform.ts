@@ -27,7 +27,7 @@ export const BENCH_SECRET = 'bench-secret-0123456789abcdef';
  * in a temp dir), then server/main.ts and server/worker.ts as two processes with its REDIS_URL.
  * Resolves when /readyz says ready (Redis reachable and the worker's heartbeat seen).
  */
-export async function startPlatform(opts: { appendfsync: 'always' | 'everysec'; tickMs: number; workerConcurrency?: number; profileDir?: string }): Promise<Platform> {
+export async function startPlatform(opts: { appendfsync: 'always' | 'everysec'; tickMs: number; workerConcurrency?: number; profileDir?: string; serverProcesses?: number }): Promise<Platform> {
   const dir = mkdtempSync(join(tmpdir(), 'ac-bench-redis-'));
   const redis = await startRedisServer({ dir, appendfsync: opts.appendfsync, extraArgs: ['--maxclients', '1000'] });
   const port = await freePort();
@@ -44,6 +44,8 @@ export async function startPlatform(opts: { appendfsync: 'always' | 'everysec'; 
     ALLOWED_ORIGINS: origin,
     // sign-in is not what is measured; the bench seeds sessions through the stores
     OTP_PER_IP_PER_HOUR: '100000',
+    // one server process unless a phase asks for more (the 1 vs N comparison)
+    SERVER_PROCESSES: String(opts.serverProcesses ?? 1),
     ...(opts.workerConcurrency ? { WORKER_CONCURRENCY: String(opts.workerConcurrency) } : {}),
   };
   let profArgs: string[] = [];

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 
 const t0 = Date.now();
@@ -35,6 +35,19 @@ export function rssOf(pid: number): number {
 
 /** CPU time (user + system) a process has used so far, in ms (Linux /proc; NaN once it has exited). */
 export function cpuMsOf(pid: number): number {
+  return ownCpuMs(pid) + childrenOf(pid).reduce((sum, c) => sum + (cpuMsOf(c) || 0), 0);
+}
+
+/** Live child processes (a SERVER_PROCESSES primary's server processes): their CPU counts as the parent's. */
+function childrenOf(pid: number): number[] {
+  try {
+    return readdirSync(`/proc/${pid}/task`).flatMap((t) => readFileSync(`/proc/${pid}/task/${t}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number));
+  } catch {
+    return [];
+  }
+}
+
+function ownCpuMs(pid: number): number {
   try {
     // fields after the command name (which may hold spaces): state is field 3, utime 14, stime 15
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
@@ -46,7 +59,7 @@ export function cpuMsOf(pid: number): number {
 }
 const CLK_TCK = 100; // USER_HZ: 100 on every mainstream Linux (getconf CLK_TCK)
 
-/** CPU ms used by each process between `start()` and `stop()`. */
+/** CPU ms used by each process (with its live children) between `start()` and `stop()`. */
 export function cpuMeter(pids: Record<string, number>) {
   const at0 = Object.fromEntries(Object.entries(pids).map(([k, pid]) => [k, cpuMsOf(pid)]));
   const t0 = Date.now();

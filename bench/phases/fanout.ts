@@ -23,6 +23,8 @@ export type FanoutResult = {
   framesPerSec: number;
   framesExpectedPerSec: number;
   rssPerSocketKB: number;
+  /** Socket.IO only: right after the watchers connected (before the measured run's votes and frames). */
+  rssAtConnectPerSocketKB?: number;
   watchersBehindLastProbe: number;
   backgroundVotesPerSec?: number;
 };
@@ -216,9 +218,10 @@ export async function fanoutPlatform(
     framesPerSec: c.framesPerSec,
     framesExpectedPerSec: (w.connected * 1000) / o.tickMs,
     rssPerSocketKB: (Math.max(rss1, rss2) - rss0) / 1024 / Math.max(1, w.connected),
+    rssAtConnectPerSocketKB: (rss1 - rss0) / 1024 / Math.max(1, w.connected),
     watchersBehindLastProbe: c.behind,
     backgroundVotesPerSec: bgResult.okPerSec,
   };
-  progress(`fan-out Socket.IO N=${n}: p50 ${result.latencyMs.p50.toFixed(1)} ms, p99 ${result.latencyMs.p99.toFixed(1)} ms, ${Math.round(result.framesPerSec)} frames/s, ${result.rssPerSocketKB.toFixed(1)} KB/socket`);
+  progress(`fan-out Socket.IO N=${n}: p50 ${result.latencyMs.p50.toFixed(1)} ms, p99 ${result.latencyMs.p99.toFixed(1)} ms, ${Math.round(result.framesPerSec)} frames/s, ${result.rssPerSocketKB.toFixed(1)} KB/socket (${result.rssAtConnectPerSocketKB!.toFixed(1)} right after connecting)`);
   return { result, frame };
 }

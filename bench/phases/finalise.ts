@@ -24,7 +24,7 @@ export type FinaliseResult = {
 /**
  * A poll with `n` ballots seeded through the project's own Lua path (the ballot store's cast-ballot
  * script, pipelined over a few connections; receipts and voter hashes keyed like the ballot service's cast), with
- * the per-vote points awards made through the award script (`awardsDone`, the normal case) or not (the
+ * the vote points awards made through the award script (as the award batches make them) (`awardsDone`, the normal case) or not (the
  * worst case: the finalisation sweep makes every award), then a moderator's early close and the
  * worker's `finalise` job timed end to end.
  */
@@ -38,8 +38,8 @@ export async function finalisePhase(p: Platform, ctx: AppContext, n: number, o: 
     seedSeconds = (await seedBallots(ctx, pool, pollId, ids, 'finalise: seeding ballots')).seconds;
     progress(`finalise: seeded ${n} ballots through the cast script in ${seedSeconds.toFixed(1)} s`);
     if (o.awardsDone) {
-      awardSeconds = (await seedAwards(ctx, pool, pollId, ids, 10, 'finalise: per-vote points awards')).seconds;
-      progress(`finalise: ${n} per-vote awards made through the award script in ${awardSeconds.toFixed(1)} s`);
+      awardSeconds = (await seedAwards(ctx, pool, pollId, ids, 10, 'finalise: vote points awards')).seconds;
+      progress(`finalise: ${n} vote awards made through the award script in ${awardSeconds.toFixed(1)} s`);
     }
   } finally {
     await closePool(pool);
@@ -76,7 +76,7 @@ export async function finalisePhase(p: Platform, ctx: AppContext, n: number, o: 
     awarded: rv.awarded ?? NaN,
     ok,
     awardsDone: o.awardsDone,
-    note: `${rv.swept ?? '?'} voters swept, ${rv.awarded ?? '?'} awards made by the sweep (${o.awardsDone ? 'per-vote awards already made: the normal case' : 'no per-vote award made: worst case, as after losing the points queue'}); seeded at ${Math.round(n / seedSeconds)} ballots/s${ok ? '' : `; final snapshot has ${final?.results.ballots} ballots, expected ${n}`}`,
+    note: `${rv.swept ?? '?'} voters swept, ${rv.awarded ?? '?'} awards made by the sweep (${o.awardsDone ? 'every vote award already made by the batches: the normal case' : 'no vote award made: worst case, as after losing the award queues'}); seeded at ${Math.round(n / seedSeconds)} ballots/s${ok ? '' : `; final snapshot has ${final?.results.ballots} ballots, expected ${n}`}`,
   };
   progress(`finalise: ${n} ballots finalised in ${seconds.toFixed(2)} s (job ${r.jobSeconds.toFixed(2)} s; swept ${r.swept}, awarded ${r.awarded})`);
   return r;

@@ -114,52 +114,69 @@ export async function callsPerVote(p: Platform, ctx: AppContext, voters: Voter[]
 }
 
 /**
- * Worker lag: for every vote accepted in a max-rate run, the time from the voter's 201 to the points
- * award job's completion (the `completed` event's Redis stream id is the completion time, in ms).
+ * Worker lag: for every vote accepted in a max-rate run, the time from the voter's 201 to the end of the
+ * award batch step that credited it. Award batches carry no voter: each step's `at` is the ledger time
+ * of every voter it awarded, and the job's return value lists its steps ({at, n, doneAt}). So a voter's
+ * ledger entry names its step, and the step's doneAt (after its awards and awarded bits) is the time.
  */
-export function watchPointsCompletions(p: Platform): { stop: () => Promise<Map<string, number>>; count: (prefix: string) => number } {
+export function watchPointsCompletions(p: Platform): { stop: () => Promise<void>; voters: (pollId: number) => number; doneAt: (pollId: number, at: number) => number | undefined } {
   const qe = new QueueEvents('points', { connection: { url: p.redisUrl } as any, prefix: queuePrefix(p.prefix), autorun: true });
-  const done = new Map<string, number>();
-  const counts = new Map<string, number>();
-  qe.on('completed', ({ jobId }, id) => {
-    done.set(jobId, Number(String(id).split('-')[0]));
-    const poll = jobId.slice(0, jobId.lastIndexOf('-') + 1);
-    counts.set(poll, (counts.get(poll) ?? 0) + 1);
+  const steps = new Map<number, Map<number, number>>(); // poll -> step at -> doneAt
+  const voters = new Map<number, number>();
+  qe.on('completed', ({ jobId, returnvalue }) => {
+    if (!jobId.startsWith('award-batch-')) return;
+    const rv = (typeof returnvalue === 'string' ? JSON.parse(returnvalue) : returnvalue) as { pollId: number; steps: { at: number; n: number; doneAt: number }[] };
+    const m = steps.get(rv.pollId) ?? new Map<number, number>();
+    steps.set(rv.pollId, m);
+    for (const st of rv.steps) {
+      m.set(st.at, Math.max(m.get(st.at) ?? 0, st.doneAt));
+      voters.set(rv.pollId, (voters.get(rv.pollId) ?? 0) + st.n);
+    }
   });
   return {
-    count: (prefix) => counts.get(prefix) ?? 0,
-    stop: async () => {
-      await qe.close();
-      return done;
-    },
+    voters: (pollId) => voters.get(pollId) ?? 0,
+    doneAt: (pollId, at) => steps.get(pollId)?.get(at),
+    stop: () => qe.close(),
   };
 }
 
 export async function workerLag(
+  ctx: AppContext,
   watch: ReturnType<typeof watchPointsCompletions>,
   accepts: number[],
   pollId: number,
   waitMs: number,
-): Promise<{ votes: number; credited: number; missing: number; lagMs: ReturnType<typeof summarize>; drainSeconds: number }> {
+): Promise<{ votes: number; credited: number; missing: number; lagMs: ReturnType<typeof summarize>; drainSeconds: number; steps: number }> {
   const expected = accepts.length / 2;
+  // every ballot of the poll, also those in flight when the load tool stopped counting: a voter's step
+  // may come after theirs, so waiting for `expected` awards alone could stop one job too early
+  const ballots = Math.max(expected, (await ctx.ballots.integrity(pollId)).ballots);
   const t0 = nowMs();
   let lastLog = 0;
-  const prefix = `award-vote-${pollId}-`;
-  while (watch.count(prefix) < expected && nowMs() - t0 < waitMs) {
+  while (watch.voters(pollId) < ballots && nowMs() - t0 < waitMs) {
     if (nowMs() - lastLog > 3000) {
       lastLog = nowMs();
-      progress(`worker lag: ${watch.count(prefix)}/${expected} points awards completed`);
+      progress(`worker lag: ${watch.voters(pollId)}/${ballots} voters awarded by batch steps`);
     }
     await sleep(100);
   }
   const drainSeconds = (nowMs() - t0) / 1000;
-  const done = await watch.stop();
+  await sleep(200); // the last completion events
+  await watch.stop();
   const lags: number[] = [];
-  for (let i = 0; i < accepts.length; i += 2) {
-    const t = done.get(`award-vote-${pollId}-${accepts[i]}`);
-    if (t !== undefined) lags.push(Math.max(0, t - accepts[i + 1]));
+  const ats = new Set<number>();
+  for (let i = 0; i < accepts.length; i += 1000) {
+    const chunk: number[] = [];
+    for (let j = i; j < Math.min(accepts.length, i + 1000); j += 2) chunk.push(j);
+    const ledgers = await Promise.all(chunk.map((j) => ctx.redis.lrange(ctx.keys.pointsLedger(accepts[j]), 0, 9)));
+    chunk.forEach((j, x) => {
+      const e = ledgers[x].map((l) => JSON.parse(l) as { at: number; reason: string; ref: string }).find((e) => e.reason === 'vote' && String(e.ref) === String(pollId));
+      const done = e ? watch.doneAt(pollId, e.at) : undefined;
+      if (e) ats.add(e.at);
+      if (done !== undefined) lags.push(Math.max(0, done - accepts[j + 1]));
+    });
   }
   const s = summarize(lags);
-  progress(`worker lag: ${lags.length}/${expected} credited, p50 ${round(s.p50)} ms, p99 ${round(s.p99)} ms, drained ${drainSeconds.toFixed(1)} s after the load`);
-  return { votes: expected, credited: lags.length, missing: expected - lags.length, lagMs: s, drainSeconds };
+  progress(`worker lag: ${lags.length}/${expected} credited in ${ats.size} batch steps, p50 ${round(s.p50)} ms, p99 ${round(s.p99)} ms, drained ${drainSeconds.toFixed(1)} s after the load`);
+  return { votes: expected, credited: lags.length, missing: expected - lags.length, lagMs: s, drainSeconds, steps: ats.size };
 }

@@ -3,6 +3,7 @@ import type { Role, User } from '../../shared/users.ts';
 import { AppError } from '../errors.ts';
 import type { SessionStore } from './session.store.ts';
 import { userFromRow, type UserStore } from '../users/user.store.ts';
+import type { SessionCache } from './session-cache.ts';
 
 export const SESSION_COOKIE = 'ac_sid';
 
@@ -32,17 +33,26 @@ export function parseCookies(header: string | undefined): Record<string, string>
   return out;
 }
 
-/** Resolve the user of a session cookie value; the cookie is a random id, never trusted as identity itself. */
+/**
+ * Resolve the user of a session cookie value; the cookie is a random id, never trusted as identity itself.
+ * With `cache` (the ballot route only), a session resolved in the last SESSION_CACHE_MS is not read
+ * again: its idle expiry does not slide on that request, and an expiry that falls inside the window is
+ * seen up to SESSION_CACHE_MS late (sign-out, profile and role changes drop the entry at once).
+ */
 export async function resolveSession(
-  deps: { sessions: SessionStore; users: UserStore },
+  deps: { sessions: SessionStore; users: UserStore; sessionCache?: SessionCache },
   cookieHeader: string | undefined,
+  cache = false,
 ): Promise<{ user: User; sessionId: string } | null> {
   const sid = parseCookies(cookieHeader)[SESSION_COOKIE];
   if (!sid) return null;
+  const cached = cache ? deps.sessionCache?.get(sid) : undefined;
+  if (cached) return { user: cached, sessionId: sid };
   // the session and its user in one round trip (both live in the user's slot)
   const r = await deps.sessions.resolve(sid);
   if (!r) return null;
   const user = userFromRow(r.user);
+  if (user && cache) deps.sessionCache?.remember(sid, user, r.session.absoluteExpiresAt);
   return user ? { user, sessionId: sid } : null;
 }
 

@@ -17,7 +17,13 @@ export type Session = { id: string; userId: number; createdAt: number; absoluteE
  * user's Redis slot with an idle TTL that slides on use but never past
  * the absolute expiry. A new id at every sign-in (no fixation).
  */
-export function createSessionStore(redis: Redis, keys: Keys, opts: { idleSeconds: number; absoluteSeconds: number }) {
+export function createSessionStore(
+  redis: Redis,
+  keys: Keys,
+  opts: { idleSeconds: number; absoluteSeconds: number },
+  /** told of every sign-out (server/auth/session-cache.ts drops the cached entries) */
+  changed: (c: { sid: string } | { userId: number }) => Promise<void> = async () => {},
+) {
   const ttlFor = (absoluteExpiresAt: number) =>
     Math.max(1, Math.min(opts.idleSeconds, Math.ceil((absoluteExpiresAt - Date.now()) / 1000)));
 
@@ -61,12 +67,14 @@ export function createSessionStore(redis: Redis, keys: Keys, opts: { idleSeconds
       const userId = await redis.hget(key, 'userId');
       await redis.del(key);
       if (userId) await redis.srem(keys.userSessions(Number(userId)), id);
+      await changed({ sid: id });
     },
 
     async destroyAllOf(userId: number): Promise<void> {
       const ids = await redis.smembers(keys.userSessions(userId));
       for (const id of ids) await redis.del(keys.session(userId, id));
       await redis.del(keys.userSessions(userId));
+      await changed({ userId });
     },
   };
 }

@@ -1,7 +1,14 @@
-import { createHmac } from 'node:crypto';
+import { createHmac, createSecretKey, type KeyObject } from 'node:crypto';
 
+// the key is set up once per secret (a KeyObject), not converted again for every ballot
+const keyObjects = new Map<string, KeyObject>();
+const keyOf = (secret: string) => {
+  let k = keyObjects.get(secret);
+  if (!k) keyObjects.set(secret, (k = createSecretKey(Buffer.from(secret, 'utf8'))));
+  return k;
+};
 const keyed = (secret: string, label: string, pollId: number, userId: number) =>
-  createHmac('sha256', secret).update(`${label}:${pollId}:${userId}`).digest();
+  createHmac('sha256', keyOf(secret)).update(`${label}:${pollId}:${userId}`).digest();
 
 /**
  * The two keyed values a ballot carries: the voter's receipt (returned on 201 and, recomputed, on 409) and

@@ -2,14 +2,15 @@ import type { Config } from '../config.ts';
 import type { Logger } from '../logger.ts';
 import type { Queues } from '../jobs/queues.ts';
 import { AppError, parseOr } from '../errors.ts';
-import { pointsJobId } from '../../shared/jobs.ts';
 import type { User } from '../../shared/users.ts';
 import { ageBandOf, AGE_BANDS, ballotBodySchema, ballotIssues, type BallotReceipt, type PollFinal, type PollRate, type PollResults } from '../../shared/polls.ts';
 import type { PollCache } from '../polls/poll.cache.ts';
 import type { PollRow } from '../polls/poll.store.ts';
 import { ineligibility } from '../polls/poll.access.ts';
 import type { BallotStore } from './ballot.store.ts';
+import type { AwardBatchStore } from './award-batch.store.ts';
 import { ballotIds } from './ballot-ids.ts';
+import { createAwardBatchQueue } from './award-batch.queue.ts';
 import { ballotTallyFields, splitBreakdown, tallyField } from './tally-fields.ts';
 
 export type PollIntegrity = {
@@ -42,9 +43,11 @@ const bandOrder = (k: string) => (k === 'other' ? 99 : k === 'unknown' ? 98 : (A
 export type BallotServiceDeps = {
   cache: Pick<PollCache, 'row' | 'rows'>;
   store: BallotStore;
+  /** The vote-award queues of the poll's shards (server/ballots/award-batch.store.ts). */
+  awards: Pick<AwardBatchStore, 'clear'>;
   /** The final snapshot of a poll, once written (the lifecycle owns it). */
   finals: { getFinal(pollId: number): Promise<PollFinal | null> };
-  config: Pick<Config, 'APP_SECRET' | 'RESULTS_MIN_GROUP_SIZE'>;
+  config: Pick<Config, 'APP_SECRET' | 'RESULTS_MIN_GROUP_SIZE' | 'AWARD_BATCH_DELAY_MS'>;
   logger: Logger;
   queues: Pick<Queues, 'points'>;
   now?: () => number;
@@ -63,6 +66,7 @@ export function createBallotService(deps: BallotServiceDeps) {
   const now = deps.now ?? Date.now;
   const log = deps.logger.child({ domain: 'ballots' });
   const minGroup = config.RESULTS_MIN_GROUP_SIZE;
+  const awardBatch = createAwardBatchQueue({ points: queues.points, delayMs: config.AWARD_BATCH_DELAY_MS, logger: log });
   /** A published poll's row; drafts have no ballots. */
   const published = async (pollId: number) => {
     const row = await cache.row(pollId);
@@ -162,15 +166,11 @@ export function createBallotService(deps: BallotServiceDeps) {
         district: user.district ?? 'unknown',
         ageBand: ageBandOf(user.birthYear, new Date(now()).getUTCFullYear()),
         tallyFields: fields,
+        awardPoints: row.def.points > 0,
       });
       switch (out.kind) {
         case 'ok':
-          if (row.def.points > 0) {
-            const job = { userId: user.id, reason: 'vote' as const, ref: String(pollId), points: row.def.points };
-            queues.points
-              .add('award', job, { jobId: pointsJobId(job) })
-              .catch((err: Error) => log.error({ err, pollId, userId: user.id }, 'points award enqueue failed (finalise sweep covers it)'));
-          }
+          if (out.awardBatch) awardBatch({ pollId, shard: out.shard, batch: out.awardBatch });
           return { pollId, receipt: out.receipt };
         case 'already_voted':
           throw new AppError('already_voted', 'You have already voted in this poll', { pollId, receipt: out.receipt });
@@ -219,6 +219,12 @@ export function createBallotService(deps: BallotServiceDeps) {
     async markVotesAwarded(pollId: number, userIds: number[]): Promise<void> {
       const row = await published(pollId);
       if (row && userIds.length) await store.markAwarded(pollId, row.def.shards, userIds);
+    },
+
+    /** After the finalise sweep: empty the poll's award queues (a crash may have left voters in them). */
+    async clearAwardQueues(pollId: number): Promise<void> {
+      const row = await published(pollId);
+      if (row) await deps.awards.clear(pollId, row.def.shards);
     },
 
     /** The finalise sweep's walk: every voter counted, those without a known award listed (chunks). */

@@ -6,7 +6,7 @@ import { tallyField } from './tally-fields.ts';
 
 declare module 'ioredis' {
   interface RedisCommander<Context> {
-    /** server/redis/scripts/cast-ballot-6.lua */
+    /** server/redis/scripts/cast-ballot-7.lua */
     castBallot(
       stateKey: string,
       votersKey: string,
@@ -14,6 +14,7 @@ declare module 'ioredis' {
       tallyKey: string,
       breakdownKey: string,
       ledgerKey: string,
+      awardPendingKey: string,
       bit: string,
       userId: string,
       receipt: string,
@@ -21,13 +22,15 @@ declare module 'ioredis' {
       answersJson: string,
       districtField: string,
       ageField: string,
+      award: '1' | '0',
       ...tallyFields: string[]
-    ): Result<[string, string, string?], Context>;
+    ): Result<[string, string, string?, string?], Context>;
   }
 }
 
 export type CastOutcome =
-  | { kind: 'ok'; receipt: string; at: number }
+  /** awardBatch: 0, or the number of the shard's award batch this ballot opened (enqueue its job). */
+  | { kind: 'ok'; receipt: string; at: number; shard: number; awardBatch: number }
   | { kind: 'already_voted'; receipt: string }
   | { kind: 'poll_closed'; at: number }
   | { kind: 'poll_not_open'; at: number };
@@ -59,16 +62,17 @@ export function createBallotStore(redis: Redis, keys: Keys, durability: { REDIS_
       pollId: number,
       shards: number,
       userId: number,
-      b: { receipt: string; voterHash: string; answersJson: string; district: string; ageBand: string; tallyFields: string[] },
+      b: { receipt: string; voterHash: string; answersJson: string; district: string; ageBand: string; tallyFields: string[]; awardPoints: boolean },
     ): Promise<CastOutcome> {
       const { shard: k, bit } = shardOf(userId, shards);
-      const [code, a, c] = await redis.castBallot(
+      const [code, a, c, batch] = await redis.castBallot(
         keys.pollShardState(pollId, k),
         keys.pollVoters(pollId, k),
         keys.pollReceipts(pollId, k),
         keys.pollTally(pollId, k),
         keys.pollBreakdown(pollId, k),
         keys.pollLedger(pollId, k),
+        keys.pollAwardPending(pollId, k),
         String(bit),
         String(userId),
         b.receipt,
@@ -76,12 +80,13 @@ export function createBallotStore(redis: Redis, keys: Keys, durability: { REDIS_
         b.answersJson,
         tallyField.district(b.district),
         tallyField.ageBand(b.ageBand),
+        b.awardPoints ? '1' : '0',
         ...b.tallyFields,
       );
       switch (code) {
         case 'ok':
           await replicated();
-          return { kind: 'ok', receipt: a, at: Number(c) };
+          return { kind: 'ok', receipt: a, at: Number(c), shard: k, awardBatch: Number(batch ?? 0) };
         case 'already_voted':
           // the earlier cast may be the one a WAIT timed out on: its receipt is an acknowledgement too
           await replicated();

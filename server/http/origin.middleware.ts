@@ -1,3 +1,4 @@
+import type { IncomingHttpHeaders } from 'node:http';
 import type { RequestHandler } from 'express';
 import { AppError } from '../errors.ts';
 
@@ -9,23 +10,27 @@ const SAFE = new Set(['GET', 'HEAD', 'OPTIONS']);
  * no ambient authority and pass (they are anonymous anyway).
  */
 export function originCheck(allowed: string[]): RequestHandler {
+  const refusal = originRefusal(allowed);
+  return (req, _res, next) => next(refusal(req.method ?? 'GET', req.headers) ?? undefined);
+}
+
+/** The rule itself, for Express and for the ballot route that runs without Express: an AppError or null. */
+export function originRefusal(allowed: string[]) {
   const allow = new Set(allowed);
-  return (req, _res, next) => {
-    if (SAFE.has(req.method)) return next();
-    if (!req.headers.cookie) return next();
-    let origin = req.headers.origin;
-    if (!origin && req.headers.referer) {
+  return (method: string, headers: IncomingHttpHeaders): AppError | null => {
+    if (SAFE.has(method)) return null;
+    if (!headers.cookie) return null;
+    let origin = headers.origin;
+    if (!origin && headers.referer) {
       try {
-        origin = new URL(req.headers.referer).origin;
+        origin = new URL(headers.referer).origin;
       } catch {
         // an unparsable Referer carries no origin: treated like a request without one
         origin = undefined;
       }
     }
-    if (!origin || !allow.has(origin)) {
-      return next(new AppError('csrf_rejected', 'Cross-origin request refused', { origin: origin ?? null }));
-    }
-    next();
+    if (!origin || !allow.has(origin)) return new AppError('csrf_rejected', 'Cross-origin request refused', { origin: origin ?? null });
+    return null;
   };
 }
 

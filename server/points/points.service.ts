@@ -10,8 +10,8 @@ import type { AwardOutcome, AwardReason, PointsStore } from './points.store.ts';
 export function createPointsService(deps: { store: PointsStore; realtime: RealtimeEmitter; logger: Logger }) {
   const { store, realtime } = deps;
   return {
-    async award(userId: number, reason: AwardReason, ref: string, points: number): Promise<AwardOutcome> {
-      const out = await store.award(userId, reason, ref, points);
+    async award(userId: number, reason: AwardReason, ref: string, points: number, at?: number): Promise<AwardOutcome> {
+      const out = await store.award(userId, reason, ref, points, at);
       if (out.created) {
         realtime.toUser(userId, 'points', { balance: out.balance, delta: points, reason, level: levelOf(out.earned).level });
       }

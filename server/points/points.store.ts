@@ -15,6 +15,7 @@ declare module 'ioredis' {
       reason: string,
       ref: string,
       cap: string,
+      at?: string,
     ): Result<[number, number, number], Context>;
   }
 }
@@ -40,8 +41,11 @@ export function parseLedgerEntry(raw: string): PointsLedgerEntry | null {
  */
 export function createPointsStore(redis: Redis, keys: Keys) {
   return {
-    /** Award once per (user, reason, ref): a retried, duplicated or re-run award is a no-op. */
-    async award(userId: number, reason: AwardReason, ref: string, points: number): Promise<AwardOutcome> {
+    /**
+     * Award once per (user, reason, ref): a retried, duplicated or re-run award is a no-op. `at` (ms)
+     * is the ledger time (default: Redis's clock).
+     */
+    async award(userId: number, reason: AwardReason, ref: string, points: number, at?: number): Promise<AwardOutcome> {
       const [created, balance, earned] = await redis.awardPoints(
         keys.pointsAccount(userId),
         keys.pointsAwards(userId),
@@ -51,6 +55,7 @@ export function createPointsStore(redis: Redis, keys: Keys) {
         reason,
         ref,
         String(LEDGER_CAP),
+        ...(at === undefined ? [] : [String(at)]),
       );
       return { created: created === 1, balance: Number(balance), earned: Number(earned) };
     },

@@ -22,7 +22,7 @@ const SWEEP_LOG_EVERY = 50_000;
  */
 export type LifecycleJobDeps = {
   polls: Pick<PollService, 'get' | 'markOpen' | 'close' | 'getFinal' | 'markFinalised'>;
-  ballots: Pick<BallotService, 'integrity' | 'sweepChunks' | 'markVotesAwarded' | 'results'>;
+  ballots: Pick<BallotService, 'integrity' | 'sweepChunks' | 'markVotesAwarded' | 'clearAwardQueues' | 'results'>;
   points: Pick<PointsService, 'award'>;
   queues: Pick<Queues, 'lifecycle'>;
   integrity: Pick<IntegrityStore, 'record'>;
@@ -117,6 +117,8 @@ export async function finalisePoll(
       await progress({ swept, awarded });
     }
     if (awarded > 0) log.warn({ pollId, swept, awarded }, 'finalise sweep awarded vote points a crash or lost job had left out');
+    // every voter is awarded now: whatever a crash left in the award batch queues is done
+    await deps.ballots.clearAwardQueues(pollId);
   }
 
   const results = await deps.ballots.results(pollId);

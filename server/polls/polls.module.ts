@@ -7,6 +7,7 @@ import type { Queues } from '../jobs/queues.ts';
 import type { RealtimeEmitter } from '../realtime/emitter.ts';
 import { createBallotStore } from '../ballots/ballot.store.ts';
 import { createBallotService } from '../ballots/ballot.service.ts';
+import { createAwardBatchStore } from '../ballots/award-batch.store.ts';
 import { createPollStore } from './poll.store.ts';
 import { createPollCache } from './poll.cache.ts';
 import { createPollService } from './poll.service.ts';
@@ -29,7 +30,7 @@ export function createPollsDomain(deps: {
   const store = createPollStore(redis, keys);
   const cache = createPollCache(store, logger.child({ domain: 'polls' }));
   const polls = createPollService({ store, cache, logger, queues, realtime });
-  const ballots = createBallotService({ cache, store: createBallotStore(redis, keys, config), finals: polls, config, logger, queues });
+  const ballots = createBallotService({ cache, store: createBallotStore(redis, keys, config), awards: createAwardBatchStore(redis, keys), finals: polls, config, logger, queues });
   const pollViews = createPollViews({ cache, store, ballots, minGroup: config.RESULTS_MIN_GROUP_SIZE });
   return { polls, ballots, pollViews, closePolls: () => cache.close() };
 }

@@ -19,6 +19,7 @@ import { rooms } from './emitter.ts';
 import { createBroadcaster, type Broadcaster } from './broadcaster.ts';
 import type { LiveService } from './live.service.ts';
 import { RecoveringRedisAdapter } from './recovering-adapter.ts';
+import { serverProcesses } from '../cluster.ts';
 import { createSocketLimiter, SOCKET_RATE_LIMIT, type SocketRateLimit } from './rate-limit.ts';
 
 export type IoServer = Server<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketData>;
@@ -47,7 +48,7 @@ export type Realtime = {
  * `socket.recovered === false` and the client re-sends `poll:watch` (a full snapshot in the ack).
  */
 export type RealtimeDeps = {
-  config: Pick<Config, 'REDIS_URL' | 'REDIS_SENTINELS' | 'REDIS_SENTINEL_NAME' | 'REDIS_PREFIX' | 'ALLOWED_ORIGINS' | 'TICK_MS'>;
+  config: Pick<Config, 'REDIS_URL' | 'REDIS_SENTINELS' | 'REDIS_SENTINEL_NAME' | 'REDIS_PREFIX' | 'ALLOWED_ORIGINS' | 'TICK_MS' | 'SERVER_PROCESSES'>;
   logger: Logger;
   metrics: Pick<Metrics, 'registry' | 'socketsConnected'>;
   /** The command connection (the adapter publishes on it). */
@@ -65,9 +66,15 @@ export function createRealtime(httpServer: HttpServer, deps: RealtimeDeps, opts:
   const io: IoServer = new Server(httpServer, {
     maxHttpBufferSize: 16 * 1024,
     serveClient: false,
+    // memory per socket: no compression state (frames are small JSON; per-message deflate keeps a zlib
+    // context per socket), and no gzip of polling responses
+    perMessageDeflate: false,
+    httpCompression: false,
     pingInterval: 20_000,
     pingTimeout: 20_000,
     connectionStateRecovery: { maxDisconnectionDuration: RECOVERY_MS, skipMiddlewares: false },
+    // several processes on one port: a long-polling client's requests could land on different ones
+    ...(serverProcesses(config) > 1 ? { transports: ['websocket' as const] } : {}),
     // Socket.IO calls `new adapter(nsp)`: a plain function returning the instance (not an arrow)
     adapter: function (nsp: unknown) {
       return new RecoveringRedisAdapter(nsp, deps.redis, sub, {
@@ -108,7 +115,12 @@ export function createRealtime(httpServer: HttpServer, deps: RealtimeDeps, opts:
 
   io.on('connection', (socket) => {
     const user = socket.data.user;
-    const log = logger.child({ socketId: socket.id, userId: user?.id ?? null });
+    // the handshake (headers, address) is built by now: the upgrade request itself is not kept per socket
+    (socket.conn as unknown as { request: unknown }).request = undefined;
+    // a child logger only when there is something to log (it would cost memory on every socket)
+    let child: Logger | null = null;
+    const childLog = () => (child ??= logger.child({ socketId: socket.id, userId: user?.id ?? null }));
+    const log = { warn: (obj: object, msg: string) => childLog().warn(obj, msg), error: (obj: object, msg: string) => childLog().error(obj, msg) } as Logger;
     metrics.socketsConnected.inc();
     socket.on('disconnect', () => metrics.socketsConnected.dec());
     if (user) void socket.join(rooms.user(user.id));

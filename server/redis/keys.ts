@@ -17,6 +17,8 @@ export function createKeys(prefix: string) {
     /** HASH userId, createdAt, absoluteExpiresAt: in the user's slot (auth/session-id.ts reads the user id out of the sid). */
     session: (userId: number, sid: string) => `${p}user:{u:${userId}}:sess:${sid}`,
     userSessions: (id: number) => `${p}user:{u:${id}}:sessions`,
+    /** pub/sub channel: `s:<sid>` or `u:<userId>` whose cached session -> user entries are stale. */
+    sessionsChanged: () => `${p}user:sessions-changed`,
     otp: (phone: string) => `${p}otp:{${phone}}`,
     rate: (bucket: string, id: string) => `${p}rate:${bucket}:{${id}}`,
     // ---- polls and ballots ----
@@ -48,6 +50,13 @@ export function createKeys(prefix: string) {
      * its award, so a missing bit costs at most an idempotent no-op award.
      */
     pollAwarded: (id: number, k: number) => `${p}poll:{p:${id}.s${k}}:awarded`,
+    /**
+     * SET of user ids whose vote points wait for the shard's next award batch (the cast script adds the
+     * voter; award-take pops). A set, not a list: it keeps no voting order.
+     */
+    pollAwardPending: (id: number, k: number) => `${p}poll:{p:${id}.s${k}}:award:pending`,
+    /** ZSET user id -> time taken (ms): voters of a batch under way; award-done removes them after the award. */
+    pollAwardTaken: (id: number, k: number) => `${p}poll:{p:${id}.s${k}}:award:taken`,
     // ---- points and rewards ----
     // A user's points live in the user's slot {u:<id>} (award and debit are single-slot Lua steps);
     // a reward's stock and claim decisions in the reward's slot {r:<id>}.

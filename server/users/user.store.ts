@@ -23,8 +23,11 @@ export function userFromRow(row: Row): User | null {
   return user;
 }
 
-/** Users live in Redis: a dense integer id (INCR) — the voter bitmaps index by it. */
-export function createUserStore(redis: Redis, keys: Keys) {
+/**
+ * Users live in Redis: a dense integer id (INCR) — the voter bitmaps index by it. `changed` is told of
+ * every profile or role change (it drops cached sessions of the user: server/auth/session-cache.ts).
+ */
+export function createUserStore(redis: Redis, keys: Keys, changed: (c: { userId: number }) => Promise<void> = async () => {}) {
   /** Keeps each staff role's member set in step with the user's roles (residents are not indexed). */
   async function indexRoles(id: number, roles: readonly Role[]) {
     const p = redis.pipeline();
@@ -68,7 +71,10 @@ export function createUserStore(redis: Redis, keys: Keys) {
     async updateProfile(id: number, patch: Partial<Pick<User, 'name' | 'district' | 'birthYear' | 'gender'>>): Promise<User | null> {
       const fields: Record<string, string> = {};
       for (const [k, v] of Object.entries(patch)) if (v !== undefined) fields[k] = v === null ? '' : String(v);
-      if (Object.keys(fields).length) await redis.hset(keys.user(id), fields);
+      if (Object.keys(fields).length) {
+        await redis.hset(keys.user(id), fields);
+        await changed({ userId: id });
+      }
       return this.get(id);
     },
 
@@ -76,6 +82,7 @@ export function createUserStore(redis: Redis, keys: Keys) {
       const set = Array.from(new Set<Role>(['resident', ...roles]));
       await redis.hset(keys.user(id), 'roles', set.join(','));
       await indexRoles(id, set);
+      await changed({ userId: id });
       return this.get(id);
     },
 

@@ -210,9 +210,10 @@ describe('ballot secrecy: logs, ledger, exports, every Redis key, and the AOF', 
     console.log(
       `[secrecy: logs] ${lines.length} JSON log lines at debug (server ${lines.filter((x) => x.from === 'server').length}, worker ${lines.filter((x) => x.from === 'worker').length}); ${identityLines} name a voter (user id, phone, session, receipt, name, award job id), ${choiceLines} carry ballot content, ${ballotRequests} mention a ballot request (url only); ${direct.length} lines and ${linked.length} request/job/socket groups hold both`,
     );
-    // the capture works: sign-ins and awards were logged with the voter's id
+    // the capture works: sign-ins were logged with the voter's id
     expect(identityLines).toBeGreaterThanOrEqual(N);
-    expect(ballotRequests).toBeGreaterThanOrEqual(N);
+    // the ballot route (server/ballots/ballot.http.ts) writes no per-request log line at all, not even the url
+    expect(ballotRequests).toBe(0);
     expect(direct).toEqual([]);
     expect(linked).toEqual([]);
   });
@@ -360,7 +361,8 @@ describe('ballot secrecy: logs, ledger, exports, every Redis key, and the AOF', 
     for (const k of keys.sort()) {
       const t = await ctx.redis.type(k);
       let seq: number[] = [];
-      const pick = (text: string) => [...text.matchAll(new RegExp(`award-vote-${pollId}-(\\d+)|"userId\\\\?":(\\d+)`, 'g'))].map((m) => Number(m[1] ?? m[2]));
+      // per-voter job ids (award-vote-<poll>-<user> of the per-vote award jobs there were; award-profile-…) and userId fields
+      const pick = (text: string) => [...text.matchAll(new RegExp(`award-(?:vote-${pollId}|profile-profile)-(\\d+)|"userId\\\\?":(\\d+)`, 'g'))].map((m) => Number(m[1] ?? m[2]));
       if (t === 'hash') {
         // raw HGETALL: the stored order (an object would sort integer-like fields)
         const flat = (await ctx.redis.call('HGETALL', k)) as string[];
@@ -368,28 +370,37 @@ describe('ballot secrecy: logs, ledger, exports, every Redis key, and the AOF', 
       } else if (t === 'list') seq = pick(JSON.stringify(await ctx.redis.lrange(k, 0, -1)));
       else if (t === 'zset') seq = pick(JSON.stringify(await ctx.redis.zrange(k, 0, -1)));
       else if (t === 'stream') seq = pick(JSON.stringify(await ctx.redis.xrange(k, '-', '+')));
+      else if (t === 'set') seq = (await ctx.redis.smembers(k)).map(Number); // an award pending set, if one is left
       seq = [...new Set(seq.filter((u) => ids.has(u)))];
       if (seq.length < 2) continue;
       const right = zip(seq);
       report.push(`${k} (${t}, ${seq.length} voters): ${right} of them`);
       if (seq.length >= 3 && right === seq.length) (k.startsWith(bull) ? queueExact : exact).push(k);
     }
-    // and by time: each voter's points award time (a per-user, long-lived record) and award job timestamp
-    const byTime = async (timeOf: (v: Voter) => Promise<number | null>) => {
-      const ts = await Promise.all(voters.map(async (v) => [v.userId, await timeOf(v)] as const));
-      return zip(ts.filter(([, t]) => t !== null).sort((a, b) => a[1]! - b[1]!).map(([u]) => u));
-    };
-    const awardAt = await byTime(async (v) => (await ctx.redis.lrange(ctx.keys.pointsLedger(v.userId), 0, -1)).map((x) => JSON.parse(x)).find((x) => x.reason === 'vote' && String(x.ref) === String(pollId))?.at ?? null);
-    const jobAt = await byTime(async (v) => Number((await ctx.redis.hget(`${bull}:points:award-vote-${pollId}-${v.userId}`, 'timestamp')) ?? NaN) || null);
-    console.log(
-      `[secrecy: order and time] ballots re-identified without APP_SECRET by zipping a key's voter order with the ledger's order (chance ~1-2 of ${N}; votes cast 4 at a time): ${report.join('; ')}; by sorting voters by their points-ledger award "at": ${awardAt}/${N}, by the BullMQ award job timestamp: ${jobAt}/${N}`,
+    // and by time: each voter's points award time (a per-user, long-lived record). An award batch gives all
+    // its voters the batch step's time, so sorting by it orders the batches, not the voters within one:
+    // ties are broken by user id, and chance is about one right guess per (shard, batch) group
+    const awardTimes = await Promise.all(
+      voters.map(async (v) => [v.userId, (await ctx.redis.lrange(ctx.keys.pointsLedger(v.userId), 0, -1)).map((x) => JSON.parse(x)).find((x) => x.reason === 'vote' && String(x.ref) === String(pollId))?.at as number] as const),
     );
-    expect(report.length).toBeGreaterThan(0); // the walk finds keys that name voters at all
+    const awardAt = zip([...awardTimes].sort((a, b) => a[1] - b[1] || a[0] - b[0]).map(([u]) => u));
+    const groups = new Set(awardTimes.map(([u, at]) => `${u % SHARDS}:${at}`)).size;
+    // the queue's records of the vote awards: batch jobs ({pollId, shard, batch}), none naming a voter
+    const batchJobs = (await ctx.queues.points.getJobs(['completed', 'failed', 'active', 'waiting', 'delayed'], 0, -1)).filter((j) => j?.name === 'award-batch' && j.data.pollId === pollId);
+    const jobsNamingVoters = batchJobs.filter((j) => /userId|\d{2,}/.test(JSON.stringify(j.data).replace(/"(pollId|shard|batch)":\d+/g, ''))).length;
+    const queueVoterKeys = report.filter((r) => r.startsWith(bull) && !r.includes('award-profile')).length;
+    console.log(
+      `[secrecy: order and time] ballots re-identified without APP_SECRET by zipping a key's voter order with the ledger's order (chance ~1-2 of ${N}; votes cast 4 at a time): ${report.join('; ') || 'no key names 2+ voters'}; by sorting voters by their points-ledger award "at": ${awardAt}/${N} (${groups} shard×batch groups share an award time: chance ~${groups}); vote award records in the queue: ${batchJobs.length} batch jobs, ${jobsNamingVoters} naming a voter, ${queueVoterKeys} queue keys listing voters`,
+    );
     // the platform's own keys (poll, user): none in voting order (the receipts hash was, until it stopped being written)
     expect(exact, 'keys listing the voters in exactly the voting order').toEqual([]);
-    // flagged, not promised (README "Guarantees"): BullMQ's records of the award jobs (kept 24 h / 1,000 jobs)
-    // and each user's points-ledger time order the voters like the ledger does
-    console.log(`[secrecy: order and time] flagged: queue keys in exact voting order: ${queueExact.join(', ') || 'none'}`);
+    // the queue: no record of a vote award names a voter (there is no per-voter job), so none orders them
+    expect(batchJobs.length).toBeGreaterThan(0);
+    expect(jobsNamingVoters).toBe(0);
+    expect(queueExact, 'queue keys listing the voters in exactly the voting order').toEqual([]);
+    // award times: one per batch step, never one per voter; within a batch they give nothing beyond chance
+    expect(groups).toBeLessThan(N);
+    expect(awardAt).toBeLessThanOrEqual(groups + 3);
   });
 
   it('when the AOF (appendfsync always) is read, then each ballot\'s MULTI/EXEC block links the user id (the SETBIT offset on the voter bitmap) to the options it incremented and the answers it appended — for every voter', async () => {

@@ -2,7 +2,7 @@ import { describe, it, expect, beforeAll, afterAll, afterEach } from 'vitest';
 import type { Job } from 'bullmq';
 import { freePort } from '../../server/redis/redis-server.ts';
 import type { AppContext } from '../../server/context.ts';
-import { lifecycleJobId, pointsJobId } from '../../shared/jobs.ts';
+import { lifecycleJobId } from '../../shared/jobs.ts';
 import { spawnScript, until, type Spawned } from '../helpers/processes.ts';
 import {
   faultRedis,
@@ -69,36 +69,78 @@ describe('faults: kill -9 and SIGTERM of the worker in the middle of jobs (real 
     ready.catch(() => {}); // a worker killed before it is ready: only awaited where it must start
     return Object.assign(p, { ready });
   };
-  /** Ballots over HTTP (the server enqueues one award job per accepted ballot); every one must be 201. */
+  /** Ballots over HTTP (each shard's first one opens an award batch); every one must be 201. */
   const castAll = async (pollId: number, batch: Voter[]) => {
     const out = await pool(batch, 16, (v, i) => castHttp(url, v.headers, pollId, answersOf(i)));
     expect(out.filter((r) => r.status !== 201).map((r) => `${r.status} ${r.code ?? r.error}`)).toEqual([]);
   };
-  /** Poll the points queue until `cond` holds (tight: the kill must land while jobs run). */
-  const whenPoints = async (cond: (c: Awaited<ReturnType<typeof queueCounts>>) => boolean, ms = 30_000) => {
+  /** Where a poll's voters are in the award path: awarded (marker made), pending (queued), taken (a step under way). */
+  const awardState = async (pollId: number, batch: Voter[]) => {
+    const shards = (await ctx.polls.get(pollId))!.shards;
+    const [marks, pending, taken] = await Promise.all([
+      Promise.all(batch.map((v) => ctx.redis.hexists(ctx.keys.pointsAwards(v.user.id), `vote:${pollId}`))),
+      Promise.all(Array.from({ length: shards }, (_, k) => ctx.redis.scard(ctx.keys.pollAwardPending(pollId, k)))),
+      Promise.all(Array.from({ length: shards }, (_, k) => ctx.redis.zcard(ctx.keys.pollAwardTaken(pollId, k)))),
+    ]);
+    return { awarded: marks.filter(Boolean).length, pending: pending.reduce((a, b) => a + b, 0), taken: taken.reduce((a, b) => a + b, 0) };
+  };
+  /** Poll the award state until `cond` holds (tight: the kill must land while steps run). */
+  const whenAwards = async (pollId: number, batch: Voter[], cond: (a: Awaited<ReturnType<typeof awardState>>) => boolean, ms = 30_000) => {
     const t0 = performance.now();
     for (;;) {
-      const c = await queueCounts(ctx, 'points');
-      if (cond(c)) return c;
-      if (performance.now() - t0 > ms) throw new Error(`points queue never reached the condition: ${JSON.stringify(c)}`);
-      await sleep(3);
+      const a = await awardState(pollId, batch);
+      if (cond(a)) return a;
+      if (performance.now() - t0 > ms) throw new Error(`award state never reached the condition: ${JSON.stringify(a)}`);
+      await sleep(2);
     }
   };
-  const awardJobs = async (pollId: number, batch: Voter[]) =>
-    Promise.all(batch.map((v) => ctx.queues.points.getJob(pointsJobId({ userId: v.user.id, reason: 'vote', ref: String(pollId) })))) as Promise<(Job | undefined)[]>;
-  /** Every award job of the batch completed (none lost, none failed); how many were re-run after a stall, and how many re-runs found the award already made. */
+  /**
+   * Send `signal` to the worker while an award step has voters taken and not yet marked done: freeze it
+   * (SIGSTOP) when a step is seen under way, check that it still is, then signal (else let it go on, retry).
+   */
+  const signalMidStep = async (w: Spawned, pollId: number, batch: Voter[], signal: 'SIGKILL' | 'SIGTERM', cond: (a: Awaited<ReturnType<typeof awardState>>) => boolean) => {
+    const t0 = performance.now();
+    for (;;) {
+      const a = await awardState(pollId, batch);
+      if (a.taken > 0 && cond(a)) {
+        w.child.kill('SIGSTOP');
+        const frozen = await awardState(pollId, batch);
+        if (frozen.taken > 0) {
+          w.child.kill(signal);
+          if (signal !== 'SIGKILL') w.child.kill('SIGCONT');
+          return frozen;
+        }
+        w.child.kill('SIGCONT');
+      }
+      if (performance.now() - t0 > 30_000) throw new Error(`no award step under way to ${signal}: ${JSON.stringify(a)}`);
+      await sleep(1);
+    }
+  };
+  /** The poll's award batch jobs (no voter in them), by state. */
+  const batchJobs = async (pollId: number) => {
+    const jobs = (await ctx.queues.points.getJobs(['completed', 'failed', 'active', 'waiting', 'delayed', 'prioritized'], 0, -1)).filter((j) => j?.name === 'award-batch' && j.data.pollId === pollId);
+    return Promise.all(jobs.map(async (j) => ({ job: j, state: await j.getState() })));
+  };
+  /**
+   * Every voter of the batch awarded through the queue: nothing pending or taken, every batch job of the
+   * poll completed (none lost or failed); how many batch jobs re-ran after a stall, and how many voters a
+   * step found already awarded (a killed step's, re-taken).
+   */
   const expectAwardJobsDone = async (pollId: number, batch: Voter[]) => {
-    const jobs = await awardJobs(pollId, batch);
-    const states = await Promise.all(jobs.map((j) => j?.getState() ?? 'missing'));
-    const notDone = states.filter((s) => s !== 'completed');
-    expect(notDone.length, `award jobs not completed: ${JSON.stringify(notDone.slice(0, 5))}`).toBe(0);
+    const a = await awardState(pollId, batch);
+    expect({ pending: a.pending, taken: a.taken }, 'voters left in the award queue').toEqual({ pending: 0, taken: 0 });
+    const jobs = await batchJobs(pollId);
+    expect(jobs.length).toBeGreaterThan(0);
+    const notDone = jobs.filter((j) => j.state !== 'completed');
+    expect(notDone.length, `award batch jobs not completed: ${JSON.stringify(notDone.slice(0, 5).map((j) => [j.job.id, j.state, j.job.failedReason]))}`).toBe(0);
     return {
-      stalledReRuns: jobs.filter((j) => (j!.stalledCounter ?? 0) > 0).length,
-      foundMarker: jobs.filter((j) => (j!.returnvalue as { awarded: boolean }).awarded === false).length,
+      jobs: jobs.length,
+      stalledReRuns: jobs.filter((j) => (j.job.stalledCounter ?? 0) > 0).length,
+      foundMarker: jobs.reduce((n, j) => n + ((j.job.returnvalue as { voters: number; awarded: number }).voters - (j.job.returnvalue as { awarded: number }).awarded), 0),
     };
   };
 
-  it('when the worker is killed -9 mid-burst of points jobs and again mid-drain, 3 rounds, then a new worker drains the queue (active 0, waiting 0, failed 0) within 30 s and every voter is awarded exactly once', async () => {
+  it('when the worker is killed -9 mid-step of an award batch while ballots arrive, and again mid-drain, 3 rounds, then a new worker drains the award queue (nothing pending or taken, no job failed) within 30 s and every voter is awarded exactly once', async () => {
     const pollId = await publishViaApi(url, mod.headers, { shards: 2, points: POINTS });
     const ROUNDS = 3;
     const N = 200;
@@ -106,66 +148,61 @@ describe('faults: kill -9 and SIGTERM of the worker in the middle of jobs (real 
     await w.ready;
     for (let round = 1; round <= ROUNDS; round++) {
       const batch = voters.slice((round - 1) * N, round * N);
-      const base = (await queueCounts(ctx, 'points')).completed;
-      // 1. kill -9 while the ballots of the burst are still arriving and their award jobs running
-      const firstKill = (async () => {
-        const c = await whenPoints((c) => c.completed - base >= N * 0.25);
-        await kill9(w);
-        return c;
-      })();
+      // 1. kill -9 while the ballots of the burst are still arriving and a step has voters taken
+      const firstKill = signalMidStep(w, pollId, batch, 'SIGKILL', (a) => a.awarded >= N * 0.1);
       const tBurst = performance.now();
       await castAll(pollId, batch);
       const atKill1 = await firstKill;
+      await w.exited;
       const burstMs = performance.now() - tBurst;
-      const afterKill1 = await queueCounts(ctx, 'points');
-      expect(afterKill1.waiting, 'the burst went on after the kill: jobs wait for a worker').toBeGreaterThan(0);
+      const afterKill1 = await awardState(pollId, batch);
+      expect(afterKill1.taken, 'the killed step left its voters taken').toBeGreaterThan(0);
+      expect(afterKill1.awarded).toBeLessThan(N);
 
-      // 2. a new worker drains the backlog; kill -9 it too, mid-drain (jobs active and waiting)
+      // 2. a new worker re-runs the stalled batch (it takes the killed step's voters back); kill -9 it mid-step too
       const x = startWorker();
-      const atKill2 = await whenPoints((c) => c.completed - base >= N * 0.6 && c.waiting > 0 && c.active > 0);
-      await kill9(x);
-      const afterKill2 = await queueCounts(ctx, 'points');
-      expect(afterKill2.active, 'jobs left active (locked) by the killed worker').toBeGreaterThan(0);
+      const atKill2 = await signalMidStep(x, pollId, batch, 'SIGKILL', (a) => a.awarded > afterKill1.awarded);
+      await x.exited;
 
-      // 3. a third worker: stalled jobs re-run after their lock lapses, the rest drain
+      // 3. a third worker: the stalled batch re-runs again and drains the rest
       const tRecover = performance.now();
       w = startWorker();
+      await whenAwards(pollId, batch, (a) => a.awarded === N && a.pending === 0 && a.taken === 0, 30_000);
       const settled = await queueSettled(ctx, 'points', 30_000);
       const recoverMs = performance.now() - tRecover;
       expect(settled.counts.failed).toBe(0);
       const delayed = await ctx.queues.points.getDelayed();
-      expect(delayed.map((j) => j.name).filter((n) => n !== 'reconcile-redemptions')).toEqual([]);
+      expect(delayed.map((j) => j.name).filter((n) => n !== 'reconcile-redemptions' && n !== 'award-sweep')).toEqual([]);
       const done = await expectAwardJobsDone(pollId, batch);
-      expect(done.stalledReRuns, 'jobs locked by a killed worker were re-run').toBeGreaterThan(0);
+      expect(done.stalledReRuns, 'batch jobs of a killed worker were re-run').toBeGreaterThan(0);
       await expectVoteAwardedOnce(ctx, pollId, voters.slice(0, round * N).map((v) => v.user.id), POINTS, `worker kill round ${round}`);
       await checkIntegrity(ctx, pollId, `after worker kills round ${round}`, round * N);
       console.log(
-        `[worker kill -9] round ${round}: ${N} ballots in ${burstMs.toFixed(0)} ms; kill #1 mid-burst at ${atKill1.completed - base} awards done (${atKill1.active} active), left ${afterKill1.active} active + ${afterKill1.waiting} waiting; kill #2 mid-drain at ${atKill2.completed - base} done, left ${afterKill2.active} active (locked by the dead worker) + ${afterKill2.waiting} waiting; new worker settled the queue ${recoverMs.toFixed(0)} ms after its spawn (active ${settled.counts.active}, waiting ${settled.counts.waiting}, failed ${settled.counts.failed}); ${done.stalledReRuns} jobs re-run after a stall, ${done.foundMarker} of the re-runs found the award already made; ${round * N} voters awarded exactly once`,
+        `[worker kill -9] round ${round}: ${N} ballots in ${burstMs.toFixed(0)} ms; kill #1 mid-step at ${atKill1.awarded} awards made with ${atKill1.taken} voters taken, left ${afterKill1.taken} taken + ${afterKill1.pending} pending; kill #2 mid-step at ${atKill2.awarded} awards with ${atKill2.taken} taken + ${atKill2.pending} pending; third worker drained the award queue ${recoverMs.toFixed(0)} ms after its spawn; ${done.jobs} batch jobs, ${done.stalledReRuns} re-run after a stall, ${done.foundMarker} re-taken voters found their award already made; ${round * N} voters awarded exactly once`,
       );
     }
     await kill9(w);
   });
 
-  it('when the worker gets SIGTERM mid-drain of points jobs, then it finishes the jobs in hand and exits 0 within the shutdown timeout, leaves nothing active, and a new worker awards every remaining voter exactly once', async () => {
+  it('when the worker gets SIGTERM mid-step of an award batch, then it finishes the batch in hand and exits 0 within the shutdown timeout, leaves nothing taken, and every voter is awarded exactly once with no re-run', async () => {
     const pollId = await publishViaApi(url, mod.headers, { shards: 3, points: POINTS });
     const batch = voters.slice(600, 900);
-    await castAll(pollId, batch); // no worker runs: a backlog of award jobs
-    const base = (await queueCounts(ctx, 'points')).completed;
+    await castAll(pollId, batch); // no worker runs: voters pending, one batch job per shard
     const w = startWorker();
-    const atTerm = await whenPoints((c) => c.completed - base >= batch.length * 0.3 && c.waiting > 0 && c.active > 0);
     const t0 = performance.now();
-    w.child.kill('SIGTERM');
+    const atTerm = await signalMidStep(w, pollId, batch, 'SIGTERM', (a) => a.awarded >= batch.length * 0.3);
     const exit = await w.exited;
     const stopMs = performance.now() - t0;
     expect(exit, w.output().slice(-2000)).toEqual({ code: 0, signal: null });
-    expect(stopMs).toBeLessThan(SHUTDOWN_TIMEOUT_MS);
+    expect(stopMs).toBeLessThan(SHUTDOWN_TIMEOUT_MS + 2_000);
     expect(w.output()).toMatch(/worker stopped/);
-    const afterTerm = await queueCounts(ctx, 'points');
-    expect(afterTerm.active, 'a stopped worker leaves no job active').toBe(0);
-    expect(afterTerm.waiting, 'the jobs it had not taken still wait').toBeGreaterThan(0);
+    const afterTerm = await awardState(pollId, batch);
+    expect((await queueCounts(ctx, 'points')).active, 'a stopped worker leaves no job active').toBe(0);
+    expect(afterTerm.taken, 'a stopped worker leaves no step half done').toBe(0);
 
     const t1 = performance.now();
     const next = startWorker();
+    await whenAwards(pollId, batch, (a) => a.awarded === batch.length && a.pending === 0, 30_000);
     const settled = await queueSettled(ctx, 'points', 30_000);
     const drainMs = performance.now() - t1;
     expect(settled.counts.failed).toBe(0);
@@ -179,7 +216,7 @@ describe('faults: kill -9 and SIGTERM of the worker in the middle of jobs (real 
     next.child.kill('SIGTERM');
     expect(await next.exited).toEqual({ code: 0, signal: null });
     console.log(
-      `[worker SIGTERM] mid-drain at ${atTerm.completed - base}/${batch.length} awards done (${atTerm.active} active, ${atTerm.waiting} waiting): exit 0 after ${stopMs.toFixed(0)} ms (timeout ${SHUTDOWN_TIMEOUT_MS} ms), left ${afterTerm.active} active + ${afterTerm.waiting} waiting; new worker drained in ${drainMs.toFixed(0)} ms, 0 stalled re-runs, ${batch.length} voters awarded exactly once`,
+      `[worker SIGTERM] mid-step at ${atTerm.awarded}/${batch.length} awards made (${atTerm.taken} taken, ${atTerm.pending} pending): exit 0 after ${stopMs.toFixed(0)} ms (timeout ${SHUTDOWN_TIMEOUT_MS} ms), left ${afterTerm.taken} taken + ${afterTerm.pending} pending; new worker drained in ${drainMs.toFixed(0)} ms, 0 stalled re-runs, ${batch.length} voters awarded exactly once`,
     );
   });
 
@@ -188,7 +225,7 @@ describe('faults: kill -9 and SIGTERM of the worker in the middle of jobs (real 
     const batch = voters.slice(0, 300);
     await castAll(pollId, batch);
     const w = startWorker();
-    await whenPoints((c) => c.active > 0, 30_000);
+    await until(async () => (await batchJobs(pollId)).some((j) => j.state === 'active'), 30_000, 2);
     const startedBefore = /workers started/.test(w.output());
     const t0 = performance.now();
     w.child.kill('SIGTERM');
@@ -199,6 +236,7 @@ describe('faults: kill -9 and SIGTERM of the worker in the middle of jobs (real 
     const afterTerm = await queueCounts(ctx, 'points');
     expect(afterTerm.active, 'a stopped worker leaves no job active').toBe(0);
     startWorker();
+    await whenAwards(pollId, batch, (a) => a.awarded === batch.length && a.pending === 0 && a.taken === 0, 30_000);
     await queueSettled(ctx, 'points', 30_000);
     const done = await expectAwardJobsDone(pollId, batch);
     expect(done.stalledReRuns, 'no job was abandoned to a stall').toBe(0);
@@ -208,7 +246,7 @@ describe('faults: kill -9 and SIGTERM of the worker in the middle of jobs (real 
     );
   });
 
-  /** A closed poll with `n` ballots and their award jobs waiting, and its finalise job queued; no worker runs. */
+  /** A closed poll with `n` ballots, their voters pending award and the batch jobs waiting, and its finalise job queued; no worker runs. */
   const closedPollWithBacklog = async (batch: Voter[], shards: number) => {
     const pollId = await publishViaApi(url, mod.headers, { shards, points: POINTS });
     await castAll(pollId, batch);
@@ -257,6 +295,7 @@ describe('faults: kill -9 and SIGTERM of the worker in the middle of jobs (real 
     const final = await until(() => ctx.polls.getFinal(pollId), 30_000, 50);
     const life = await queueSettled(ctx, 'lifecycle', 30_000);
     const points = await queueSettled(ctx, 'points', 30_000);
+    await whenAwards(pollId, batch, (a) => a.pending === 0 && a.taken === 0, 30_000);
     const recoverMs = performance.now() - t0;
     expect(final.integrity).toEqual({ votersMarked: batch.length, ledgerLength: batch.length, ballots: batch.length, ok: true });
     expect(final.results.ballots).toBe(batch.length);
@@ -271,7 +310,7 @@ describe('faults: kill -9 and SIGTERM of the worker in the middle of jobs (real 
     await checkIntegrity(ctx, pollId, `after worker kill mid-finalise ${phase}`, batch.length);
     const ret = fin.returnvalue as { swept: number; awarded: number; already: boolean };
     console.log(
-      `[worker kill -9 mid-finalise] ${phase}, ${batch.length} voters in ${shards} shards: killed with finalise active (sweep progress ${seen.swept}, snapshot written: ${snapshotAtKill}), ${awardedAtKill} awards made, lifecycle ${lifeAtKill.active} active / points ${pointsAtKill.active} active + ${pointsAtKill.waiting} waiting left; new worker finalised and settled both queues in ${recoverMs.toFixed(0)} ms (finalise stalled ${fin.stalledCounter}x, re-run swept ${ret.swept}, awarded ${ret.awarded}, already ${ret.already}); ${done.stalledReRuns} award jobs re-run after a stall, ${done.foundMarker} award jobs found the award already made (by the sweep or a killed run); every voter awarded exactly once`,
+      `[worker kill -9 mid-finalise] ${phase}, ${batch.length} voters in ${shards} shards: killed with finalise active (sweep progress ${seen.swept}, snapshot written: ${snapshotAtKill}), ${awardedAtKill} awards made, lifecycle ${lifeAtKill.active} active / points ${pointsAtKill.active} active + ${pointsAtKill.waiting} waiting left; new worker finalised and settled both queues in ${recoverMs.toFixed(0)} ms (finalise stalled ${fin.stalledCounter}x, re-run swept ${ret.swept}, awarded ${ret.awarded}, already ${ret.already}); ${done.jobs} batch jobs, ${done.stalledReRuns} re-run after a stall, ${done.foundMarker} voters they took found the award already made (by the sweep or a killed run); every voter awarded exactly once`,
     );
     await kill9(next);
   });
@@ -302,6 +341,7 @@ describe('faults: kill -9 and SIGTERM of the worker in the middle of jobs (real 
 
     const next = startWorker();
     const points = await queueSettled(ctx, 'points', 30_000);
+    await whenAwards(pollId, batch, (a) => a.pending === 0 && a.taken === 0, 30_000);
     expect(points.counts.failed).toBe(0);
     const done = await expectAwardJobsDone(pollId, batch);
     expect(done.stalledReRuns).toBe(0);
@@ -309,7 +349,7 @@ describe('faults: kill -9 and SIGTERM of the worker in the middle of jobs (real 
     await checkIntegrity(ctx, pollId, 'after worker SIGTERM mid-finalise', batch.length);
     const ret = fin.returnvalue as { swept: number; awarded: number };
     console.log(
-      `[worker SIGTERM mid-finalise] ${batch.length} voters: exit 0 ${stopMs.toFixed(0)} ms after SIGTERM with the finalisation completed by the stopping worker (swept ${ret.swept}, awarded ${ret.awarded}), ${pointsAtExit.waiting} award jobs left waiting and drained by the next worker (${done.foundMarker} found the sweep's award), 0 stalled re-runs; every voter awarded exactly once`,
+      `[worker SIGTERM mid-finalise] ${batch.length} voters: exit 0 ${stopMs.toFixed(0)} ms after SIGTERM with the finalisation completed by the stopping worker (swept ${ret.swept}, awarded ${ret.awarded}), ${pointsAtExit.waiting} award batch jobs left waiting and drained by the next worker (${done.foundMarker} voters found the sweep's award), 0 stalled re-runs; every voter awarded exactly once`,
     );
     await next.ready;
     await kill9(next);

@@ -22,6 +22,7 @@ export function testConfig(overrides: Record<string, string> = {}): Config {
     HOST: '127.0.0.1',
     LOG_LEVEL: 'silent',
     APP_SECRET: 'test-secret-0123456789abcdef',
+    SERVER_PROCESSES: '1',
     ALLOWED_ORIGINS: 'http://localhost:5173,http://app.test',
     // Integration tests seed thousands of records through an in-process server's own (fail-fast)
     // connection, far beyond any request's load; on a shared 2-core machine a command can then wait

@@ -76,6 +76,7 @@ export function faultConfig(redisUrl: string, prefix: string, overrides: Record<
     HOST: '127.0.0.1',
     LOG_LEVEL: 'silent',
     APP_SECRET: FAULT_SECRET,
+    SERVER_PROCESSES: '1',
     ALLOWED_ORIGINS: FAULT_ORIGIN,
     ...overrides,
   });

@@ -59,6 +59,8 @@ export async function launch(opts: { via: 'npm' | 'node'; label: string; env?: R
     ALLOWED_ORIGINS: FAULT_ORIGIN,
     SHUTDOWN_TIMEOUT_MS: '5000',
     WORKER_STALLED_INTERVAL_MS: '500',
+    // one server process: the supervisor's child is the server itself (with more, it is their primary)
+    SERVER_PROCESSES: '1',
     ...opts.env,
   };
   const proc =

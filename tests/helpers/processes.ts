@@ -25,6 +25,8 @@ export function childEnv(
     HOME: process.env.HOME,
     NODE_ENV: 'test',
     LOG_LEVEL: 'info',
+    // one server process unless a test asks for more (the default, auto, is one per core)
+    SERVER_PROCESSES: '1',
     REDIS_URL: config.REDIS_URL,
     REDIS_PREFIX: config.REDIS_PREFIX,
     APP_SECRET: config.APP_SECRET,

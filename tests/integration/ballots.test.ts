@@ -1,4 +1,5 @@
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
+import { awardBatchJobId } from '../../shared/jobs.ts';
 import { testServer } from '../helpers/context.ts';
 import { createTestUser } from '../helpers/users.ts';
 import { publishedPoll, pollSnapshot, pollBody } from '../helpers/polls.ts';
@@ -68,7 +69,7 @@ describe('ballots: POST /api/polls/:id/ballots', () => {
     }
   });
 
-  it('when a ballot is accepted, then the ledger carries a keyed voter hash, never the user id, and the points award is queued once', async () => {
+  it('when a ballot is accepted, then the ledger carries a keyed voter hash, never the user id, and the voter is queued once for the shard\'s award batch (a job naming no voter)', async () => {
     const poll = await publishedPoll(s.ctx, mod, { points: 7 });
     const { headers, user } = await createTestUser(s.ctx);
     const r = await cast(poll.id, headers, { answers: { q1: ['o1'], q2: ['o4'], q3: ['no'] } });
@@ -86,8 +87,10 @@ describe('ballots: POST /api/polls/:id/ballots', () => {
     expect(f.v).toBe(createHmac('sha256', s.ctx.config.APP_SECRET).update(`voter:${poll.id}:${user.id}`).digest('hex').slice(0, 32));
     expect(f.v).not.toBe(receipt);
     expect(JSON.parse(f.a)).toEqual({ q1: ['o1'], q2: ['o4'], q3: ['no'] });
-    const job = await s.ctx.queues.points.getJob(`award-vote-${poll.id}-${user.id}`);
-    expect(job?.data).toEqual({ userId: user.id, reason: 'vote', ref: String(poll.id), points: 7 });
+    expect(await s.ctx.redis.smembers(s.ctx.keys.pollAwardPending(poll.id, 0))).toEqual([String(user.id)]);
+    const job = await s.ctx.queues.points.getJob(awardBatchJobId({ pollId: poll.id, shard: 0, batch: 1 }));
+    expect(job?.data).toEqual({ pollId: poll.id, shard: 0, batch: 1 });
+    expect(await s.ctx.queues.points.getJob(`award-vote-${poll.id}-${user.id}`)).toBeUndefined();
   });
 
   it('when a vote arrives 1 ms or more after closesAt and no close job ran, then 409 poll_closed and nothing changes', async () => {

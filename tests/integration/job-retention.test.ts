@@ -2,7 +2,6 @@ import { describe, it, expect, afterAll } from 'vitest';
 import type { Job } from 'bullmq';
 import { testContext, testLogger } from '../helpers/context.ts';
 import { createTestUser } from '../helpers/users.ts';
-import { publishedPoll } from '../helpers/polls.ts';
 import { until } from '../helpers/processes.ts';
 import { startWorkers, type RunningWorker } from '../../server/worker.ts';
 import type { AppContext } from '../../server/context.ts';
@@ -22,15 +21,14 @@ describe('job retention on the points queue', () => {
 
   it('when the repeatable reconcile-redemptions job completes, then the completed award jobs of the points queue are still kept', async () => {
     ctx = testContext({ REDEMPTION_RECONCILE_AFTER_MS: '1000' }); // the reconciler runs every 5 s
-    const mod = (await createTestUser(ctx, { roles: ['moderator'] })).user;
-    const poll = await publishedPoll(ctx, mod, { points: 10 });
-    const voters = [];
-    for (let i = 0; i < 15; i++) {
-      const { user } = await createTestUser(ctx);
-      await ctx.ballots.cast(poll.id, user, { answers: { q1: ['o1'], q2: ['o2'] } });
-      voters.push(user);
+    // per-user award jobs (profile completion; vote points go in per-shard batches), one per user
+    const users = [];
+    for (let i = 0; i < 15; i++) users.push((await createTestUser(ctx)).user);
+    const ids: string[] = [];
+    for (const u of users) {
+      const job = { userId: u.id, reason: 'profile' as const, ref: 'profile', points: 10 };
+      ids.push((await ctx.queues.points.add('award', job, { jobId: pointsJobId(job) })).id!);
     }
-    const ids = voters.map((u) => pointsJobId({ userId: u.id, reason: 'vote', ref: String(poll.id) }));
     const reconciled: Job[] = [];
     const awarded = new Map<string, number>(); // award job id -> finishedOn, as the worker reports them
     w = await startWorkers({ ...ctx.config }, testLogger);

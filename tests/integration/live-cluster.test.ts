@@ -32,6 +32,7 @@ describe('live results across two server processes', () => {
       APP_SECRET: 'test-secret-0123456789abcdef',
       ALLOWED_ORIGINS: 'http://app.test',
       TICK_MS: String(TICK_MS),
+      SERVER_PROCESSES: '1',
     });
     const url = `http://127.0.0.1:${port}`;
     await until(async () => (await fetch(`${url}/healthz`)).status === 200, 30_000, 100);

@@ -7,7 +7,7 @@ import { childEnv, spawnScript, until, type Spawned } from '../helpers/processes
 import { startWorkers, type RunningWorker } from '../../server/worker.ts';
 import type { RunningServer } from '../../server/main.ts';
 import type { AppContext } from '../../server/context.ts';
-import { pointsJobId, lifecycleJobId } from '../../shared/jobs.ts';
+import { awardBatchJobId, lifecycleJobId } from '../../shared/jobs.ts';
 import type { User } from '../../shared/users.ts';
 
 type S = RunningServer & { url: string };
@@ -76,7 +76,7 @@ describe('participation points: idempotent awards, balance, level, ledger', () =
     }
   });
 
-  it('when a ballot is accepted, then the worker awards the poll\'s points once and pushes the new balance to the voter\'s socket; a duplicate job awards and pushes nothing', async () => {
+  it('when a ballot is accepted, then the shard\'s award batch awards the poll\'s points once and pushes the new balance to the voter\'s socket; a re-run batch and a duplicate award job award and push nothing', async () => {
     const poll = await publishedPoll(s.ctx, mod, { points: 20 });
     const voter = await createTestUser(s.ctx);
     const sock = await connectSocket(s.url, { cookie: voter.cookie });
@@ -86,20 +86,47 @@ describe('participation points: idempotent awards, balance, level, ledger', () =
     const r = await fetch(`${s.url}/api/polls/${poll.id}/ballots`, { method: 'POST', headers: voter.headers, body: JSON.stringify(ballot) });
     expect(r.status).toBe(201);
     expect(await first).toEqual({ balance: 20, delta: 20, reason: 'vote', level: 'newcomer' });
-    const jobId = pointsJobId({ userId: voter.user.id, reason: 'vote', ref: String(poll.id) });
-    await until(async () => (await s.ctx.queues.points.getJob(jobId))?.finishedOn);
-    expect((await s.ctx.queues.points.getJob(jobId))?.returnvalue).toMatchObject({ awarded: true, points: 20 });
-    // the same award again under another id (a duplicate that escaped id dedup), and the same id again
-    const dup = await s.ctx.queues.points.add('award', { userId: voter.user.id, reason: 'vote', ref: String(poll.id), points: 20 }, { jobId: `${jobId}-dup` });
-    await s.ctx.queues.points.add('award', { userId: voter.user.id, reason: 'vote', ref: String(poll.id), points: 20 }, { jobId });
-    await until(async () => (await s.ctx.queues.points.getJob(dup.id!))?.finishedOn);
-    expect((await s.ctx.queues.points.getJob(dup.id!))?.returnvalue).toMatchObject({ awarded: false });
+    // the ballot opened batch 1 of the poll's only shard: a job with no voter in it
+    const batch = { pollId: poll.id, shard: 0, batch: 1 };
+    const job = await until(async () => {
+      const j = await s.ctx.queues.points.getJob(awardBatchJobId(batch));
+      return j?.finishedOn ? j : null;
+    });
+    expect(job.data).toEqual(batch);
+    expect(job.returnvalue).toMatchObject({ voters: 1, awarded: 1 });
+    // the ledger time is the batch step's time
+    expect(Date.parse((await s.ctx.points.mine(voter.user.id, 1)).ledger[0].at)).toBe(job.returnvalue.steps[0].at);
+    // the same batch again under another number (the set is empty: nothing taken), and the voter's award as a single job
+    const dup = await s.ctx.queues.points.add('award-batch', { ...batch, batch: 99 }, { jobId: awardBatchJobId({ ...batch, batch: 99 }) });
+    const single = await s.ctx.queues.points.add('award', { userId: voter.user.id, reason: 'vote', ref: String(poll.id), points: 20 }, { jobId: 'single-dup' });
+    for (const id of [dup.id!, single.id!]) await until(async () => (await s.ctx.queues.points.getJob(id))?.finishedOn);
+    expect((await s.ctx.queues.points.getJob(dup.id!))?.returnvalue).toMatchObject({ voters: 0, awarded: 0 });
+    expect((await s.ctx.queues.points.getJob(single.id!))?.returnvalue).toMatchObject({ awarded: false });
     // a later, different award proves the socket was listening all along and got exactly one frame before
     const next = nextEvent(sock, 'points');
     await s.ctx.points.award(voter.user.id, 'profile', 'profile', 50);
     expect((await next).balance).toBe(70);
     expect(frames.map((f) => f.frame.delta)).toEqual([20, 50]);
     expect((await s.ctx.points.mine(voter.user.id, 10)).balance).toBe(70);
+  });
+
+  it('when an award batch job is malformed or names an unknown poll or shard, then it fails for good without retries', async () => {
+    const poll = await publishedPoll(s.ctx, mod, { points: 20 });
+    const bad: [string, unknown][] = [
+      ['bad-batch-1', { pollId: 'x', shard: 0, batch: 1 }],
+      ['bad-batch-2', { pollId: poll.id, shard: 0, batch: 1, userId: 7 }],
+      ['bad-batch-3', { pollId: 99999999, shard: 0, batch: 1 }],
+      ['bad-batch-4', { pollId: poll.id, shard: 5, batch: 1 }],
+    ];
+    for (const [id, data] of bad) await s.ctx.queues.points.add('award-batch', data as any, { jobId: id });
+    for (const [id] of bad) {
+      await until(async () => (await s.ctx.queues.points.getJob(id))?.finishedOn);
+      const job = (await s.ctx.queues.points.getJob(id))!;
+      expect(await job.getState(), id).toBe('failed');
+      expect(job.attemptsMade, id).toBe(1);
+    }
+    expect((await s.ctx.queues.points.getJob('bad-batch-2'))!.failedReason).toMatch(/invalid points\/award-batch job data/);
+    expect((await s.ctx.queues.points.getJob('bad-batch-4'))!.failedReason).toMatch(/shard 5 of a 1-shard poll/);
   });
 
   it('when an award job is malformed or names a ballot that does not exist, then it fails for good without retries and nothing is credited', async () => {
@@ -128,12 +155,12 @@ describe('participation points: idempotent awards, balance, level, ledger', () =
   });
 });
 
-describe('points survive kill -9 of a real worker process mid-job', () => {
+describe('points survive kill -9 of a real worker process mid-batch', () => {
   let ctx: AppContext;
   const procs: Spawned[] = [];
-  const workerEnv = () => childEnv(ctx.config, { WORKER_STALLED_INTERVAL_MS: '1000', WORKER_CONCURRENCY: '16' });
-  const spawnWorker = async () => {
-    const p = spawnScript('server/worker.ts', [], workerEnv());
+  const workerEnv = (extra: Record<string, string>) => childEnv(ctx.config, { WORKER_STALLED_INTERVAL_MS: '1000', WORKER_CONCURRENCY: '16', ...extra });
+  const spawnWorker = async (extra: Record<string, string> = {}) => {
+    const p = spawnScript('server/worker.ts', [], workerEnv(extra));
     procs.push(p);
     await p.waitFor(/workers started/);
     return p;
@@ -147,51 +174,68 @@ describe('points survive kill -9 of a real worker process mid-job', () => {
     await ctx?.close();
   });
 
-  it('when the worker is killed while awarding and restarted, then every voter has exactly one award per poll and points == 20 × ballots', async () => {
+  it('when the worker is killed -9 mid-batch (some voters taken, not yet marked) and restarted, with one batch job lost and 10 voters per poll dropped from the queue, then every voter has exactly one award per poll and points == 20 × ballots', async () => {
     const VOTERS = 300;
     const POLLS = 3;
+    const SHARDS = 2;
     const { user: moderator } = await ctx.users.getOrCreateByPhone('+79990000001', ['moderator']);
-    const polls = [];
-    for (let i = 0; i < POLLS; i++) polls.push(await publishedPoll(ctx, moderator, { points: 20 }));
+    const polls: Awaited<ReturnType<typeof publishedPoll>>[] = [];
+    for (let i = 0; i < POLLS; i++) polls.push(await publishedPoll(ctx, moderator, { points: 20, shards: SHARDS }));
     const voters: User[] = [];
     for (let i = 0; i < VOTERS; i++) voters.push((await ctx.users.getOrCreateByPhone(`+7991${String(i).padStart(7, '0')}`)).user);
-    // every voter votes in every poll with no worker running: the award jobs pile up
+    // every voter votes in every poll with no worker running: one batch job per poll shard, voters pending
     for (const poll of polls) {
       for (let i = 0; i < voters.length; i += 100) await Promise.all(voters.slice(i, i + 100).map((u) => ctx.ballots.cast(poll.id, u, ballot)));
     }
     const q = ctx.queues.points;
-    await until(async () => (await q.getJobCounts('waiting')).waiting >= VOTERS * POLLS);
-    // 100 duplicates under other ids (escaped dedup), and 10 lost enqueues per poll for the finalise sweep to find
-    for (const u of voters.slice(0, 100)) await q.add('award', { userId: u.id, reason: 'vote', ref: String(polls[0].id), points: 20 }, { jobId: `dup-${u.id}` });
+    const batchIds = polls.flatMap((p) => Array.from({ length: SHARDS }, (_, k) => awardBatchJobId({ pollId: p.id, shard: k, batch: 1 })));
+    await until(async () => (await Promise.all(batchIds.map((id) => q.getJob(id)))).every(Boolean));
+    const pendingOf = (pollId: number) => Promise.all(Array.from({ length: SHARDS }, (_, k) => ctx.redis.scard(ctx.keys.pollAwardPending(pollId, k))));
+    expect((await pendingOf(polls[0].id)).reduce((a, b) => a + b)).toBe(VOTERS);
+    // a lost enqueue (the server died right after the ballot): only the award-sweep safety net drains that shard
+    await (await q.getJob(awardBatchJobId({ pollId: polls[2].id, shard: 1, batch: 1 })))!.remove();
+    // voters missing from every queue (beyond any crash the batches cover): the finalise sweep is the last net
     const lost = new Map<number, number[]>();
     for (const poll of polls) {
       const ids = voters.slice(200, 210).map((u) => u.id);
       lost.set(poll.id, ids);
-      for (const uid of ids) await (await q.getJob(pointsJobId({ userId: uid, reason: 'vote', ref: String(poll.id) })))!.remove();
+      for (const uid of ids) await ctx.redis.srem(ctx.keys.pollAwardPending(poll.id, uid % SHARDS), String(uid));
     }
 
-    const w1 = await spawnWorker();
-    await until(async () => (await q.getJobCounts('completed')).completed >= 150, 30_000, 5);
+    // 10 voters per step: a batch takes many steps; freeze the worker while a step has voters taken, then kill it
+    const w1 = await spawnWorker({ AWARD_BATCH_SIZE: '10' });
+    const takenNow = async () => (await Promise.all(polls.flatMap((p) => Array.from({ length: SHARDS }, (_, k) => ctx.redis.zcard(ctx.keys.pollAwardTaken(p.id, k)))))).reduce((a, b) => a + b);
+    let atKill = { taken: 0, awarded: 0 };
+    await until(async () => {
+      if (!(await takenNow())) return false;
+      w1.child.kill('SIGSTOP');
+      const taken = await takenNow();
+      if (!taken) {
+        w1.child.kill('SIGCONT');
+        return false;
+      }
+      atKill = { taken, awarded: (await Promise.all(voters.map((u) => ctx.points.hasAward(u.id, 'vote', String(polls[0].id))))).filter(Boolean).length };
+      return true;
+    }, 30_000, 2);
     w1.child.kill('SIGKILL');
     await w1.exited;
-    const atKill = await q.getJobCounts('completed', 'active', 'waiting');
-    console.log(`[kill -9] worker killed with ${atKill.completed} completed, ${atKill.active} active (mid-job), ${atKill.waiting} waiting`);
-    expect(atKill.active).toBeGreaterThan(0);
-    expect(atKill.waiting).toBeGreaterThan(0);
+    console.log(`[kill -9 mid-batch] worker killed with ${atKill.taken} voters taken by a step not yet marked done; ${atKill.awarded}/${VOTERS} voters of poll 1 awarded`);
+    expect(atKill.taken).toBeGreaterThan(0);
 
     const t0 = Date.now();
-    await spawnWorker();
+    await spawnWorker({ AWARD_SWEEP_EVERY_MS: '1000' });
     const started = Date.now() - t0;
-    await until(async () => {
-      // (the repeatable redemption reconciler always has one delayed job: awards only)
-      const c = await q.getJobCounts('waiting', 'active', 'prioritized');
-      const delayedAwards = (await q.getDelayed()).filter((j) => j.name === 'award').length;
-      return c.waiting + c.active + c.prioritized + delayedAwards === 0;
-    }, 60_000, 100);
-    console.log(`[kill -9] restarted worker up in ${started} ms, queue drained (stalled jobs re-run) ${Date.now() - t0 - started} ms later`);
-    expect((await q.getJobCounts('failed')).failed).toBe(0);
+    // every voter still queued is awarded: the stalled batch re-runs and takes back its voters, the sweep drains the lost job's shard
+    const awardedAll = async (poll: { id: number }) => {
+      const missing = voters.filter((u) => !lost.get(poll.id)!.includes(u.id));
+      return (await Promise.all(missing.map((u) => ctx.points.hasAward(u.id, 'vote', String(poll.id))))).every(Boolean);
+    };
+    await until(async () => (await Promise.all(polls.map(awardedAll))).every(Boolean), 60_000, 200);
+    await until(async () => (await takenNow()) === 0 && (await Promise.all(polls.map((p) => pendingOf(p.id)))).flat().every((n) => n === 0), 30_000, 100);
+    console.log(`[kill -9 mid-batch] restarted worker up in ${started} ms, every queued voter awarded ${Date.now() - t0 - started} ms later (stalled batch re-run, lost job drained by the award sweep)`);
+    expect((await q.getFailed()).filter((j) => j.name.startsWith('award')).map((j) => j.failedReason)).toEqual([]);
 
-    // closing finalises: the sweep awards the 10 lost enqueues per poll, nothing else
+    // closing finalises: the sweep awards the 10 dropped voters per poll, nothing else
     for (const poll of polls) await ctx.polls.closeNow(poll.id);
     for (const poll of polls) {
       await until(async () => (await ctx.polls.getFinal(poll.id)) !== null, 30_000, 100);

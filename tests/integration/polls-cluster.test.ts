@@ -2,15 +2,15 @@ import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Cluster, Redis as IORedis } from 'ioredis';
-import { startRedisServer, type RedisServerHandle } from '../../server/redis/redis-server.ts';
+import { Cluster } from 'ioredis';
+import type { RedisServerHandle } from '../../server/redis/redis-server.ts';
+import { startRedisCluster } from '../../server/redis/redis-cluster.ts';
 import { defineScripts, type Redis } from '../../server/redis/connection.ts';
 import { createKeys } from '../../server/redis/keys.ts';
 import { createPollsDomain, type PollsDomain } from '../../server/polls/polls.module.ts';
 import { testContext, testLogger, uniquePrefix } from '../helpers/context.ts';
 import { createTestUser } from '../helpers/users.ts';
 import { pollBody } from '../helpers/polls.ts';
-import { until } from '../helpers/processes.ts';
 import type { AppContext } from '../../server/context.ts';
 import type { User } from '../../shared/users.ts';
 
@@ -36,27 +36,8 @@ describe('polls on a real Redis Cluster (3 masters)', () => {
   const keys = createKeys(uniquePrefix('cl'));
 
   beforeAll(async () => {
-    for (let i = 0; i < NODES; i++) {
-      servers.push(
-        await startRedisServer({
-          dir: join(dir, `n${i}`),
-          appendonly: false,
-          extraArgs: ['--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf', '--cluster-node-timeout', '2000'],
-        }),
-      );
-    }
-    const admins = servers.map((s) => new IORedis(s.url, { maxRetriesPerRequest: 2 }));
-    const per = Math.ceil(SLOTS / NODES);
-    for (let i = 0; i < NODES; i++) await admins[i].call('CLUSTER', 'ADDSLOTSRANGE', String(i * per), String(Math.min(SLOTS, (i + 1) * per) - 1));
-    for (let i = 1; i < NODES; i++) await admins[0].call('CLUSTER', 'MEET', '127.0.0.1', String(servers[i].port));
-    await until(async () => {
-      for (const a of admins) {
-        const info = (await a.call('CLUSTER', 'INFO')) as string;
-        if (!/cluster_state:ok/.test(info) || !new RegExp(`cluster_known_nodes:${NODES}`).test(info)) return false;
-      }
-      return true;
-    }, 20_000, 100);
-    admins.forEach((a) => a.disconnect());
+    const local = await startRedisCluster({ dir, masters: NODES });
+    servers.push(...local.servers);
 
     cluster = new Cluster(servers.map((s) => ({ host: '127.0.0.1', port: s.port })), { enableAutoPipelining: true, redisOptions: { maxRetriesPerRequest: 2 } });
     cluster.on('error', () => {});

@@ -8,12 +8,16 @@ cast-ballot: one ballot, atomically, on ONE poll shard's slot ({p:<id>.s<k>}).
   KEYS[4] tally HASH (_ballots, _v = tally version, plus the ARGV fields; layout in server/ballots/tally-fields.ts)
   KEYS[5] breakdown HASH (d:<district>, a:<ageBand>)
   KEYS[6] ballot ledger STREAM
+  KEYS[7] award pending SET (user ids whose vote points are not yet awarded; a set keeps no voting order)
   ARGV[1] bit index        ARGV[2] user id        ARGV[3] receipt (keyed HMAC of poll+user, from Node)
   ARGV[4] voter hash for the ledger (keyed HMAC, never the user id)
   ARGV[5] answers JSON     ARGV[6] district field  ARGV[7] age band field
-  ARGV[8..] tally fields to increment by 1 (a:<q> and o:<q>:<o>)
+  ARGV[8] '1' when the poll awards points (the voter joins the pending set), else '0'
+  ARGV[9..] tally fields to increment by 1 (a:<q> and o:<q>:<o>)
 Returns:
-  {'ok', receipt, nowMs} | {'already_voted', receipt} | {'poll_closed', nowMs} | {'poll_not_open', nowMs}
+  {'ok', receipt, nowMs, batch} | {'already_voted', receipt} | {'poll_closed', nowMs} | {'poll_not_open', nowMs}
+  batch: '0', or the shard's award batch number when this voter made the pending set non-empty (the
+  caller then enqueues that batch's job; its id carries the number, so a running batch never swallows it)
   The clock is Redis TIME: the window is [opensAt, closesAt), whatever the lifecycle jobs did.
 ]]
 local st = redis.call('HMGET', KEYS[1], 'state', 'opensAt', 'closesAt')
@@ -31,11 +35,17 @@ if now >= tonumber(st[3]) then return {'poll_closed', nowStr} end
 
 redis.call('SETBIT', KEYS[2], ARGV[1], 1)
 redis.call('HINCRBY', KEYS[4], '_ballots', 1)
-for i = 8, #ARGV do
+for i = 9, #ARGV do
   redis.call('HINCRBY', KEYS[4], ARGV[i], 1)
 end
 redis.call('HINCRBY', KEYS[5], ARGV[6], 1)
 redis.call('HINCRBY', KEYS[5], ARGV[7], 1)
 redis.call('XADD', KEYS[6], '*', 'v', ARGV[4], 'a', ARGV[5], 't', nowStr)
 redis.call('HINCRBY', KEYS[4], '_v', 1)
-return {'ok', ARGV[3], nowStr}
+
+-- points: queue the voter for the shard's next award batch
+local batch = '0'
+if ARGV[8] == '1' and redis.call('SADD', KEYS[7], ARGV[2]) == 1 and redis.call('SCARD', KEYS[7]) == 1 then
+  batch = tostring(redis.call('HINCRBY', KEYS[1], 'awardBatch', 1))
+end
+return {'ok', ARGV[3], nowStr, batch}

@@ -1,0 +1,81 @@
+import type { Redis } from '../redis/connection.ts';
+import { closeRedis } from '../redis/connection.ts';
+import type { Keys } from '../redis/keys.ts';
+import type { User } from '../../shared/users.ts';
+
+/** What changed: one session (sign-out) or everything of one user (profile, roles, sign-out everywhere). */
+export type SessionChange = { sid: string } | { userId: number };
+
+const MAX_ENTRIES = 200_000;
+
+/**
+ * A few seconds of session -> user in process, so a burst of requests from one session (a vote, then the
+ * poll view and the results) resolves it once. Every change that could make an entry wrong goes through
+ * `changed`: the entry is dropped here at once and, over pub/sub, in every other process. A process that
+ * misses a message (its subscriber reconnecting) serves the old entry for at most `ttlMs`.
+ * Invariant: an entry never outlives its session's absolute expiry.
+ */
+export function createSessionCache(deps: { redis: Redis; keys: Keys; ttlMs: number }) {
+  const { redis, keys, ttlMs } = deps;
+  const bySid = new Map<string, { user: User; exp: number }>();
+  const byUser = new Map<number, Set<string>>();
+  let sub: Redis | null = null;
+  let closed = false;
+
+  const drop = (c: SessionChange) => {
+    if ('sid' in c) {
+      const e = bySid.get(c.sid);
+      bySid.delete(c.sid);
+      if (e) byUser.get(e.user.id)?.delete(c.sid);
+      return;
+    }
+    for (const sid of byUser.get(c.userId) ?? []) bySid.delete(sid);
+    byUser.delete(c.userId);
+  };
+  const subscribe = () => {
+    if (sub || closed || ttlMs === 0) return;
+    sub = redis.duplicate({ enableAutoPipelining: false, lazyConnect: false });
+    sub.on('error', () => {}); // the command connection reports Redis trouble; the TTL bounds a missed message
+    sub.on('message', (_ch: string, msg: string) => drop(msg.startsWith('s:') ? { sid: msg.slice(2) } : { userId: Number(msg.slice(2)) }));
+    sub.subscribe(keys.sessionsChanged()).catch(() => {});
+  };
+
+  return {
+    /** The cached user of a session id, or undefined (then resolve it and `remember`). */
+    get(sid: string): User | undefined {
+      const e = bySid.get(sid);
+      if (!e) return undefined;
+      if (e.exp > Date.now()) return e.user;
+      drop({ sid });
+      return undefined;
+    },
+
+    remember(sid: string, user: User, absoluteExpiresAt: number) {
+      if (ttlMs === 0) return;
+      subscribe();
+      if (bySid.size >= MAX_ENTRIES) {
+        bySid.clear();
+        byUser.clear();
+      }
+      bySid.set(sid, { user, exp: Math.min(Date.now() + ttlMs, absoluteExpiresAt) });
+      let sids = byUser.get(user.id);
+      if (!sids) byUser.set(user.id, (sids = new Set()));
+      sids.add(sid);
+    },
+
+    /** Drop here now, and tell the other processes (best effort: the TTL bounds a lost message). */
+    async changed(c: SessionChange): Promise<void> {
+      drop(c);
+      await redis.publish(keys.sessionsChanged(), 'sid' in c ? `s:${c.sid}` : `u:${c.userId}`).catch(() => {});
+    },
+
+    async close(): Promise<void> {
+      closed = true;
+      bySid.clear();
+      byUser.clear();
+      if (sub) await closeRedis(sub);
+      sub = null;
+    },
+  };
+}
+export type SessionCache = ReturnType<typeof createSessionCache>;
