@@ -65,7 +65,7 @@ export function unavailable(message = 'The service is briefly unavailable; try a
 }
 
 /** A 5xx worth a stack in the log: `unavailable` is an outage (logged once per connection), not a bug. */
-const isBug = (e: AppError) => e.status >= 500 && e.code !== 'unavailable';
+export const isBug = (e: AppError) => e.status >= 500 && e.code !== 'unavailable';
 
 export function errorBody(err: AppError) {
   return { error: { code: err.code, message: err.message, details: err.details ?? null } };

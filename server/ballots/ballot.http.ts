@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AppContext } from '../context.ts';
-import { AppError, errorBody, toAppError } from '../errors.ts';
+import { AppError, errorBody, isBug, toAppError } from '../errors.ts';
 import { resolveSession } from '../auth/auth.middleware.ts';
 import { originRefusal } from '../http/origin.middleware.ts';
 
@@ -36,7 +36,7 @@ export function createBallotRoute(ctx: Pick<AppContext, 'config' | 'logger' | 'm
   };
   const fail = (res: ServerResponse, err: unknown) => {
     const e = toAppError(err);
-    if (e.status >= 500) ctx.logger.error({ err, route: ROUTE }, 'request failed');
+    if (isBug(e)) ctx.logger.error({ err, route: ROUTE }, 'request failed');
     send(res, e.status, errorBody(e), e.headers);
   };
   const readJson = (req: IncomingMessage, length: number) =>

@@ -5,6 +5,7 @@ import type { AppContext } from '../../server/context.ts';
 import { apiCatalog } from '../../server/openapi/catalog.ts';
 import { ROOT } from '../helpers/processes.ts';
 import { startCodeSink, type CodeSink } from '../helpers/auth.ts';
+import { faultPostgres, type FaultPostgres } from '../helpers/city-faults.ts';
 import { connectSocket, ask, nextEvent, record, type ClientSocket } from '../helpers/sockets.ts';
 import { pollBody, publishedPoll } from '../helpers/polls.ts';
 import {
@@ -142,6 +143,8 @@ console.log(JSON.stringify({ seconds: (performance.now() - t0) / 1000, connectio
 describe('abuse: brute force, sign-in flood, socket flood, cross-origin writes against the real platform', () => {
   const procs = processRegistry();
   let redis: FaultRedis;
+  // Our City's routes are live only with their database: the cross-origin test covers them too
+  let pgs: FaultPostgres;
   let ctx: AppContext;
   let sink: CodeSink;
   let server: Awaited<ReturnType<typeof spawnServer>>;
@@ -149,7 +152,7 @@ describe('abuse: brute force, sign-in flood, socket flood, cross-origin writes a
   const open: ClientSocket[] = [];
 
   beforeAll(async () => {
-    redis = await faultRedis('abuse', 'always');
+    [redis, pgs] = await Promise.all([faultRedis('abuse', 'always'), faultPostgres('abuse')]);
     ctx = faultContext(redis.url, prefix);
     sink = await startCodeSink();
     const env = processEnv(redis.url, prefix, {
@@ -157,6 +160,7 @@ describe('abuse: brute force, sign-in flood, socket flood, cross-origin writes a
       OTP_WEBHOOK_URL: sink.url,
       OTP_MAX_ATTEMPTS: String(OTP_MAX_ATTEMPTS),
       OTP_PER_PHONE_PER_HOUR: String(OTP_PER_PHONE_PER_HOUR),
+      DATABASE_URL: pgs.url,
     });
     server = procs.add(await spawnServer(env, await freePort()));
     procs.add(await spawnWorker(env));
@@ -167,6 +171,7 @@ describe('abuse: brute force, sign-in flood, socket flood, cross-origin writes a
     await sink?.close();
     await ctx?.close().catch(() => {});
     await redis?.destroy();
+    await pgs?.destroy();
   });
 
   const post = (path: string, body: unknown, headers: Record<string, string>) =>
@@ -411,6 +416,7 @@ describe('abuse: brute force, sign-in flood, socket flood, cross-origin writes a
       'put /users/:id/roles': { path: `/api/users/${resident.user.id}/roles`, body: { roles: ['resident', 'admin'] } },
       'post /polls': { path: '/api/polls', body: pollBody() },
       'patch /polls/:id': { path: `/api/polls/${draft}`, body: { title: 'Hijacked' } },
+      'delete /polls/:id': { path: `/api/polls/${draft}` },
       'post /polls/:id/publish': { path: `/api/polls/${draft}/publish` },
       'post /polls/:id/close': { path: `/api/polls/${active}/close` },
       'post /polls/:id/ballots': { path: `/api/polls/${active}/ballots`, body: { answers: { q1: ['o1'], q2: ['o1'] } } },
@@ -420,6 +426,23 @@ describe('abuse: brute force, sign-in flood, socket flood, cross-origin writes a
       'post /rewards': { path: '/api/rewards', body: { name: 'Forged', price: 1, stock: 1 } },
       'patch /rewards/:id': { path: `/api/rewards/${rewardId}`, body: { stock: 0 } },
       'post /rewards/:id/redeem': { path: `/api/rewards/${rewardId}/redeem` },
+      // Our City (PostgreSQL): refused before any handler runs, so report 1 need not exist
+      'post /city/categories': { path: '/api/city/categories', body: { code: 'forged', nameRu: 'Подделка', nameEn: 'Forged', orgKind: 'council', deadlineDays: 8 } },
+      'patch /city/categories/:code': { path: '/api/city/categories/roof_leak', body: { deadlineDays: 40 } },
+      'post /city/organisations': { path: '/api/city/organisations', body: { name: 'Forged', kind: 'council', districts: ['arbat'], categories: ['roof_leak'] } },
+      'patch /city/organisations/:id': { path: '/api/city/organisations/1', body: { name: 'Hijacked' } },
+      'put /city/responders/:id': { path: `/api/city/responders/${resident.user.id}`, body: { organisations: [1] } },
+      'post /city/reports': { path: '/api/city/reports', body: { category: 'roof_leak', district: 'arbat', address: 'Арбат, 1', description: 'Forged report text' } },
+      'post /city/reports/:id/support': { path: '/api/city/reports/1/support' },
+      'post /city/reports/:id/route': { path: '/api/city/reports/1/route', body: { organisationId: 1 } },
+      'post /city/reports/:id/reject': { path: '/api/city/reports/1/reject', body: { reason: 'spam', comment: 'forged' } },
+      'post /city/reports/:id/merge': { path: '/api/city/reports/1/merge', body: { into: 2 } },
+      'post /city/reports/:id/answer': { path: '/api/city/reports/1/answer', body: { outcome: 'fixed', text: 'Forged answer' } },
+      'post /city/reports/:id/confirm': { path: '/api/city/reports/1/confirm' },
+      'post /city/reports/:id/dispute': { path: '/api/city/reports/1/dispute', body: { comment: 'forged' } },
+      'put /city/my/alerts': { path: '/api/city/my/alerts', body: { districts: ['arbat'], categories: [] } },
+      // Open311 GeoReport v2, beside the API
+      'post /requests.json': { path: '/open311/v2/requests.json', body: { service_code: 'roof_leak', description: 'Forged report text', address_string: 'Арбат, 1' } },
     };
     const routes = apiCatalog()
       .routes()
