@@ -12,6 +12,7 @@ import { rewardsRouter } from './rewards/reward.routes.ts';
 import { queueBoard, BOARD_PATH } from './jobs/board.ts';
 import { pollRoutes } from './polls/poll.routes.ts';
 import { civicRoutes } from './decisions/decisions.module.ts';
+import { integrityRoutes } from './integrity/integrity.routes.ts';
 
 export type WebHandler = RequestHandler | null;
 
@@ -90,6 +91,7 @@ export function createApp(ctx: AppContext, opts: { web?: WebHandler; isShuttingD
   api.use(pointsRouter(ctx.points));
   api.use(rewardsRouter(ctx.rewards));
   api.use(civicRoutes(ctx));
+  api.use(integrityRoutes(ctx.openCount));
 
   api.use(apiNotFound);
   app.use('/api', api);

@@ -15,6 +15,7 @@ import { createRewardStore } from './rewards/reward.store.ts';
 import { createRewardService } from './rewards/reward.service.ts';
 import { createIntegrityStore } from './jobs/integrity.store.ts';
 import { createCivicDomain } from './decisions/decisions.module.ts';
+import { createOpenCount } from './integrity/open-count.module.ts';
 
 /**
  * The dependencies of one server process, built once and passed to factories (no DI container).
@@ -25,6 +26,9 @@ export function createContext(config: Config, logger: Logger, opts: { processNam
   const redis = defineScripts(createRedis(config.REDIS_URL, { name: 'ac-cmd', logger }));
   const keys = createKeys(config.REDIS_PREFIX);
   const users = createUserStore(redis, keys);
+  // the open count (integrity page, published ledger, representativeness): stores first, the identity
+  // domain keeps the eligible base current on every profile change
+  const openCount = createOpenCount({ redis, keys, config, logger });
   const sessions = createSessionStore(redis, keys, {
     idleSeconds: config.SESSION_IDLE_SECONDS,
     absoluteSeconds: config.SESSION_ABSOLUTE_SECONDS,
@@ -38,9 +42,10 @@ export function createContext(config: Config, logger: Logger, opts: { processNam
 
   // ---- domain stores and services (each domain adds its lines here) ----
   // identity (issue 3): OTP sign-in (ctx.auth), profile and roles (ctx.accounts)
-  const { auth, accounts } = createIdentity({ config, logger, redis, keys, users, sessions, queues });
+  const { auth, accounts } = createIdentity({ config, logger, redis, keys, users, sessions, queues, residents: openCount.residents });
   // polls and ballots (issue 4): definitions, lifecycle, the vote path, results
-  const polls = createPollService({ redis, keys, config, logger, queues, realtime });
+  const polls = createPollService({ redis, keys, config, logger, queues, realtime, refusals: openCount.refusals });
+  const integrityView = openCount.service(polls);
   // points, rewards shop, finalisation alarms (issue 6)
   const points = createPointsService({ store: createPointsStore(redis, keys), realtime, logger });
   const rewards = createRewardService({ store: createRewardStore(redis, keys), points, logger });
@@ -66,11 +71,14 @@ export function createContext(config: Config, logger: Logger, opts: { processNam
     rewards,
     integrity,
     ...civic,
+    residents: openCount.residents,
+    openCount: integrityView,
     /** Workers alive = heartbeats newer than 15 s. */
     async workersAlive(): Promise<number> {
       return redis.zcount(keys.workers(), Date.now() - 15_000, '+inf');
     },
     async close() {
+      await openCount.refusals.close().catch(() => {});
       await polls.shutdown();
       await queues.close();
       await closeRedis(queueRedis);

@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { ledgerExportSchema } from './ledger.ts';
+import { representativenessSchema } from './representativeness.ts';
 
 // Owned by the polls domain (issue 4). Other domains (live results, workers, decisions, web) depend on
 // `PollStatus`, `PollResults` and `pollResultsSchema`: extend, don't rename.
@@ -110,6 +112,11 @@ const pollFields = {
   publicResults: z.boolean().default(true),
   /** Projector view (issue 5): anonymous viewers may watch the live results while the poll is open. */
   publicLive: z.boolean().default(false),
+  /**
+   * Publish the anonymised ballot ledger at finalisation (receipt tags + answers). Off for a sensitive
+   * poll: with it a voter can prove how they voted (coercion, vote buying).
+   */
+  publicLedger: z.boolean().default(true),
 };
 
 function checkDefinition(d: { questions: { id: string }[]; opensAt: string | null; closesAt: string | null }, ctx: z.RefinementCtx) {
@@ -141,6 +148,7 @@ export const pollPatchSchema = z
     shards: pollFields.shards.unwrap(),
     publicResults: z.boolean(),
     publicLive: z.boolean(),
+    publicLedger: z.boolean(),
   })
   .partial()
   .strict()
@@ -180,6 +188,8 @@ export const pollSchema = z.object({
   shards: z.number().int(),
   publicResults: z.boolean(),
   publicLive: z.boolean(),
+  /** Absent on polls stored before the option existed: read as true. */
+  publicLedger: z.boolean().default(true),
   /** Effective status: from the stored state and the clock (a published poll past closesAt is `closed`). */
   status: pollStatusSchema,
   createdAt: z.string(),
@@ -287,5 +297,9 @@ export const pollFinalSchema = z.object({
   integrity: z
     .object({ votersMarked: z.number().int(), ledgerLength: z.number().int(), ballots: z.number().int(), ok: z.boolean() })
     .optional(),
+  /** The published ballot ledger (hashes, rows); absent when the poll's publicLedger is off. */
+  ledger: ledgerExportSchema.optional(),
+  /** Turnout against the eligible base and the raked (weighted) result, frozen at finalisation. */
+  representativeness: representativenessSchema.optional(),
 });
 export type PollFinal = z.infer<typeof pollFinalSchema>;

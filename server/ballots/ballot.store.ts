@@ -4,7 +4,7 @@ import type { Keys } from '../redis/keys.ts';
 
 declare module 'ioredis' {
   interface RedisCommander<Context> {
-    /** server/redis/scripts/cast-ballot-6.lua */
+    /** server/redis/scripts/cast-ballot-7.lua */
     castBallot(
       stateKey: string,
       votersKey: string,
@@ -12,6 +12,7 @@ declare module 'ioredis' {
       tallyKey: string,
       breakdownKey: string,
       ledgerKey: string,
+      countsKey: string,
       bit: string,
       userId: string,
       receipt: string,
@@ -19,6 +20,7 @@ declare module 'ioredis' {
       answersJson: string,
       districtField: string,
       ageField: string,
+      cell: string,
       ...tallyFields: string[]
     ): Result<[string, string, string?], Context>;
   }
@@ -45,7 +47,7 @@ export function createBallotStore(redis: Redis, keys: Keys) {
       pollId: number,
       shards: number,
       userId: number,
-      b: { receipt: string; voterHash: string; answersJson: string; district: string; ageBand: string; tallyFields: string[] },
+      b: { receipt: string; voterHash: string; answersJson: string; district: string; ageBand: string; cell?: string; tallyFields: string[] },
     ): Promise<CastOutcome> {
       const { shard: k, bit } = shardOf(userId, shards);
       const [code, a, c] = await redis.castBallot(
@@ -55,6 +57,7 @@ export function createBallotStore(redis: Redis, keys: Keys) {
         keys.pollTally(pollId, k),
         keys.pollBreakdown(pollId, k),
         keys.pollLedger(pollId, k),
+        keys.pollCounts(pollId, k),
         String(bit),
         String(userId),
         b.receipt,
@@ -62,6 +65,7 @@ export function createBallotStore(redis: Redis, keys: Keys) {
         b.answersJson,
         `d:${b.district}`,
         `a:${b.ageBand}`,
+        b.cell ?? '',
         ...b.tallyFields,
       );
       switch (code) {

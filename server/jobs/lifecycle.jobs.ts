@@ -54,7 +54,7 @@ export async function finalisePoll(
   ctx: WorkerContext,
   pollId: number,
   log: Logger,
-  progress: (p: { swept: number; awarded: number }) => unknown = () => {},
+  progress: (p: { swept: number; awarded: number } | { exported: number; of: number }) => unknown = () => {},
 ): Promise<{ final: PollFinal; swept: number; awarded: number; already: boolean }> {
   const existing = await ctx.polls.getFinal(pollId);
   // already written: markFinalised returns it unchanged (and finishes the state if a crash interrupted it)
@@ -93,10 +93,13 @@ export async function finalisePoll(
     if (awarded > 0) log.warn({ pollId, swept, awarded }, 'finalise sweep awarded vote points a crash or lost job had left out');
   }
 
+  // the published ledger (written once, its hash in the snapshot) and the frozen representativeness panel
+  const extras = await ctx.openCount.finaliseExtras(pollId, log, progress);
   const results = await ctx.polls.results(pollId);
   const final = await ctx.polls.markFinalised(pollId, {
     results,
     integrity: { votersMarked: integrity.votersMarked, ledgerLength: integrity.ledgerLength, ballots: integrity.ballots, ok: integrity.ok },
+    ...extras,
   });
   log.info({ pollId, ballots: final.results.ballots, swept, awarded, integrityOk: integrity.ok }, 'poll finalised');
   return { final, swept, awarded, already: false };

@@ -32,6 +32,8 @@ import {
 import { createPollStore, type PollRow } from './poll.store.ts';
 import { createBallotStore } from '../ballots/ballot.store.ts';
 import { ballotIds } from '../ballots/ballot-ids.ts';
+import type { RefusalCounter } from '../ballots/refusal-counter.ts';
+import { respondentCell } from '../representativeness/cells.ts';
 
 export type PollIntegrity = {
   votersMarked: number;
@@ -97,6 +99,8 @@ export type PollServiceDeps = {
   logger: Logger;
   queues: Pick<Queues, 'lifecycle' | 'points'>;
   realtime: Pick<RealtimeEmitter, 'toPoll'>;
+  /** Counts ballots refused as invalid (before the cast script, which counts the other refusals). */
+  refusals?: Pick<RefusalCounter, 'invalid'>;
 };
 
 /**
@@ -288,7 +292,10 @@ export function createPollService(deps: PollServiceDeps) {
      * Write the immutable final snapshot (SET NX: a second call returns the existing one) and set the
      * status finalised. The poll must be closed (effectively: a published poll past closesAt counts).
      */
-    async markFinalised(pollId: number, snapshot: PollResults | { results: PollResults; integrity?: PollFinal['integrity'] }): Promise<PollFinal> {
+    async markFinalised(
+      pollId: number,
+      snapshot: PollResults | ({ results: PollResults } & Partial<Pick<PollFinal, 'integrity' | 'ledger' | 'representativeness'>>),
+    ): Promise<PollFinal> {
       const row = await rowOf(pollId, true);
       if (!row) throw new AppError('not_found', 'No such poll');
       const status = effectiveStatus(row, Date.now());
@@ -298,7 +305,7 @@ export function createPollService(deps: PollServiceDeps) {
       if (existing && row.state === 'finalised') return pollFinalSchema.parse(JSON.parse(existing));
       if (status === 'closed') await service.close(pollId);
       const body = 'results' in snapshot ? snapshot : { results: snapshot };
-      const final = pollFinalSchema.parse({ pollId, finalisedAt: new Date().toISOString(), results: pollResultsSchema.parse(body.results), integrity: body.integrity });
+      const final = pollFinalSchema.parse({ ...body, pollId, finalisedAt: new Date().toISOString(), results: pollResultsSchema.parse(body.results) });
       const { json } = await store.setFinalOnce(pollId, JSON.stringify(final));
       const stored = pollFinalSchema.parse(JSON.parse(json));
       await store.setShardStates(pollId, row.def.shards, ['none', 'published', 'closed'], 'finalised');
@@ -434,9 +441,14 @@ export function createPollService(deps: PollServiceDeps) {
       if (!row || row.state === 'draft') throw new AppError('not_found', 'No such poll');
       const why = ineligibility(row.def, user);
       if (why) throw new AppError('not_eligible', why);
-      const { answers } = parseOr(ballotBodySchema, body, 'invalid_ballot', 'Invalid ballot');
-      const issues = ballotIssues(row.def.questions, answers);
-      if (issues.length) throw new AppError('invalid_ballot', issues[0].message, issues);
+      const parsed = ballotBodySchema.safeParse(body);
+      const issues = parsed.success ? ballotIssues(row.def.questions, parsed.data.answers) : [];
+      if (!parsed.success || issues.length) {
+        deps.refusals?.invalid(pollId);
+        if (!parsed.success) throw new AppError('invalid_ballot', 'Invalid ballot', zodDetails(parsed.error));
+        throw new AppError('invalid_ballot', issues[0].message, issues);
+      }
+      const { answers } = parsed.data;
 
       const normal: Record<string, string[]> = {};
       const tallyFields: string[] = [];
@@ -451,6 +463,7 @@ export function createPollService(deps: PollServiceDeps) {
         answersJson: JSON.stringify(normal),
         district: user.district ?? 'unknown',
         ageBand: ageBandOf(user.birthYear, new Date().getUTCFullYear()),
+        cell: respondentCell(user, new Date().getUTCFullYear()),
         tallyFields,
       });
       switch (out.kind) {

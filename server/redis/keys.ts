@@ -48,6 +48,19 @@ export function createKeys(prefix: string) {
      * its award, so a missing bit costs at most an idempotent no-op award.
      */
     pollAwarded: (id: number, k: number) => `${p}poll:{p:${id}.s${k}}:awarded`,
+    /**
+     * HASH of the open count, per shard: refusals counted by the cast script (`r:duplicate`, `r:late`,
+     * `r:early`) and by the server (`r:invalid`, flushed from process memory), ballots per minute
+     * (`m:<epoch minute>`), and per respondent cell `<okrug>|<ageBand>|<gender>` the ballots (`n:<cell>`)
+     * and tally fields (`c:<cell>|<tally field>`) the weighted result is raked from. Counts only.
+     */
+    pollCounts: (id: number, k: number) => `${p}poll:{p:${id}.s${k}}:counts`,
+    /** STRING (JSON, SET NX): the published ledger export's record — hashes, rows, file names. Written once. */
+    pollLedgerExport: (id: number) => `${p}poll:{p:${id}}:ledger-export`,
+    /** HASH `<district>|<birthYear>|<gender>` -> registered residents with a complete profile (the eligible base). */
+    residentCells: () => `${p}stats:{residents}:cells`,
+    /** STRING: set once the resident cells were rebuilt from every user (the worker does it at start if missing). */
+    residentCellsBuilt: () => `${p}stats:{residents}:built`,
     // ---- points and rewards (issue 6) ----
     // A user's points live in the user's slot {u:<id>} (award and debit are single-slot Lua steps);
     // a reward's stock and claim decisions in the reward's slot {r:<id>}.

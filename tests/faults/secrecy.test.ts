@@ -216,7 +216,7 @@ describe('ballot secrecy: logs, ledger, exports, every Redis key, and the AOF', 
     expect(linked).toEqual([]);
   });
 
-  it('when the ballot ledger is read, then entries hold only {v, a, t}, v is a keyed HMAC — no user id, phone, receipt or unkeyed hash of them — and only APP_SECRET maps it back', async () => {
+  it('when the ballot ledger is read, then entries hold only {v, a, t}, v is the SHA-256 of the keyed receipt — no user id, phone, receipt or unkeyed hash of them — and only APP_SECRET maps it back', async () => {
     const { entries } = await readLedger(ctx, pollId, SHARDS);
     expect(entries).toHaveLength(N);
     for (let k = 0; k < SHARDS; k++) {
@@ -224,7 +224,9 @@ describe('ballot secrecy: logs, ledger, exports, every Redis key, and the AOF', 
     }
     const vs = new Set(entries.map((e) => e.v));
     expect(vs.size).toBe(N);
-    for (const e of entries) expect(e.v).toMatch(/^[0-9a-f]{32}$/);
+    for (const e of entries) expect(e.v).toMatch(/^[0-9a-f]{64}$/);
+    // every comparison below is made on the first 32 hex digits too (a cut hash would match there)
+    for (const e of entries) vs.add(e.v.slice(0, 32));
     const text = JSON.stringify(entries);
     for (const tok of personal().filter((t) => !vs.has(t))) expect(text).not.toContain(tok);
     // no unkeyed hash (md5/sha1/sha256/sha512, full or cut to 32 hex) of the usual spellings, for every id a small city could have

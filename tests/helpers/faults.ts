@@ -205,8 +205,7 @@ export async function castHttp(url: string, headers: Record<string, string>, pol
 /** The receipt and ledger voter hash the server derives for (poll, user) — computed here independently. */
 export const expectedReceipt = (pollId: number, userId: number) =>
   createHmac('sha256', FAULT_SECRET).update(`receipt:${pollId}:${userId}`).digest().toString('base64url').slice(0, 22);
-export const expectedVoterHash = (pollId: number, userId: number) =>
-  createHmac('sha256', FAULT_SECRET).update(`voter:${pollId}:${userId}`).digest('hex').slice(0, 32);
+export const expectedVoterHash = (pollId: number, userId: number) => createHash('sha256').update(expectedReceipt(pollId, userId)).digest('hex');
 
 /** Every ledger entry of a poll over its shards: voter hash -> answers JSON (and how many entries in all). */
 export async function readLedger(ctx: AppContext, pollId: number, shards: number): Promise<{ entries: { v: string; a: string; t: string; id: string }[] }> {

@@ -8,34 +8,50 @@ cast-ballot: one ballot, atomically, on ONE poll shard's slot ({p:<id>.s<k>}).
   KEYS[4] tally HASH (_ballots, _v = tally version, a:<q> answered, o:<q>:<o> option counts)
   KEYS[5] breakdown HASH (d:<district>, a:<ageBand>)
   KEYS[6] ballot ledger STREAM
+  KEYS[7] open-count HASH (refusals r:<why>, ballots per minute m:<minute>, respondent cells n:/c:)
   ARGV[1] bit index        ARGV[2] user id        ARGV[3] receipt (keyed HMAC of poll+user, from Node)
   ARGV[4] voter hash for the ledger (keyed HMAC, never the user id)
   ARGV[5] answers JSON     ARGV[6] district field  ARGV[7] age band field
-  ARGV[8..] tally fields to increment by 1 (a:<q> and o:<q>:<o>)
+  ARGV[8] respondent cell "<okrug>|<ageBand>|<gender>" ('' when the profile is incomplete)
+  ARGV[9..] tally fields to increment by 1 (a:<q> and o:<q>:<o>)
 Returns:
   {'ok', receipt, nowMs} | {'already_voted', receipt} | {'poll_closed', nowMs} | {'poll_not_open', nowMs}
   The clock is Redis TIME: the window is [opensAt, closesAt), whatever the lifecycle jobs did.
 ]]
 local st = redis.call('HMGET', KEYS[1], 'state', 'opensAt', 'closesAt')
 if redis.call('GETBIT', KEYS[2], ARGV[1]) == 1 then
+  redis.call('HINCRBY', KEYS[7], 'r:duplicate', 1)
   return {'already_voted', redis.call('HGET', KEYS[3], ARGV[2]) or ARGV[3]}
 end
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local nowStr = string.format('%.0f', now)
 local state = st[1]
-if state == 'closed' or state == 'finalised' then return {'poll_closed', nowStr} end
-if state ~= 'published' or not st[2] or not st[3] then return {'poll_not_open', nowStr} end
-if now < tonumber(st[2]) then return {'poll_not_open', nowStr} end
-if now >= tonumber(st[3]) then return {'poll_closed', nowStr} end
+-- refusals are counted here, in the script that refuses them (no extra round trip)
+local function refuse(code, field)
+  redis.call('HINCRBY', KEYS[7], field, 1)
+  return {code, nowStr}
+end
+if state == 'closed' or state == 'finalised' then return refuse('poll_closed', 'r:late') end
+if state ~= 'published' or not st[2] or not st[3] then return refuse('poll_not_open', 'r:early') end
+if now < tonumber(st[2]) then return refuse('poll_not_open', 'r:early') end
+if now >= tonumber(st[3]) then return refuse('poll_closed', 'r:late') end
 
 redis.call('SETBIT', KEYS[2], ARGV[1], 1)
 redis.call('HINCRBY', KEYS[4], '_ballots', 1)
-for i = 8, #ARGV do
+for i = 9, #ARGV do
   redis.call('HINCRBY', KEYS[4], ARGV[i], 1)
 end
 redis.call('HINCRBY', KEYS[5], ARGV[6], 1)
 redis.call('HINCRBY', KEYS[5], ARGV[7], 1)
 redis.call('XADD', KEYS[6], '*', 'v', ARGV[4], 'a', ARGV[5], 't', nowStr)
 redis.call('HINCRBY', KEYS[4], '_v', 1)
+-- open count: ballots per minute, and the respondent cell's ballots and tally fields (for raking)
+redis.call('HINCRBY', KEYS[7], 'm:' .. string.format('%.0f', math.floor(now / 60000)), 1)
+if ARGV[8] ~= '' then
+  redis.call('HINCRBY', KEYS[7], 'n:' .. ARGV[8], 1)
+  for i = 9, #ARGV do
+    redis.call('HINCRBY', KEYS[7], 'c:' .. ARGV[8] .. '|' .. ARGV[i], 1)
+  end
+end
 return {'ok', ARGV[3], nowStr}
