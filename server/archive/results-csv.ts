@@ -20,7 +20,8 @@ const cell = (v: string | number) => {
 /**
  * RFC 4180 CSV of a finalised snapshot: a `ballots` row, one `option` row per question and option (in
  * definition order), then one row per breakdown group (`district`, `age_band`; groups under the
- * anonymity threshold are already merged into "other"). No personal data: counts only.
+ * anonymity threshold are already merged into "other"), `weighted_option` rows (the raked result) and
+ * `ledger_sha256` rows (group `jsonl`/`csv`, the hash in `count`) when the snapshot has them. Counts only.
  */
 export function resultsCsv(poll: CsvPoll, final: PollFinal): string {
   const rows: (string | number)[][] = [[...RESULTS_CSV_HEADER]];
@@ -35,6 +36,14 @@ export function resultsCsv(poll: CsvPoll, final: PollFinal): string {
   }
   for (const g of r.breakdown.district) rows.push([poll.id, 'district', '', '', '', '', g.key, g.ballots]);
   for (const g of r.breakdown.ageBand) rows.push([poll.id, 'age_band', '', '', '', '', g.key, g.ballots]);
+  // the raked result (weighted counts over complete profiles, 2 decimals) and the published ledger's hashes
+  for (const q of final.representativeness?.weighting ? final.representativeness.questions : []) {
+    for (const o of q.options) rows.push([poll.id, 'weighted_option', q.id, '', o.id, '', '', o.weighted.toFixed(2)]);
+  }
+  if (final.ledger) {
+    rows.push([poll.id, 'ledger_sha256', '', '', '', '', 'jsonl', final.ledger.jsonl.sha256]);
+    rows.push([poll.id, 'ledger_sha256', '', '', '', '', 'csv', final.ledger.csv.sha256]);
+  }
   return rows.map((row) => row.map(cell).join(',')).join('\r\n') + '\r\n';
 }
 
