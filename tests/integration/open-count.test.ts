@@ -117,7 +117,14 @@ describe('open count: refusal counters, the published ledger, representativeness
 
   it('when a poll is open, then its integrity page and panel are staff-only (403 to the public), and public once it has closed', async () => {
     const poll = await publishedPoll(s.ctx, mod, { points: 0 });
-    for (const path of ['integrity', 'representativeness']) expect((await fetch(`${s.url}/api/polls/${poll.id}/${path}`)).status).toBe(403);
+    const resident = await createTestUser(s.ctx);
+    const official = await createTestUser(s.ctx, { roles: ['official'] });
+    for (const path of ['integrity', 'representativeness']) {
+      expect((await fetch(`${s.url}/api/polls/${poll.id}/${path}`)).status).toBe(403);
+      expect((await fetch(`${s.url}/api/polls/${poll.id}/${path}`, { headers: resident.headers })).status).toBe(403);
+      expect((await fetch(`${s.url}/api/polls/${poll.id}/${path}`, { headers: official.headers })).status).toBe(200);
+      expect((await fetch(`${s.url}/api/polls/${poll.id}/${path}`, { headers: modHeaders })).status).toBe(200);
+    }
     expect((await fetch(`${s.url}/api/polls/${poll.id}/ledger.jsonl`)).status).toBe(403);
     await s.ctx.polls.close(poll.id);
     for (const path of ['integrity', 'representativeness']) expect((await fetch(`${s.url}/api/polls/${poll.id}/${path}`)).status).toBe(200);
