@@ -17,6 +17,8 @@ export type Draft = {
   districts: string[];
   /** live results for everyone (projector view) while the poll runs */
   publicLive: boolean;
+  /** publish the anonymised ballot ledger at finalisation (off for a sensitive poll) */
+  publicLedger: boolean;
   questions: DraftQuestion[];
 };
 
@@ -44,6 +46,7 @@ export function emptyDraft(now: number): Draft {
     maxAge: '',
     districts: [],
     publicLive: false,
+    publicLedger: true,
     questions: [{ text: '', kind: 'single', options: ['', ''] }],
   };
 }
@@ -66,6 +69,7 @@ export function draftFromForm(form: FormData): Draft {
     maxAge: s('maxAge'),
     districts: form.getAll('district').map(String),
     publicLive: form.get('publicLive') === 'on',
+    publicLedger: form.get('publicLedger') === 'on',
     questions,
   };
 }
@@ -93,6 +97,7 @@ export function draftToBody(d: Draft) {
     closesAt: fromLocalInput(d.closesAt),
     audience: { districts: d.districts, minAge: age(d.minAge), maxAge: age(d.maxAge) },
     publicLive: d.publicLive,
+    publicLedger: d.publicLedger,
     questions: d.questions
       .filter((q) => q.text.trim())
       .map((q, i) => ({

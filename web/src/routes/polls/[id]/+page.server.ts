@@ -3,6 +3,7 @@ import { failLoad, pollIdParam, serverApi } from '$lib/server/api.ts';
 import { answerIssue, ballotBody, toPollView } from '$lib/polls.ts';
 import type { PollResults } from '$shared/polls.ts';
 import type { DecisionView } from '$shared/decisions.ts';
+import type { PollIntegrityReport } from '$shared/integrity.ts';
 import type { Actions, PageServerLoad } from './$types';
 
 export const load = (async (event) => {
@@ -11,7 +12,9 @@ export const load = (async (event) => {
   if (!r.ok) failLoad(r);
   const poll = toPollView(r.data);
   const d = poll.status === 'closed' || poll.status === 'finalised' ? await serverApi(event)<DecisionView>(`/polls/${id}/decision`) : null;
-  return { poll, results: r.data.results ?? null, decision: d?.ok ? d.data : null, justVoted: event.url.searchParams.has('voted') };
+  const oc = poll.status === 'finalised' ? await serverApi(event)<PollIntegrityReport>(`/polls/${id}/integrity`) : null;
+  const ledgerSha256 = oc?.ok ? (oc.data.ledger?.jsonl.sha256 ?? null) : null;
+  return { poll, results: r.data.results ?? null, decision: d?.ok ? d.data : null, justVoted: event.url.searchParams.has('voted'), ledgerSha256 };
 }) satisfies PageServerLoad;
 
 export const actions = {

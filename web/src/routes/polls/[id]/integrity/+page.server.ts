@@ -1,0 +1,20 @@
+import { failLoad, pollIdParam, serverApi } from '$lib/server/api.ts';
+import { toPollView } from '$lib/polls.ts';
+import type { PollResults } from '$shared/polls.ts';
+import type { PollIntegrityReport } from '$shared/integrity.ts';
+import type { Representativeness } from '$shared/representativeness.ts';
+import type { PageServerLoad } from './$types';
+
+/** The open count of one poll: staff while it is open, everyone once it has closed (the API decides). */
+export const load = (async (event) => {
+  const id = pollIdParam(event.params.id);
+  const api = serverApi(event);
+  const [report, view, panel] = await Promise.all([
+    api<PollIntegrityReport>(`/polls/${id}/integrity`),
+    api<{ results?: PollResults | null }>(`/polls/${id}`),
+    api<Representativeness>(`/polls/${id}/representativeness`),
+  ]);
+  if (!report.ok) failLoad(report);
+  if (!view.ok) failLoad(view);
+  return { report: report.data, poll: toPollView(view.data), results: view.data.results ?? null, panel: panel.ok ? panel.data : null };
+}) satisfies PageServerLoad;
