@@ -60,8 +60,11 @@ const RUNS = Number(process.env.FUZZ_RUNS ?? 10_000);
 const SEED = Number(process.env.FUZZ_SEED ?? Date.now() % 2_147_483_647);
 const CONCURRENCY = 16;
 const PREFIX = 'fz:';
-/** Keys that change by design on rejected requests: rate-limiter counters (every hit counts, rejected ones too). */
-const DIGEST_IGNORE = [/^fz:rate:/];
+/**
+ * Keys that change by design on rejected requests: rate-limiter counters (every hit counts, rejected ones too)
+ * and the open count's refusal counters (a refused ballot is counted: that is the integrity page's figure).
+ */
+const DIGEST_IGNORE = [/^fz:rate:/, /^fz:poll:\{p:[\d.s]+\}:counts$/];
 
 type Who = 'anon' | 'resident' | 'moderator' | 'official' | 'admin' | 'logout';
 type Fixture = {

@@ -4,6 +4,7 @@ import { loadConfig, type Config } from '../../server/config.ts';
 import { createLogger } from '../../server/logger.ts';
 import { createContext, type AppContext } from '../../server/context.ts';
 import { startServer, type RunningServer } from '../../server/main.ts';
+import { TEST_DATA_DIR } from './processes.ts';
 
 /** A key prefix no other test file uses, so files share one redis-server without seeing each other. */
 export function uniquePrefix(label = 't'): string {
@@ -23,6 +24,7 @@ export function testConfig(overrides: Record<string, string> = {}): Config {
     LOG_LEVEL: 'silent',
     APP_SECRET: 'test-secret-0123456789abcdef',
     ALLOWED_ORIGINS: 'http://localhost:5173,http://app.test',
+    DATA_DIR: TEST_DATA_DIR,
     ...overrides,
   });
 }

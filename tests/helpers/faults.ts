@@ -11,7 +11,7 @@ import type { Redis } from '../../server/redis/connection.ts';
 import { SESSION_COOKIE } from '../../server/auth/auth.middleware.ts';
 import type { User } from '../../shared/users.ts';
 import type { PollCreate } from '../../shared/polls.ts';
-import { childEnv, spawnScript, type Spawned } from './processes.ts';
+import { childEnv, spawnScript, TEST_DATA_DIR, type Spawned } from './processes.ts';
 import { pollBody } from './polls.ts';
 
 /** The fault suite's secret, origin and prefix: processes and in-test contexts must agree on them. */
@@ -77,6 +77,7 @@ export function faultConfig(redisUrl: string, prefix: string, overrides: Record<
     LOG_LEVEL: 'silent',
     APP_SECRET: FAULT_SECRET,
     ALLOWED_ORIGINS: FAULT_ORIGIN,
+    DATA_DIR: TEST_DATA_DIR,
     ...overrides,
   });
 }
