@@ -63,7 +63,7 @@ export async function finalisePhase(p: Platform, ctx: AppContext, n: number, o: 
     job = await Job.fromId(ctx.queues.lifecycle, lifecycleJobId('finalise', pollId));
     if (!job?.finishedOn) await sleep(50);
   }
-  const rv = (job?.returnvalue ?? {}) as { swept?: number; awarded?: number; ballots?: number };
+  const rv = (job?.returnvalue ?? {}) as { swept?: number; awarded?: number; ballots?: number; openCountSeconds?: number };
   const final = await ctx.polls.getFinal(pollId);
   const ok = final?.results.ballots === n;
   const r: FinaliseResult = {
@@ -76,7 +76,7 @@ export async function finalisePhase(p: Platform, ctx: AppContext, n: number, o: 
     awarded: rv.awarded ?? NaN,
     ok,
     awardsDone: o.awardsDone,
-    note: `${rv.swept ?? '?'} voters swept, ${rv.awarded ?? '?'} awards made by the sweep (${o.awardsDone ? 'per-vote awards already made: the normal case' : 'no per-vote award made: worst case, as after losing the points queue'}); seeded at ${Math.round(n / seedSeconds)} ballots/s${ok ? '' : `; final snapshot has ${final?.results.ballots} ballots, expected ${n}`}`,
+    note: `of which the open count (ledger export, ${final?.ledger?.rows ?? 0} rows, and the representativeness panel) ${rv.openCountSeconds?.toFixed(2) ?? '?'} s; ${rv.swept ?? '?'} voters swept, ${rv.awarded ?? '?'} awards made by the sweep (${o.awardsDone ? 'per-vote awards already made: the normal case' : 'no per-vote award made: worst case, as after losing the points queue'}); seeded at ${Math.round(n / seedSeconds)} ballots/s${ok ? '' : `; final snapshot has ${final?.results.ballots} ballots, expected ${n}`}`,
   };
   progress(`finalise: ${n} ballots finalised in ${seconds.toFixed(2)} s (job ${r.jobSeconds.toFixed(2)} s; swept ${r.swept}, awarded ${r.awarded})`);
   return r;

@@ -39,7 +39,7 @@ export function lifecycleHandlers(ctx: WorkerContext): JobHandlers {
     async finalise(job, log) {
       const { pollId } = parseJob(pollLifecycleJob, job);
       const out = await finalisePoll(ctx, pollId, log, (p) => job.updateProgress(p));
-      return { pollId, finalisedAt: out.final.finalisedAt, ballots: out.final.results.ballots, swept: out.swept, awarded: out.awarded, already: out.already };
+      return { pollId, finalisedAt: out.final.finalisedAt, ballots: out.final.results.ballots, swept: out.swept, awarded: out.awarded, already: out.already, openCountSeconds: out.openCountSeconds };
     },
   };
 }
@@ -55,7 +55,7 @@ export async function finalisePoll(
   pollId: number,
   log: Logger,
   progress: (p: { swept: number; awarded: number } | { exported: number; of: number }) => unknown = () => {},
-): Promise<{ final: PollFinal; swept: number; awarded: number; already: boolean }> {
+): Promise<{ final: PollFinal; swept: number; awarded: number; already: boolean; openCountSeconds?: number }> {
   const existing = await ctx.polls.getFinal(pollId);
   // already written: markFinalised returns it unchanged (and finishes the state if a crash interrupted it)
   if (existing) return { final: await ctx.polls.markFinalised(pollId, existing), swept: 0, awarded: 0, already: true };
@@ -94,7 +94,9 @@ export async function finalisePoll(
   }
 
   // the published ledger (written once, its hash in the snapshot) and the frozen representativeness panel
+  const t0 = performance.now();
   const extras = await ctx.openCount.finaliseExtras(pollId, log, progress);
+  const openCountSeconds = (performance.now() - t0) / 1000;
   const results = await ctx.polls.results(pollId);
   const final = await ctx.polls.markFinalised(pollId, {
     results,
@@ -102,5 +104,5 @@ export async function finalisePoll(
     ...extras,
   });
   log.info({ pollId, ballots: final.results.ballots, swept, awarded, integrityOk: integrity.ok }, 'poll finalised');
-  return { final, swept, awarded, already: false };
+  return { final, swept, awarded, already: false, openCountSeconds };
 }
