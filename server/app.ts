@@ -10,8 +10,11 @@ import { usersRoutes } from './users/users.routes.ts';
 import { pointsRouter } from './points/points.routes.ts';
 import { rewardsRouter } from './rewards/reward.routes.ts';
 import { queueBoard, BOARD_PATH } from './jobs/board.ts';
-import { pollRoutes } from './polls/poll.routes.ts';
-import { civicRoutes } from './decisions/decisions.module.ts';
+import { pollsRoutes } from './polls/polls.module.ts';
+import { decisionsRoutes } from './decisions/decisions.module.ts';
+import { notificationsRoutes } from './notifications/notifications.module.ts';
+import { archiveDomainRoutes } from './archive/archive.module.ts';
+import { openApiRoutes } from './openapi/openapi.routes.ts';
 import { integrityRoutes } from './integrity/integrity.routes.ts';
 
 export type WebHandler = RequestHandler | null;
@@ -87,10 +90,11 @@ export function createApp(ctx: AppContext, opts: { web?: WebHandler; isShuttingD
 
   // ---- domain routers (each domain adds its line here) ----
   api.use(authRoutes(ctx), meRoutes(ctx), usersRoutes(ctx), districtRoutes());
-  api.use(pollRoutes(ctx));
+  api.use(pollsRoutes(ctx));
   api.use(pointsRouter(ctx.points));
   api.use(rewardsRouter(ctx.rewards));
-  api.use(civicRoutes(ctx));
+  api.use(decisionsRoutes(ctx), notificationsRoutes(ctx), archiveDomainRoutes(ctx));
+  api.use(openApiRoutes({ version: '0.1.0' }));
   api.use(integrityRoutes(ctx.openCount));
 
   api.use(apiNotFound);

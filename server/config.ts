@@ -45,7 +45,7 @@ export const configSchema = z.object({
   RESULTS_MIN_GROUP_SIZE: int(1, 10_000).default(5),
   /** Official population figures (CSV district,age_band,gender,count) for the representativeness panel. */
   POPULATION_FILE: z.string().min(1).optional(),
-  // workers (issue 6)
+  // workers
   /** How often a worker checks for stalled jobs (a killed worker's active jobs re-run after this). */
   WORKER_STALLED_INTERVAL_MS: int(500, 600_000).default(15_000),
   WORKER_CONCURRENCY: int(1, 256).default(64),

@@ -8,13 +8,16 @@ import { createIdentity } from './auth/identity.ts';
 import { createQueues } from './jobs/queues.ts';
 import { createMetrics } from './metrics.ts';
 import { createRealtimeEmitter } from './realtime/emitter.ts';
-import { createPollService } from './polls/poll.service.ts';
+import { createPollsDomain } from './polls/polls.module.ts';
 import { createPointsStore } from './points/points.store.ts';
 import { createPointsService } from './points/points.service.ts';
 import { createRewardStore } from './rewards/reward.store.ts';
 import { createRewardService } from './rewards/reward.service.ts';
 import { createIntegrityStore } from './jobs/integrity.store.ts';
-import { createCivicDomain } from './decisions/decisions.module.ts';
+import { createDecisionsDomain } from './decisions/decisions.module.ts';
+import { createNotificationsDomain } from './notifications/notifications.module.ts';
+import { createArchiveDomain } from './archive/archive.module.ts';
+import { createLiveService } from './realtime/live.service.ts';
 import { createOpenCount } from './integrity/open-count.module.ts';
 
 /**
@@ -41,18 +44,21 @@ export function createContext(config: Config, logger: Logger, opts: { processNam
   const realtime = createRealtimeEmitter(redis, config.REDIS_PREFIX);
 
   // ---- domain stores and services (each domain adds its lines here) ----
-  // identity (issue 3): OTP sign-in (ctx.auth), profile and roles (ctx.accounts)
+  // identity: OTP sign-in (ctx.auth), profile and roles (ctx.accounts); the profile step keeps the eligible base current
   const { auth, accounts } = createIdentity({ config, logger, redis, keys, users, sessions, queues, residents: openCount.residents });
-  // polls and ballots (issue 4): definitions, lifecycle, the vote path, results
-  const polls = createPollService({ redis, keys, config, logger, queues, realtime, refusals: openCount.refusals });
-  const integrityView = openCount.service(polls);
-  // points, rewards shop, finalisation alarms (issue 6)
+  // polls and ballots: definitions, lifecycle, the vote path, results, viewer reads
+  const { polls, ballots, pollViews, closePolls } = createPollsDomain({ redis, keys, config, logger, queues, realtime, refusals: openCount.refusals });
+  // the open count's reads and the finalise step's export (integrity page, published ledger, panel)
+  const openCountService = openCount.service({ polls, ballots, views: pollViews });
+  // points, rewards shop, finalisation alarms
   const points = createPointsService({ store: createPointsStore(redis, keys), realtime, logger });
   const rewards = createRewardService({ store: createRewardStore(redis, keys), points, logger });
   const integrity = createIntegrityStore(redis, keys);
   integrity.registerMetric(metrics.registry);
-  // decisions + answer deadline, notifications (inbox, fan-out), archive, open data (issue 7)
-  const civic = createCivicDomain({ redis, keys, config, logger, queues, realtime, polls });
+  // decisions + answer deadline, notifications (inbox, fan-out), archive and open data
+  const decisionsDomain = createDecisionsDomain({ redis, keys, config, logger, queues, realtime, polls });
+  const notificationsDomain = createNotificationsDomain({ redis, keys, config, logger, realtime, polls, ballots, decisionStore: decisionsDomain.decisionStore });
+  const archiveDomain = createArchiveDomain({ polls, pollViews, ballots, decisions: decisionsDomain.decisions });
 
   return {
     config,
@@ -67,19 +73,25 @@ export function createContext(config: Config, logger: Logger, opts: { processNam
     metrics,
     realtime,
     polls,
+    ballots,
+    pollViews,
+    /** Live results for sockets: the same access decision as HTTP. */
+    live: createLiveService({ views: pollViews, ballots }),
     points,
     rewards,
     integrity,
-    ...civic,
+    ...decisionsDomain,
+    ...notificationsDomain,
+    ...archiveDomain,
     residents: openCount.residents,
-    openCount: integrityView,
+    openCount: openCountService,
     /** Workers alive = heartbeats newer than 15 s. */
     async workersAlive(): Promise<number> {
       return redis.zcount(keys.workers(), Date.now() - 15_000, '+inf');
     },
     async close() {
-      await openCount.refusals.close().catch(() => {});
-      await polls.shutdown();
+      await openCount.refusals.close().catch(() => {}); // the last invalid-ballot counts reach Redis
+      await closePolls();
       await queues.close();
       await closeRedis(queueRedis);
       await closeRedis(redis);

@@ -6,16 +6,26 @@ import { createRedis, closeRedis } from './redis/connection.ts';
 import { queuePrefix } from './redis/keys.ts';
 import { QUEUE_NAMES, defaultJobOptions } from './jobs/queues.ts';
 import { createProcessors } from './jobs/processors.ts';
-import { createWorkerContext } from './jobs/worker-context.ts';
+import { createContext } from './context.ts';
+import { pointsHandlers } from './points/points.jobs.ts';
+import { lifecycleHandlers } from './polls/lifecycle.jobs.ts';
+import { notificationHandlers } from './notifications/notifications.module.ts';
 import { RECONCILE_SCHEDULER_ID } from '../shared/jobs.ts';
 
 export type RunningWorker = { id: string; workers: Worker[]; close: () => Promise<void> };
 
 /** Start one BullMQ Worker per queue, plus a heartbeat /readyz reads. */
 export async function startWorkers(config: Config, logger: Logger, opts: { concurrency?: number } = {}): Promise<RunningWorker> {
-  const ctx = createWorkerContext(config, logger);
+  const ctx = createContext(config, logger, { processName: 'worker' });
   const id = randomUUID();
-  const processors = createProcessors(ctx);
+  const processors = createProcessors(
+    {
+      points: pointsHandlers({ ...ctx, reconcileAfterMs: config.REDEMPTION_RECONCILE_AFTER_MS }),
+      lifecycle: lifecycleHandlers(ctx),
+      notifications: notificationHandlers(ctx),
+    },
+    logger,
+  );
   const prefix = queuePrefix(config.REDIS_PREFIX);
   const connections = QUEUE_NAMES.map((q) => createRedis(config.REDIS_URL!, { name: `ac-worker-${q}`, logger, blocking: true }));
   const workers = QUEUE_NAMES.map((name, i) => {
@@ -30,8 +40,8 @@ export async function startWorkers(config: Config, logger: Logger, opts: { concu
       maxStalledCount: 3,
     });
     const log = logger.child({ queue: name });
-    w.on('failed', (job, err) => log.warn({ jobId: job?.id, attempt: job?.attemptsMade, err: err.message }, 'job failed'));
-    w.on('error', (err) => log.warn({ err: err.message }, 'worker error'));
+    w.on('failed', (job, err) => log.warn({ jobId: job?.id, attempt: job?.attemptsMade, err }, 'job failed'));
+    w.on('error', (err) => log.warn({ err }, 'worker error'));
     return w;
   });
   await Promise.all(workers.map((w) => w.waitUntilReady()));
@@ -68,7 +78,8 @@ export async function startWorkers(config: Config, logger: Logger, opts: { concu
         clearInterval(heartbeat);
         // worker.close() waits for the jobs in progress to finish
         await Promise.all(workers.map((w) => w.close()));
-        await ctx.redis.zrem(ctx.keys.workers(), id).catch(() => {});
+        // not fatal: a missed removal only leaves a heartbeat that goes stale in 15 s
+        await ctx.redis.zrem(ctx.keys.workers(), id).catch((err) => logger.warn({ err }, 'could not remove the worker heartbeat'));
         await Promise.all(connections.map((c) => closeRedis(c)));
         await ctx.close();
       })()),
@@ -117,8 +128,12 @@ async function main() {
     logger.info('worker stopped');
     process.exitCode = 0;
   };
-  process.once('SIGTERM', () => void shutdown('SIGTERM').catch(() => process.exit(1)));
-  process.once('SIGINT', () => void shutdown('SIGINT').catch(() => process.exit(1)));
+  const fail = (err: unknown) => {
+    logger.error({ err }, 'worker shutdown failed');
+    process.exit(1);
+  };
+  process.once('SIGTERM', () => void shutdown('SIGTERM').catch(fail));
+  process.once('SIGINT', () => void shutdown('SIGINT').catch(fail));
   const running = await starting;
   logger.info({ queues: QUEUE_NAMES, id: running.id }, 'workers started');
 }

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { pollResultsSchema } from './polls.ts';
 import { answerDeadlineSchema, decisionSchema } from './decisions.ts';
 
-// Owned by the archive / open-data domain (issue 7).
+// Owned by the archive / open-data domain.
 
 /** `GET /api/archive?q=&page=&pageSize=`: closed and finalised polls, newest (by close time) first. */
 export const archiveQuerySchema = z

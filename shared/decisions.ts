@@ -1,20 +1,11 @@
 import { z } from 'zod';
+import { DECISION_STATUSES } from './values/decisions.ts';
 
-// Owned by the decisions domain (issue 7): city hall's answer to a finalised poll, its public timeline
-// and the answer deadline. Extend, don't rename.
+// The decisions contract's schemas: city hall's answer to a finalised poll, its public timeline and the
+// answer deadline. Values and types without zod: shared/values/decisions.ts (re-exported here).
+export * from './values/decisions.ts';
 
-/** decided → in_progress → implemented; decided | in_progress → rejected (with a reason). */
-export const DECISION_STATUSES = ['decided', 'in_progress', 'implemented', 'rejected'] as const;
 export const decisionStatusSchema = z.enum(DECISION_STATUSES);
-export type DecisionStatus = z.infer<typeof decisionStatusSchema>;
-
-/** The allowed next statuses of each status (terminal: implemented, rejected). */
-export const DECISION_NEXT: Record<DecisionStatus, readonly DecisionStatus[]> = {
-  decided: ['in_progress', 'rejected'],
-  in_progress: ['implemented', 'rejected'],
-  implemented: [],
-  rejected: [],
-};
 
 /** `POST /api/polls/:id/decision` body (officials). */
 export const decisionCreateSchema = z

@@ -21,14 +21,14 @@ export type PollLifecycleJob = z.infer<typeof pollLifecycleJob>;
 export const LIFECYCLE_JOBS = ['open', 'close', 'finalise'] as const;
 export const lifecycleJobId = (name: (typeof LIFECYCLE_JOBS)[number], pollId: number) => `${name}-${pollId}`;
 
-// ---- points queue (issue 6) ----
+// ---- points queue ----
 /** job names on the `points` queue: `award` (pointsAwardJob) and the repeatable redemption reconciler */
 export const POINTS_JOBS = ['award', 'reconcile-redemptions'] as const;
 export const reconcileRedemptionsJob = z.object({}).strict();
 /** the job scheduler id of the repeatable reconciler (one per deployment, upserted by every worker) */
 export const RECONCILE_SCHEDULER_ID = 'reconcile-redemptions';
 
-// ---- notifications queue (issue 7) ----
+// ---- notifications queue ----
 /**
  * `fanout`: tell every voter of a poll about one decision event (timeline entry `seq`). Processed in
  * chunks of `chunkBits` bits of the voter bitmaps; the cursor lives in Redis, so a re-run resumes.

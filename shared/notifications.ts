@@ -1,6 +1,6 @@
 import { z } from 'zod';
 
-// Owned by the notifications domain (issue 7): a signed-in user's inbox. The live push is the socket
+// Owned by the notifications domain: a signed-in user's inbox. The live push is the socket
 // event `notification` (NotificationFrame in shared/socket.ts: an item plus the new unread count).
 
 /** decision.<status>: a poll you voted in got a decision, or its decision moved. */

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 
 /**
- * Participation points (issue 6). Every accepted ballot earns the poll's points, a completed profile
+ * Participation points. Every accepted ballot earns the poll's points, a completed profile
  * earns points once. Status comes from the points EARNED over a lifetime (spending in the rewards shop
  * never takes a status away); the balance is what can be spent.
  */

@@ -1,17 +1,15 @@
 import { z } from 'zod';
 import { ledgerExportSchema } from './ledger.ts';
 import { representativenessSchema } from './representativeness.ts';
+import { MAX_OPTIONS, MAX_QUESTIONS, MAX_SHARDS, MIN_OPTIONS, POLL_LIST_FILTERS, POLL_STATUSES, QUESTION_KINDS } from './values/polls.ts';
 
-// Owned by the polls domain (issue 4). Other domains (live results, workers, decisions, web) depend on
-// `PollStatus`, `PollResults` and `pollResultsSchema`: extend, don't rename.
+// The polls contract's schemas. Its constants, pure rules (ballotIssues, publishIssues, ageBandOf) and
+// types are importable without zod from shared/values/polls.ts, and re-exported here for the server.
+// Other domains (live results, workers, decisions, web) depend on `PollStatus`, `PollResults` and
+// `pollResultsSchema`: extend, don't rename.
+export * from './values/polls.ts';
 
-export const POLL_STATUSES = ['draft', 'scheduled', 'active', 'closed', 'finalised'] as const;
 export const pollStatusSchema = z.enum(POLL_STATUSES);
-export type PollStatus = z.infer<typeof pollStatusSchema>;
-
-/** Age bands used by targeting breakdowns. */
-export const AGE_BANDS = ['under18', '18-24', '25-34', '35-44', '45-54', '55-64', '65plus'] as const;
-export type AgeBand = (typeof AGE_BANDS)[number];
 
 export const pollResultsSchema = z.object({
   pollId: z.number().int(),
@@ -33,7 +31,7 @@ export const pollResultsSchema = z.object({
 export type PollResults = z.infer<typeof pollResultsSchema>;
 
 // ---------------------------------------------------------------------------------------------------
-// Poll definition (issue 4). Question and option ids are short strings chosen by the moderator
+// Poll definition. Question and option ids are short strings chosen by the moderator
 // ("q1", "o1"), stable across draft edits; the ballot refers to them.
 
 /** Short id: a letter or digit first, then letters, digits, '_' or '-' (never ':' — tally fields use it). */
@@ -43,13 +41,6 @@ export const shortIdSchema = z
 
 /** District slug (the identity domain owns the list of districts). */
 export const districtSlugSchema = z.string().regex(/^[a-z0-9][a-z0-9-]{0,47}$/, 'must be a district slug like "arbat"');
-
-export const QUESTION_KINDS = ['single', 'multi'] as const;
-export const MAX_QUESTIONS = 50;
-export const MIN_OPTIONS = 2;
-export const MAX_OPTIONS = 20;
-/** Sharding a hot poll by user id: shard = userId mod S. */
-export const MAX_SHARDS = 64;
 
 export const pollOptionSchema = z.object({ id: shortIdSchema, label: z.string().trim().min(1).max(300) }).strict();
 export type PollOption = z.infer<typeof pollOptionSchema>;
@@ -92,7 +83,6 @@ export const audienceSchema = z
   .refine((a) => a.minAge === null || a.maxAge === null || a.minAge <= a.maxAge, { path: ['maxAge'], message: 'maxAge must be ≥ minAge' })
   .transform((a) => ({ ...a, districts: Array.from(new Set(a.districts)) }));
 export type Audience = z.output<typeof audienceSchema>;
-export const isTargeted = (a: Audience) => a.districts.length > 0 || a.minAge !== null || a.maxAge !== null;
 
 const isoDate = z.iso.datetime({ offset: true, message: 'must be an ISO 8601 date-time, e.g. 2026-05-01T09:00:00Z' });
 
@@ -108,9 +98,9 @@ const pollFields = {
   points: z.number().int().min(0).max(10_000).default(0),
   /** S: shards of the poll's voter bitmap/tallies/ledger (by userId mod S). Fixed at publish. */
   shards: z.number().int().min(1).max(MAX_SHARDS).default(1),
-  /** Closed results visible to everyone (true) or only to the poll's audience. */
+  /** Closed results visible to everyone (true) or only to the poll's audience and voters. */
   publicResults: z.boolean().default(true),
-  /** Projector view (issue 5): anonymous viewers may watch the live results while the poll is open. */
+  /** Projector view: anyone, signed in or not, may watch the live results while the poll is active. */
   publicLive: z.boolean().default(false),
   /**
    * Publish the anonymised ballot ledger at finalisation (receipt tags + answers). Off for a sensitive
@@ -155,17 +145,6 @@ export const pollPatchSchema = z
   .refine((p) => Object.keys(p).length > 0, 'nothing to change');
 export type PollPatch = z.input<typeof pollPatchSchema>;
 
-/** What publishing needs beyond a valid draft (checked against the clock at publish time). */
-export function publishIssues(d: PollDefinition, nowMs: number): { path: string; message: string }[] {
-  const out: { path: string; message: string }[] = [];
-  if (!d.opensAt) out.push({ path: 'opensAt', message: 'opensAt is required to publish' });
-  if (!d.closesAt) out.push({ path: 'closesAt', message: 'closesAt is required to publish' });
-  if (d.opensAt && d.closesAt && Date.parse(d.closesAt) <= Date.parse(d.opensAt))
-    out.push({ path: 'closesAt', message: 'closesAt must be after opensAt' });
-  if (d.closesAt && Date.parse(d.closesAt) <= nowMs) out.push({ path: 'closesAt', message: 'closesAt is in the past' });
-  return out;
-}
-
 /** A poll as the API returns it: the definition plus id, effective status and timestamps. */
 export const pollSchema = z.object({
   id: z.number().int().positive(),
@@ -208,13 +187,12 @@ export const pollViewSchema = z.object({
   voted: z.boolean().nullable(),
   /** null when anonymous */
   eligible: z.boolean().nullable(),
-  /** Present once you voted or the poll closed (moderators always). */
+  /** Present when the viewer may see results (server/polls/poll.access.ts decides). */
   results: pollResultsSchema.nullable(),
 });
 export type PollView = z.infer<typeof pollViewSchema>;
 
-/** `GET /api/polls?status=…` (moderators may also ask for `draft`). */
-export const POLL_LIST_FILTERS = ['active', 'upcoming', 'closed', 'draft'] as const;
+/** `GET /api/polls?status=…` (staff may also ask for `draft`). */
 export const pollListQuerySchema = z
   .object({
     status: z.enum(POLL_LIST_FILTERS).default('active'),
@@ -241,55 +219,7 @@ export type BallotBody = z.infer<typeof ballotBodySchema>;
 export const ballotReceiptSchema = z.object({ pollId: z.number().int(), receipt: z.string() });
 export type BallotReceipt = z.infer<typeof ballotReceiptSchema>;
 
-/**
- * The ballot checked against the poll's questions (pure; the web uses it to explain before sending):
- * known questions and options, no duplicates, single → exactly one, multi → 1..maxChoices,
- * required questions answered. Returns the issues (empty = valid).
- */
-export function ballotIssues(
-  questions: Pick<PollQuestion, 'id' | 'kind' | 'maxChoices' | 'required' | 'options'>[],
-  answers: Record<string, string[]>,
-): { path: string; message: string }[] {
-  const out: { path: string; message: string }[] = [];
-  const byId = new Map(questions.map((q) => [q.id, q]));
-  for (const qid of Object.keys(answers)) {
-    if (!byId.has(qid)) out.push({ path: `answers.${qid}`, message: `unknown question "${qid}"` });
-  }
-  for (const q of questions) {
-    const chosen = Object.hasOwn(answers, q.id) ? answers[q.id] : undefined;
-    const path = `answers.${q.id}`;
-    if (!chosen || chosen.length === 0) {
-      if (q.required) out.push({ path, message: `question "${q.id}" is required` });
-      continue;
-    }
-    const known = new Set(q.options.map((o) => o.id));
-    const seen = new Set<string>();
-    for (const oid of chosen) {
-      if (!known.has(oid)) out.push({ path, message: `unknown option "${oid}" for question "${q.id}"` });
-      else if (seen.has(oid)) out.push({ path, message: `option "${oid}" chosen twice` });
-      seen.add(oid);
-    }
-    if (q.kind === 'single' && chosen.length > 1) out.push({ path, message: `question "${q.id}" takes exactly one choice` });
-    if (q.kind === 'multi' && chosen.length > q.maxChoices)
-      out.push({ path, message: `question "${q.id}" takes at most ${q.maxChoices} choices` });
-  }
-  return out;
-}
-
-/** Age band of a birth year in a given year (birth year only: the age this year). */
-export function ageBandOf(birthYear: number | null, year: number): AgeBand | 'unknown' {
-  if (!birthYear) return 'unknown';
-  const age = year - birthYear;
-  if (age < 18) return 'under18';
-  if (age < 25) return '18-24';
-  if (age < 35) return '25-34';
-  if (age < 45) return '35-44';
-  if (age < 55) return '45-54';
-  if (age < 65) return '55-64';
-  return '65plus';
-}
-
-/** The immutable snapshot written once at finalisation (`PollService.markFinalised`). */
+/** The immutable snapshot written once at finalisation (the poll service's `markFinalised`). */
 export const pollFinalSchema = z.object({
   pollId: z.number().int(),
   finalisedAt: z.string(),

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 
-/** Rewards shop (issue 6): a catalog managed by admins, paid for with participation points. */
+/** Rewards shop: a catalog managed by admins, paid for with participation points. */
 export const rewardCreateSchema = z
   .object({
     name: z.string().trim().min(2).max(200),

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { Ack } from './errors.ts';
 import type { PollResults, PollStatus } from './polls.ts';
+import type { User } from './users.ts';
 
 /**
  * The typed Socket.IO contract. Server: `Server<ClientToServerEvents, ServerToClientEvents, {}, SocketData>`,
@@ -52,6 +53,6 @@ export interface ClientToServerEvents {
 }
 
 export interface SocketData {
-  userId: number | null;
-  roles: string[];
+  /** The signed-in user resolved at the handshake, or null (anonymous). */
+  user: User | null;
 }

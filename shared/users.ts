@@ -1,10 +1,10 @@
 import { z } from 'zod';
+import { GENDERS, ROLES } from './values/users.ts';
 
-export const ROLES = ['resident', 'moderator', 'official', 'admin'] as const;
+// The users contract's schemas; values and types without zod: shared/values/users.ts (re-exported here).
+export * from './values/users.ts';
+
 export const roleSchema = z.enum(ROLES);
-export type Role = z.infer<typeof roleSchema>;
-
-export const GENDERS = ['female', 'male', 'other', 'unspecified'] as const;
 export const genderSchema = z.enum(GENDERS);
 
 /** The user as the API returns it (to the user themself and to admins). */

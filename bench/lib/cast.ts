@@ -2,13 +2,14 @@ import type { AppContext } from '../../server/context.ts';
 import { createRedis, defineScripts, closeRedis, type Redis } from '../../server/redis/connection.ts';
 import { createBallotStore } from '../../server/ballots/ballot.store.ts';
 import { ballotIds } from '../../server/ballots/ballot-ids.ts';
+import { ballotTallyFields } from '../../server/ballots/tally-fields.ts';
 import { createPointsStore } from '../../server/points/points.store.ts';
 import { ageBandOf } from '../../shared/polls.ts';
 import { BENCH_SECRET } from './platform.ts';
 import { syntheticResident } from './polls.ts';
 import { progress } from './util.ts';
 
-/** Answers/tally fields of a few ballot shapes, prepared the way PollService.cast prepares them for the script. */
+/** Answers/tally fields of a few ballot shapes, prepared as the ballot service prepares them for the script. */
 const SHAPES = (
   [
     { q1: ['o1'], q2: ['o1'] },
@@ -18,7 +19,7 @@ const SHAPES = (
   ] as Record<string, string[]>[]
 ).map((answers) => ({
   json: JSON.stringify(answers),
-  fields: Object.entries(answers).flatMap(([q, os]) => [`a:${q}`, ...os.map((o) => `o:${q}:${o}`)]),
+  fields: ballotTallyFields(Object.keys(answers).map((id) => ({ id })), answers).fields,
 }));
 
 /**
@@ -55,7 +56,7 @@ async function run(n: number, concurrency: number, label: string, one: (i: numbe
 }
 
 /**
- * Ballots through the project's own Lua path (the ballot store's cast-ballot script, as PollService.cast
+ * Ballots through the project's own Lua path (the ballot store's cast-ballot script, as the ballot service's cast
  * calls it: keyed receipt and voter hash, answers JSON, district and age band, tally fields), spread over
  * a pool of connections. No per-vote points job (the HTTP phases exercise that).
  */

@@ -159,7 +159,7 @@ export async function fanoutPlatform(
   const pool = connectionPool(p.redisUrl, 4);
   const pre = await seedBallots(ctx, pool, pollId, watchers.map((v) => v.id), `fan-out N=${n}: watchers' own ballots`).finally(() => closePool(pool));
   progress(`fan-out N=${n}: ${n} watchers voted (poll ${pollId}) in ${pre.seconds.toFixed(1)} s`);
-  const frame = tallyFrame(await ctx.polls.results(pollId));
+  const frame = tallyFrame(await ctx.ballots.results(pollId));
   const rss0 = rssOf(p.server.pid);
   progress(`fan-out N=${n}: connecting ${n} Socket.IO watchers`);
   const w = await connectWatchers(

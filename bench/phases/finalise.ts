@@ -31,7 +31,7 @@ export type FinaliseResult = {
 
 /**
  * A poll with `n` ballots seeded through the project's own Lua path (the ballot store's cast-ballot
- * script, pipelined over a few connections; receipts and voter hashes keyed like PollService.cast), with
+ * script, pipelined over a few connections; receipts and voter hashes keyed like the ballot service's cast), with
  * the per-vote points awards made through the award script (`awardsDone`, the normal case) or not (the
  * worst case: the finalisation sweep makes every award), then a moderator's early close and the
  * worker's `finalise` job timed end to end.

@@ -61,7 +61,7 @@ export async function redisBenchmarkCast(p: Platform, ctx: AppContext, o: { requ
   const cols = m ? m.slice(1).map(Number) : [];
   const r = { available: true, rps: cols[0], p50ms: cols[3], p99ms: cols[5], requests: o.requests, connections: o.connections, command: cmd.join(' ').replace(sha, '<sha>') };
   if (!line) progress(`redis-benchmark: unexpected output: ${out.slice(-500)}`);
-  const integ = await ctx.polls.tallyVersions([pollId]);
+  const integ = await ctx.ballots.tallyVersions([pollId]);
   progress(`redis-benchmark: ${Math.round(r.rps)} cast scripts/s, p50 ${r.p50ms} ms, p99 ${r.p99ms} ms (tally version now ${integ[0]})`);
   return r;
 }

@@ -57,7 +57,7 @@ export async function voteRun(
   progress(`${o.label}: CPU per accepted ballot (µs) ${JSON.stringify(perBallotUs)}; load ${load.start} → ${load.end}`);
   const commandstats = await commandStats(admin);
   admin.disconnect();
-  const integrity = await ctx.polls.integrity(pollId);
+  const integrity = await ctx.ballots.integrity(pollId);
   // ballots in flight when the load stops land without being counted by the load tool
   const accepted = http.statuses['201'] ?? 0;
   if (!integrity.ok || integrity.ballots < accepted || integrity.ballots > accepted + o.connections) {

@@ -2,7 +2,7 @@ import { Router, type Request, type Response } from 'express';
 import { parseOr } from '../errors.ts';
 import { archiveQuerySchema } from '../../shared/archive.ts';
 import { pollIdOf } from '../decisions/decision.routes.ts';
-import { readsAllResults } from '../polls/poll.service.ts';
+import { isStaff } from '../polls/poll.access.ts';
 import type { ArchiveService, OpenData } from './archive.service.ts';
 
 /** A finalised snapshot never changes: cache it publicly, validate with the ETag. */
@@ -26,7 +26,7 @@ export function archiveRoutes(archive: ArchiveService): Router {
 
   r.get('/archive', async (req, res) => {
     const q = parseOr(archiveQuerySchema, req.query, 'invalid_query', 'Invalid query');
-    const reader = readsAllResults(req.user);
+    const reader = isStaff(req.user);
     // staff and officials get a wider archive than the public: never from a shared cache
     res.set('cache-control', reader ? 'private, no-store' : 'public, max-age=30');
     res.vary('cookie');

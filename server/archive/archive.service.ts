@@ -4,16 +4,16 @@ import type { ArchiveItem, ArchivePage, ArchiveQuery } from '../../shared/archiv
 import type { Poll, PollFinal, PollListItem, PollListQuery, PollResults } from '../../shared/polls.ts';
 import type { User } from '../../shared/users.ts';
 import type { DecisionService } from '../decisions/decision.service.ts';
-import { readsAllResults } from '../polls/poll.service.ts';
+import { archiveShowsResults, assertOpenData, isStaff } from '../polls/poll.access.ts';
 import { resultsCsv } from './results-csv.ts';
 
-/** What the archive needs of the polls domain (ctx.polls satisfies it). */
+/** What the archive needs of the polls domain (its poll service, feed and ballots satisfy it). */
 export type ArchivePollSource = {
   get(pollId: number): Promise<Poll | null>;
   getFinal(pollId: number): Promise<PollFinal | null>;
-  results(pollId: number): Promise<PollResults>;
-  list(user: User | null, q: PollListQuery): Promise<PollListItem[]>;
 };
+export type ArchiveFeed = { list(user: User | null, q: PollListQuery): Promise<PollListItem[]> };
+export type ArchiveResults = { results(pollId: number): Promise<PollResults> };
 
 /** Polls the archive considers (the most recent closed/finalised ones the feed returns). */
 export const ARCHIVE_SCAN_LIMIT = 1000;
@@ -24,13 +24,12 @@ export type OpenData = { body: string; etag: string; lastModified: string };
  * The public archive (closed and finalised polls with results, breakdowns, decisions and deadlines)
  * and the open-data exports of finalised snapshots. Read-only; anonymous visibility rules.
  */
-export function createArchiveService(deps: { polls: ArchivePollSource; decisions: Pick<DecisionService, 'viewsOf'> }) {
-  const { polls, decisions } = deps;
+export function createArchiveService(deps: { polls: ArchivePollSource; feed: ArchiveFeed; ballots: ArchiveResults; decisions: Pick<DecisionService, 'viewsOf'> }) {
+  const { polls, feed, ballots, decisions } = deps;
 
   async function finalOr4xx(pollId: number): Promise<{ poll: Poll; final: PollFinal }> {
     const poll = await polls.get(pollId);
-    if (!poll || poll.status === 'draft') throw new AppError('not_found', 'No such poll');
-    if (!poll.publicResults) throw new AppError('forbidden', 'The results of this poll are not public');
+    assertOpenData(poll);
     // The snapshot is written once (SET NX) before the poll's state flips to finalised: once it exists it
     // is the final word, so it is served even in the instant before the state change lands.
     const final = await polls.getFinal(pollId);
@@ -50,8 +49,8 @@ export function createArchiveService(deps: { polls: ArchivePollSource; decisions
      * admins: city hall must find every poll it has to answer, targeted and non-public ones included).
      */
     async search(q: ArchiveQuery, at = Date.now(), viewer: User | null = null): Promise<ArchivePage> {
-      const reader = readsAllResults(viewer);
-      const all = await polls.list(reader ? viewer : null, { status: 'closed', limit: ARCHIVE_SCAN_LIMIT });
+      const reader = isStaff(viewer);
+      const all = await feed.list(reader ? viewer : null, { status: 'closed', limit: ARCHIVE_SCAN_LIMIT });
       // newest first by when voting actually ended (an early close ends before closesAt)
       const ended = (p: PollListItem) => Date.parse(p.closedAt ?? p.closesAt ?? p.updatedAt);
       all.sort((a, b) => ended(b) - ended(a) || b.id - a.id);
@@ -62,12 +61,12 @@ export function createArchiveService(deps: { polls: ArchivePollSource; decisions
         decisions.viewsOf(page, at),
         Promise.all(
           page.map(async (p) => {
-            if (!p.publicResults && !reader) return null;
+            if (!archiveShowsResults(p, viewer)) return null;
             if (p.status === 'finalised') {
               const f = await polls.getFinal(p.id);
               if (f) return f.results;
             }
-            return polls.results(p.id);
+            return ballots.results(p.id);
           }),
         ),
       ]);

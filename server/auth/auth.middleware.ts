@@ -25,6 +25,7 @@ export function parseCookies(header: string | undefined): Record<string, string>
     try {
       out[k] = decodeURIComponent(v);
     } catch {
+      // not valid percent-encoding: keep the raw value (an unknown session id then simply matches nothing)
       out[k] = v;
     }
   }

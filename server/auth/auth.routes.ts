@@ -1,8 +1,9 @@
 import { Router, type CookieOptions, type Request, type RequestHandler } from 'express';
-import type { AppContext } from '../context.ts';
+import type { Config } from '../config.ts';
+import type { AuthService } from './auth.service.ts';
 import { AppError, parseOr } from '../errors.ts';
 import { otpRequestBody, verifyBody } from '../../shared/auth.ts';
-import { clientIp } from '../http/rate-limit.ts';
+import { clientIp } from '../http/client-ip.ts';
 import { isAllowedOrigin } from '../http/origin.middleware.ts';
 import { SESSION_COOKIE } from './auth.middleware.ts';
 
@@ -10,9 +11,9 @@ import { SESSION_COOKIE } from './auth.middleware.ts';
  * `POST /api/auth/otp {phone}` → 202 (code sent), `POST /api/auth/verify {phone, code}` → 200 {user}
  * + session cookie, `POST /api/auth/logout` → 204. All public (anyone may try to sign in).
  */
-export function authRoutes(ctx: Pick<AppContext, 'auth' | 'config'>): Router {
+export function authRoutes(deps: { auth: AuthService; config: Pick<Config, 'ALLOWED_ORIGINS' | 'SESSION_ABSOLUTE_SECONDS'> }): Router {
   const r = Router();
-  const { auth, config } = ctx;
+  const { auth, config } = deps;
 
   // Sign-in requests usually carry no cookie yet, so the /api Origin check lets them through; a browser
   // always sends Origin on a cross-site POST, so refuse foreign ones here too (no login CSRF).

@@ -2,7 +2,7 @@ import type { Logger } from '../logger.ts';
 import type { Role, User } from '../../shared/users.ts';
 import { normalisePhone, OTP_LENGTH, type OtpRequestResponse } from '../../shared/auth.ts';
 import { AppError } from '../errors.ts';
-import type { RateLimiter } from '../http/rate-limit.ts';
+import { consume, type Limiter } from '../redis/rate-limiter.ts';
 import type { UserStore } from '../users/user.store.ts';
 import type { Session, SessionStore } from './session.store.ts';
 import type { OtpStore } from './otp.store.ts';
@@ -21,7 +21,7 @@ export function createAuthService(deps: {
   sessions: SessionStore;
   otp: OtpStore;
   sender: OtpSender;
-  limits: { perPhone: RateLimiter; perIp: RateLimiter };
+  limits: { perPhone: Limiter; perIp: Limiter };
   adminPhones: readonly string[];
 }) {
   const log = deps.logger.child({ component: 'auth' });
@@ -37,14 +37,16 @@ export function createAuthService(deps: {
 
     /** Issue and deliver a code. Rate limits: per client IP, then per phone (each 429 with Retry-After). */
     async requestCode(phone: string, ip: string): Promise<OtpRequestResponse> {
-      await deps.limits.perIp.consume(ip);
-      await deps.limits.perPhone.consume(phone);
+      await consume(deps.limits.perIp, ip);
+      await consume(deps.limits.perPhone, phone);
       const { code, expiresInSeconds } = await deps.otp.issue(phone);
       try {
         await deps.sender.send(phone, code);
       } catch (err) {
-        await deps.otp.discard(phone, code).catch(() => {});
-        log.error({ err: (err as Error).message, sender: deps.sender.kind }, 'sign-in code delivery failed; code discarded');
+        // a failed discard leaves a code nobody received: it expires by itself and can only be guessed,
+        // within the attempt limit; the delivery error is the one worth reporting
+        await deps.otp.discard(phone, code).catch((e) => log.warn({ err: e }, 'could not discard an undelivered code'));
+        log.error({ err, sender: deps.sender.kind }, 'sign-in code delivery failed; code discarded');
         throw new AppError('unavailable', 'Could not send the code right now; try again in a minute');
       }
       return { phone, expiresInSeconds, codeLength: OTP_LENGTH };

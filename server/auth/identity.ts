@@ -6,7 +6,7 @@ import type { Queues } from '../jobs/queues.ts';
 import type { UserStore } from '../users/user.store.ts';
 import type { ResidentCellsStore } from '../representativeness/resident-cells.store.ts';
 import { createUserService } from '../users/user.service.ts';
-import { createRateLimiter } from '../http/rate-limit.ts';
+import { createRateLimiter } from '../redis/rate-limiter.ts';
 import type { SessionStore } from './session.store.ts';
 import { createOtpStore } from './otp.store.ts';
 import { createOtpSender, type OtpSender } from './otp-sender.ts';

@@ -31,6 +31,7 @@ export function createOtpSender(
           redirect: 'error',
           signal: AbortSignal.timeout(timeoutMs),
         });
+        // the reply body is not read; failing to discard it changes nothing about the delivery's outcome
         await res.body?.cancel().catch(() => {});
         if (!res.ok) throw new Error(`OTP webhook answered ${res.status}`);
       },

@@ -28,8 +28,8 @@ export function createSessionStore(redis: Redis, keys: Keys, opts: { idleSeconds
       const s: Session = { id, userId, createdAt: now, absoluteExpiresAt: now + opts.absoluteSeconds * 1000 };
       await redis
         .multi()
-        .hset(keys.session(id), { userId: String(userId), createdAt: String(now), absoluteExpiresAt: String(s.absoluteExpiresAt) })
-        .expire(keys.session(id), ttlFor(s.absoluteExpiresAt))
+        .hset(keys.session(userId, id), { userId: String(userId), createdAt: String(now), absoluteExpiresAt: String(s.absoluteExpiresAt) })
+        .expire(keys.session(userId, id), ttlFor(s.absoluteExpiresAt))
         .exec();
       // the per-user index lives as long as the newest session could (no unbounded growth)
       await redis.multi().sadd(keys.userSessions(userId), id).expire(keys.userSessions(userId), opts.absoluteSeconds).exec();
@@ -44,7 +44,7 @@ export function createSessionStore(redis: Redis, keys: Keys, opts: { idleSeconds
     async resolve(id: string): Promise<{ session: Session; user: Record<string, string> } | null> {
       const userId = sessionUserId(id);
       if (userId <= 0) return null;
-      const out = await redis.sessionResolve(keys.session(id), keys.user(userId), keys.userSessions(userId), String(Date.now()), String(opts.idleSeconds), id, String(userId));
+      const out = await redis.sessionResolve(keys.session(userId, id), keys.user(userId), keys.userSessions(userId), String(Date.now()), String(opts.idleSeconds), id, String(userId));
       if (out[0] !== 2) return null;
       const user: Record<string, string> = {};
       for (let i = 3; i < out.length; i += 2) user[String(out[i])] = String(out[i + 1]);
@@ -57,14 +57,15 @@ export function createSessionStore(redis: Redis, keys: Keys, opts: { idleSeconds
     },
 
     async destroy(id: string): Promise<void> {
-      const userId = await redis.hget(keys.session(id), 'userId');
-      await redis.del(keys.session(id));
+      const key = keys.session(sessionUserId(id), id);
+      const userId = await redis.hget(key, 'userId');
+      await redis.del(key);
       if (userId) await redis.srem(keys.userSessions(Number(userId)), id);
     },
 
     async destroyAllOf(userId: number): Promise<void> {
       const ids = await redis.smembers(keys.userSessions(userId));
-      for (const id of ids) await redis.del(keys.session(id));
+      for (const id of ids) await redis.del(keys.session(userId, id));
       await redis.del(keys.userSessions(userId));
     },
   };

@@ -1,6 +1,7 @@
 import type { Result } from 'ioredis';
 import type { Redis } from '../redis/connection.ts';
 import type { Keys } from '../redis/keys.ts';
+import { tallyField } from './tally-fields.ts';
 
 declare module 'ioredis' {
   interface RedisCommander<Context> {
@@ -63,8 +64,8 @@ export function createBallotStore(redis: Redis, keys: Keys) {
         b.receipt,
         b.voterHash,
         b.answersJson,
-        `d:${b.district}`,
-        `a:${b.ageBand}`,
+        tallyField.district(b.district),
+        tallyField.ageBand(b.ageBand),
         b.cell ?? '',
         ...b.tallyFields,
       );
@@ -118,7 +119,7 @@ export function createBallotStore(redis: Redis, keys: Keys) {
     /** Sum of shard tally versions for many polls, ONE round trip. */
     async versions(polls: { id: number; shards: number }[]): Promise<number[]> {
       if (!polls.length) return [];
-      const res = await Promise.all(polls.flatMap((poll) => Array.from({ length: poll.shards }, (_, k) => redis.hget(keys.pollTally(poll.id, k), '_v'))));
+      const res = await Promise.all(polls.flatMap((poll) => Array.from({ length: poll.shards }, (_, k) => redis.hget(keys.pollTally(poll.id, k), tallyField.version))));
       let i = 0;
       return polls.map((poll) => {
         let v = 0;

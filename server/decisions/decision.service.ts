@@ -56,7 +56,7 @@ export function createDecisionService(deps: DecisionServiceDeps) {
       }
     } catch (err) {
       // the decision is stored; the next step (or refanout) enqueues every event of the timeline again
-      log.error({ err: (err as Error).message, pollId, upToSeq }, 'decision fan-out enqueue failed');
+      log.error({ err, pollId, upToSeq }, 'decision fan-out enqueue failed');
     }
   }
 
@@ -64,7 +64,7 @@ export function createDecisionService(deps: DecisionServiceDeps) {
     try {
       realtime.toPoll(pollId, 'poll:status', { pollId, status: 'finalised', at: new Date(now()).toISOString(), decisionStatus: status });
     } catch (err) {
-      log.warn({ err: (err as Error).message, pollId }, 'poll:status emit failed');
+      log.warn({ err, pollId }, 'poll:status emit failed');
     }
   }
 

@@ -5,63 +5,39 @@ import type { Redis } from '../redis/connection.ts';
 import type { Keys } from '../redis/keys.ts';
 import type { Queues } from '../jobs/queues.ts';
 import type { RealtimeEmitter } from '../realtime/emitter.ts';
+import type { PollService } from '../polls/poll.service.ts';
 import { createCalendar } from './working-days.ts';
 import { createDecisionStore } from './decision.store.ts';
 import { createDecisionService } from './decision.service.ts';
 import { decisionRoutes } from './decision.routes.ts';
-import { createNotificationStore } from '../notifications/notification.store.ts';
-import { createNotificationService } from '../notifications/notification.service.ts';
-import { notificationRoutes } from '../notifications/notification.routes.ts';
-import { createFanoutHandler, type FanoutPollSource } from '../notifications/fanout.job.ts';
-import { createArchiveService, type ArchivePollSource } from '../archive/archive.service.ts';
-import { archiveRoutes } from '../archive/archive.routes.ts';
-import { openApiRoutes } from '../openapi/openapi.routes.ts';
-import type { JobHandlers } from '../jobs/job-data.ts';
 
-/**
- * Issue 7 in one place: decisions (+ answer deadline), notifications (inbox + fan-out), the public
- * archive and open data. context.ts spreads what this returns; app.ts mounts `civicRoutes`.
- */
-export function createCivicDomain(deps: {
+/** City hall's decisions on polls and their answer deadline. context.ts spreads what this returns. */
+export function createDecisionsDomain(deps: {
   redis: Redis;
   keys: Keys;
   config: Config;
   logger: Logger;
   queues: Pick<Queues, 'notifications'>;
-  realtime: RealtimeEmitter;
-  polls: FanoutPollSource & ArchivePollSource;
+  realtime: Pick<RealtimeEmitter, 'toPoll'>;
+  polls: Pick<PollService, 'get'>;
 }) {
-  const { redis, keys, config, logger, realtime, polls } = deps;
-  const decisionStore = createDecisionStore(redis, keys);
-  const notificationStore = createNotificationStore(redis, keys);
-  const notifications = createNotificationService({ store: notificationStore, realtime, logger });
+  const { config } = deps;
+  const decisionStore = createDecisionStore(deps.redis, deps.keys);
   const decisions = createDecisionService({
     store: decisionStore,
-    polls,
+    polls: deps.polls,
     queues: deps.queues,
-    realtime,
-    logger,
+    realtime: deps.realtime,
+    logger: deps.logger,
     calendar: createCalendar({ extraHolidays: config.PUBLIC_HOLIDAYS, extraWorkingWeekends: config.WORKING_WEEKENDS, utcOffsetMinutes: config.CITY_UTC_OFFSET_MINUTES }),
     deadlineWorkingDays: config.ANSWER_DEADLINE_WORKING_DAYS,
     chunkBits: config.NOTIFY_CHUNK_BITS,
   });
-  const archive = createArchiveService({ polls, decisions });
-  const fanout = createFanoutHandler({ polls, decisions: decisionStore, notifications, store: notificationStore, logger, pauseMs: config.NOTIFY_CHUNK_PAUSE_MS });
-  return { decisions, decisionStore, notifications, notificationStore, archive, fanout };
+  return { decisions, decisionStore };
 }
-export type CivicDomain = ReturnType<typeof createCivicDomain>;
+export type DecisionsDomain = ReturnType<typeof createDecisionsDomain>;
 
-/** The routers of issue 7 (decisions, inbox, archive + open data, /docs). */
-export function civicRoutes(ctx: Pick<CivicDomain, 'decisions' | 'notifications' | 'archive'>): Router {
-  const r = Router();
-  r.use(decisionRoutes(ctx.decisions));
-  r.use(notificationRoutes(ctx.notifications));
-  r.use(archiveRoutes(ctx.archive));
-  r.use(openApiRoutes({ version: '0.1.0' }));
-  return r;
-}
-
-/** The `notifications` queue's handlers by job name (each validates its job.data). */
-export function notificationHandlers(ctx: Pick<CivicDomain, 'fanout'>): JobHandlers {
-  return { fanout: (job) => ctx.fanout(job) };
+/** `/api/polls/:id/decision…`. */
+export function decisionsRoutes(d: Pick<DecisionsDomain, 'decisions'>): Router {
+  return decisionRoutes(d.decisions);
 }

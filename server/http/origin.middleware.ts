@@ -18,6 +18,7 @@ export function originCheck(allowed: string[]): RequestHandler {
       try {
         origin = new URL(req.headers.referer).origin;
       } catch {
+        // an unparsable Referer carries no origin: treated like a request without one
         origin = undefined;
       }
     }

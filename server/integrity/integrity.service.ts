@@ -1,24 +1,24 @@
 import type { Logger } from '../logger.ts';
 import { AppError } from '../errors.ts';
-import type { Poll, PollFinal, PollResults } from '../../shared/polls.ts';
+import type { Poll, PollResults } from '../../shared/polls.ts';
 import type { User } from '../../shared/users.ts';
 import type { PollIntegrityReport } from '../../shared/integrity.ts';
 import type { LedgerExport } from '../../shared/ledger.ts';
 import type { Representativeness } from '../../shared/representativeness.ts';
-import { readsAllResults, type PollIntegrity } from '../polls/poll.service.ts';
+import { canSeeOpenCount } from '../polls/poll.access.ts';
+import type { PollService } from '../polls/poll.service.ts';
+import type { PollViews } from '../polls/poll.views.ts';
+import type { BallotService } from '../ballots/ballot.service.ts';
 import { legacyVoterHash, ballotIds } from '../ballots/ballot-ids.ts';
 import type { OpenCountStore } from './open-count.store.ts';
 import { exportLedger, ledgerDir, ledgerFile, ledgerFilePresent } from './ledger-export.ts';
 import type { RepresentativenessService } from '../representativeness/representativeness.service.ts';
 
-/** What the open count needs of the polls domain (ctx.polls satisfies it). */
+/** What the open count needs of the polls domain. */
 export type OpenCountPollSource = {
-  get(pollId: number): Promise<Poll | null>;
-  getFinal(pollId: number): Promise<PollFinal | null>;
-  resultsFor(pollId: number, user: User | null): Promise<PollResults>;
-  results(pollId: number): Promise<PollResults>;
-  integrity(pollId: number): Promise<PollIntegrity>;
-  voterIds(pollId: number): AsyncGenerator<number[]>;
+  polls: Pick<PollService, 'get' | 'getFinal'>;
+  ballots: Pick<BallotService, 'results' | 'visibleResults' | 'integrity' | 'voterIds'>;
+  views: Pick<PollViews, 'access'>;
 };
 
 const MINUTE = 60_000;
@@ -30,7 +30,7 @@ const MINUTE = 60_000;
  * rule as its results (public results, or the poll's audience).
  */
 export function createIntegrityService(deps: {
-  polls: OpenCountPollSource;
+  source: OpenCountPollSource;
   store: OpenCountStore;
   representativeness: RepresentativenessService;
   dataDir: string;
@@ -38,15 +38,15 @@ export function createIntegrityService(deps: {
   secret: string;
   logger: Logger;
 }) {
-  const { polls, store } = deps;
+  const { store } = deps;
+  const { polls, ballots, views } = deps.source;
 
-  /** The access rule of every open-count view; returns the poll and its visible results. */
+  /** Every open-count view asks the one access policy (poll.access.ts); returns the poll and its results. */
   async function visible(pollId: number, user: User | null): Promise<{ poll: Poll; results: PollResults }> {
-    const poll = await polls.get(pollId);
-    if (!poll || poll.status === 'draft') throw new AppError('not_found', 'No such poll');
-    const closed = poll.status === 'closed' || poll.status === 'finalised';
-    if (!closed && !readsAllResults(user)) throw new AppError('forbidden', 'The open count is public once the poll has closed');
-    return { poll, results: await polls.resultsFor(pollId, user) };
+    const a = await views.access(pollId, user);
+    if (a.row.state === 'draft') throw new AppError('not_found', 'No such poll');
+    if (!canSeeOpenCount(a.poll, user, !!a.voted)) throw new AppError('forbidden', 'The open count is public once the poll has closed');
+    return { poll: a.poll, results: await ballots.visibleResults(a.row) };
   }
 
   /** The finalised snapshot's ledger record and the file it names, or a 4xx saying why not. */
@@ -69,7 +69,7 @@ export function createIntegrityService(deps: {
     async report(pollId: number, user: User | null): Promise<PollIntegrityReport> {
       const { poll, results } = await visible(pollId, user);
       const [final, counts, awarded] = await Promise.all([polls.getFinal(pollId), store.counts(pollId, poll.shards), store.awarded(pollId, poll.shards)]);
-      const check = final?.integrity ? { source: 'finalise' as const, ...final.integrity } : await polls.integrity(pollId).then((i) => ({ source: 'live' as const, ballots: i.ballots, ledgerLength: i.ledgerLength, votersMarked: i.votersMarked, ok: i.ok }));
+      const check = final?.integrity ? { source: 'finalise' as const, ...final.integrity } : await ballots.integrity(pollId).then((i) => ({ source: 'live' as const, ballots: i.ballots, ledgerLength: i.ledgerLength, votersMarked: i.votersMarked, ok: i.ok }));
       return {
         pollId,
         status: poll.status,
@@ -100,7 +100,7 @@ export function createIntegrityService(deps: {
     async finaliseExtras(pollId: number, log: Logger, progress: (p: { exported: number; of: number }) => unknown = () => {}): Promise<{ ledger?: LedgerExport; representativeness: Representativeness }> {
       const poll = await polls.get(pollId);
       if (!poll) throw new AppError('not_found', 'No such poll');
-      const results = await polls.results(pollId);
+      const results = await ballots.results(pollId);
       const ledger = poll.publicLedger
         ? await exportLedger(
             { store, dir: ledgerDir(deps.dataDir, deps.prefix, pollId), logger: log },
@@ -110,7 +110,7 @@ export function createIntegrityService(deps: {
               questionIds: poll.questions.map((q) => q.id),
               legacyTags: async () => {
                 const map = new Map<string, string>();
-                for await (const ids of polls.voterIds(pollId)) {
+                for await (const ids of ballots.voterIds(pollId)) {
                   for (const id of ids) map.set(legacyVoterHash(deps.secret, pollId, id), ballotIds(deps.secret, pollId, id).voterHash);
                 }
                 return map;

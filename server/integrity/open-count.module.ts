@@ -23,7 +23,7 @@ export function createOpenCount(deps: { redis: Redis; keys: Keys; config: Config
     residents,
     refusals,
     representativeness,
-    service: (polls: OpenCountPollSource) =>
-      createIntegrityService({ polls, store, representativeness, dataDir: config.DATA_DIR, prefix: config.REDIS_PREFIX, secret: config.APP_SECRET, logger }),
+    service: (source: OpenCountPollSource) =>
+      createIntegrityService({ source, store, representativeness, dataDir: config.DATA_DIR, prefix: config.REDIS_PREFIX, secret: config.APP_SECRET, logger }),
   };
 }

@@ -2,7 +2,10 @@ import { Router } from 'express';
 import { createBullBoard } from '@bull-board/api';
 import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import { ExpressAdapter } from '@bull-board/express';
-import type { AppContext } from '../context.ts';
+import type { Config } from '../config.ts';
+import type { Queues } from './queues.ts';
+import type { SessionStore } from '../auth/session.store.ts';
+import type { UserStore } from '../users/user.store.ts';
 import { authenticate, requireRole } from '../auth/auth.middleware.ts';
 import { originCheck } from '../http/origin.middleware.ts';
 
@@ -13,11 +16,11 @@ export const BOARD_PATH = '/admin/queues';
  * retries and removes jobs) and role are checked before the board sees the request; a refusal is
  * the usual JSON error (401/403), never the board.
  */
-export function queueBoard(ctx: AppContext): Router {
+export function queueBoard(deps: { queues: Pick<Queues, 'all'>; sessions: SessionStore; users: UserStore; config: Pick<Config, 'ALLOWED_ORIGINS'> }): Router {
   const serverAdapter = new ExpressAdapter();
   serverAdapter.setBasePath(BOARD_PATH);
   createBullBoard({
-    queues: ctx.queues.all().map((q) => new BullMQAdapter(q)),
+    queues: deps.queues.all().map((q) => new BullMQAdapter(q)),
     serverAdapter,
     options: { uiConfig: { boardTitle: 'Active Citizen queues' } },
   });
@@ -26,7 +29,7 @@ export function queueBoard(ctx: AppContext): Router {
     res.set('cache-control', 'no-store');
     next();
   });
-  r.use(authenticate(ctx), originCheck(ctx.config.ALLOWED_ORIGINS), requireRole('admin'));
+  r.use(authenticate(deps), originCheck(deps.config.ALLOWED_ORIGINS), requireRole('admin'));
   r.use(serverAdapter.getRouter());
   return r;
 }

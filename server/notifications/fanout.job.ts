@@ -6,14 +6,17 @@ import type { InboxItem, NotificationStore } from './notification.store.ts';
 import type { NotificationService } from './notification.service.ts';
 import type { DecisionStore } from '../decisions/decision.store.ts';
 
-/** What the fan-out needs of the polls domain (ctx.polls satisfies it). */
+/** What the fan-out needs of the polls domain (its poll service satisfies it). */
 export type FanoutPollSource = {
   get(pollId: number): Promise<{ id: number; title: string; status: string } | null>;
+};
+export type FanoutVoterSource = {
   voterIds(pollId: number, chunkBits?: number): AsyncGenerator<number[]>;
 };
 
 export type FanoutDeps = {
   polls: FanoutPollSource;
+  ballots: FanoutVoterSource;
   decisions: Pick<DecisionStore, 'get' | 'entry'>;
   notifications: Pick<NotificationService, 'deliver'>;
   store: Pick<NotificationStore, 'cursor' | 'advance' | 'finish'>;
@@ -52,7 +55,7 @@ export function decisionNotification(poll: { id: number; title: string }, summar
  * The bitmap is frozen (the poll is finalised), so chunk numbering is the same on every run.
  */
 export function createFanoutHandler(deps: FanoutDeps) {
-  const { polls, decisions, notifications, store } = deps;
+  const { polls, ballots, decisions, notifications, store } = deps;
   return async function fanout(job: Pick<Job, 'id' | 'data' | 'updateProgress'>): Promise<{ chunks: number; written: number; resumedAt: number }> {
     const parsed = decisionFanoutJob.safeParse(job.data);
     if (!parsed.success) throw new UnrecoverableError(`invalid fanout job data: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
@@ -69,7 +72,7 @@ export function createFanoutHandler(deps: FanoutDeps) {
 
     let chunk = 0;
     let written = cursor.written;
-    for await (const ids of polls.voterIds(pollId, chunkBits)) {
+    for await (const ids of ballots.voterIds(pollId, chunkBits)) {
       if (chunk < cursor.chunk) {
         chunk++;
         continue;

@@ -36,7 +36,7 @@ export function createNotificationService(deps: NotificationServiceDeps) {
         try {
           realtime.toUser(userId, 'notification', { ...item, unread });
         } catch (err) {
-          log.warn({ err: (err as Error).message, userId }, 'notification push failed (the inbox has it)');
+          log.warn({ err, userId }, 'notification push failed (the inbox has it)');
         }
       }
       return fresh.length;

@@ -55,7 +55,7 @@ const districtsResponse = z.object({
  */
 export function apiCatalog(): RouteRegistry {
   return createRouteRegistry().add(
-    // ---- identity (issue 3) ----
+    // ---- identity ----
     { method: 'post', path: '/auth/otp', tag: 'identity', auth: 'public', summary: 'Send a one-time sign-in code to a phone', body: otpRequestBody, responses: { 202: ok(otpRequestResponse, 'Code sent') }, errors: [429] },
     { method: 'post', path: '/auth/verify', tag: 'identity', auth: 'public', summary: 'Sign in with the code (sets the session cookie)', body: verifyBody, responses: { 200: ok(authUserResponse) }, errors: [401, 429] },
     { method: 'post', path: '/auth/logout', tag: 'identity', auth: 'public', summary: 'Sign out (clears the session)', responses: { 204: { description: 'Signed out' } } },
@@ -65,7 +65,7 @@ export function apiCatalog(): RouteRegistry {
     { method: 'get', path: '/users', tag: 'admin', auth: ['admin'], summary: 'Look a user up by phone', query: userLookupQuery, responses: { 200: ok(authUserResponse) } },
     { method: 'get', path: '/users/:id', tag: 'admin', auth: ['admin'], summary: 'One user', params: userIdParams, responses: { 200: ok(authUserResponse) } },
     { method: 'put', path: '/users/:id/roles', tag: 'admin', auth: ['admin'], summary: "Set a user's roles", params: userIdParams, body: rolesBody, responses: { 200: ok(authUserResponse) } },
-    // ---- polls and ballots (issue 4) ----
+    // ---- polls and ballots ----
     { method: 'get', path: '/polls', tag: 'polls', auth: 'public', summary: 'Poll feed (active, upcoming, closed; drafts for moderators)', query: pollListQuerySchema, responses: { 200: ok(pollListSchema) } },
     { method: 'post', path: '/polls', tag: 'polls', auth: ['moderator', 'admin'], summary: 'Create a draft poll', body: pollCreateSchema, responses: { 201: ok(pollSchema, 'Created') } },
     { method: 'get', path: '/polls/:id', tag: 'polls', auth: 'public', summary: 'A poll with your vote status and (when visible) its results', params: pollId, responses: { 200: ok(pollViewSchema) } },
@@ -74,7 +74,7 @@ export function apiCatalog(): RouteRegistry {
     { method: 'post', path: '/polls/:id/close', tag: 'polls', auth: ['moderator', 'admin'], summary: 'Close a poll early', params: pollId, responses: { 200: ok(pollSchema) }, errors: [409] },
     { method: 'post', path: '/polls/:id/ballots', tag: 'polls', auth: 'user', summary: 'Cast your ballot (once per poll)', params: pollId, body: ballotBodySchema, responses: { 201: ok(ballotReceiptSchema, 'Accepted') }, errors: [409] },
     { method: 'get', path: '/polls/:id/results', tag: 'polls', auth: 'public', summary: 'Results (after you voted or once the poll closed)', params: pollId, responses: { 200: ok(pollResultsSchema) } },
-    // ---- decisions, archive, open data (issue 7) ----
+    // ---- decisions, archive, open data ----
     { method: 'get', path: '/polls/:id/decision', tag: 'decisions', auth: 'public', summary: "City hall's decision, its timeline and the answer deadline (overdue flag)", params: pollId, responses: { 200: ok(decisionViewSchema) } },
     { method: 'post', path: '/polls/:id/decision', tag: 'decisions', auth: ['official', 'admin'], summary: 'Publish the decision on a finalised poll (notifies every voter)', params: pollId, body: decisionCreateSchema, responses: { 201: ok(decisionViewSchema, 'Published') }, errors: [409] },
     { method: 'post', path: '/polls/:id/decision/status', tag: 'decisions', auth: ['official', 'admin'], summary: 'Move the decision: decided → in_progress → implemented, or rejected with a reason (notifies every voter)', params: pollId, body: decisionStepSchema, responses: { 200: ok(decisionViewSchema) }, errors: [409] },
@@ -108,11 +108,11 @@ export function apiCatalog(): RouteRegistry {
       summary: 'The published ballot ledger as CSV: tag, then one column per question (option ids joined by ";"), in random order',
       params: pollId, responses: { 200: { description: 'RFC 4180 CSV with a header row', contentType: 'text/csv' }, 304: { description: 'Not modified (ETag = the SHA-256)' } }, errors: [403, 409],
     },
-    // ---- notifications (issue 7) ----
+    // ---- notifications ----
     { method: 'get', path: '/me/notifications', tag: 'notifications', auth: 'user', summary: 'Your inbox, newest first', query: notificationListQuerySchema, responses: { 200: ok(notificationListSchema) } },
     { method: 'get', path: '/me/notifications/unread', tag: 'notifications', auth: 'user', summary: 'Your unread count', responses: { 200: ok(unreadCountSchema) } },
     { method: 'post', path: '/me/notifications/read', tag: 'notifications', auth: 'user', summary: 'Mark notifications read (some ids, or all)', body: markReadSchema, responses: { 200: ok(unreadCountSchema) } },
-    // ---- points and rewards (issue 6) ----
+    // ---- points and rewards ----
     { method: 'get', path: '/me/points', tag: 'points', auth: 'user', summary: 'Your points balance, level and ledger', query: myPointsQuerySchema, responses: { 200: ok(myPointsSchema) } },
     { method: 'get', path: '/rewards', tag: 'rewards', auth: 'public', summary: 'The rewards shop', responses: { 200: ok(rewardListSchema) } },
     { method: 'get', path: '/rewards/:id', tag: 'rewards', auth: 'public', summary: 'One reward', params: rewardIdParamsSchema, responses: { 200: ok(z.object({ reward: rewardSchema })) } },

@@ -29,6 +29,7 @@ export function parseLedgerEntry(raw: string): PointsLedgerEntry | null {
     const r = pointsLedgerEntrySchema.safeParse({ ...o, at: new Date(Number(o.at)).toISOString(), ref: String(o.ref) });
     return r.success ? r.data : null;
   } catch {
+    // a corrupt ledger entry reads as absent (the list skips it); the balance is kept elsewhere
     return null;
   }
 }

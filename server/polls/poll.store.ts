@@ -1,5 +1,5 @@
 import type { Result } from 'ioredis';
-import type { Redis } from '../redis/connection.ts';
+import { closeRedis, type Redis } from '../redis/connection.ts';
 import type { Keys } from '../redis/keys.ts';
 import type { PollDefinition, PollStatus } from '../../shared/polls.ts';
 
@@ -10,7 +10,7 @@ declare module 'ioredis' {
   }
 }
 
-/** The stored state of a poll (the effective status also looks at the clock: see PollService). */
+/** The stored state of a poll (the effective status also looks at the clock: see poll-status.ts). */
 export type StoredState = PollStatus;
 
 /** A poll as stored in its hash at `poll:{p:<id>}`. */
@@ -120,6 +120,19 @@ export function createPollStore(redis: Redis, keys: Keys) {
     /** Tell every process's definition cache that this poll changed. */
     async announceChange(id: number): Promise<void> {
       await redis.publish(keys.pollChanged(), String(id));
+    },
+
+    /**
+     * Listen for announced changes on a dedicated subscriber connection (it reconnects by itself).
+     * Connection and SUBSCRIBE errors go to `onError`; messages missed while disconnected are lost, so
+     * a listener must not rely on them alone (the definition cache also expires its entries).
+     */
+    subscribeChanges(onChange: (id: number) => void, onError: (err: Error) => void): { close(): Promise<void> } {
+      const sub = redis.duplicate({ enableAutoPipelining: false, lazyConnect: false });
+      sub.on('error', onError);
+      sub.on('message', (_ch: string, msg: string) => onChange(Number(msg)));
+      sub.subscribe(keys.pollChanged()).catch(onError);
+      return { close: () => closeRedis(sub) };
     },
   };
 }

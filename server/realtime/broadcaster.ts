@@ -111,7 +111,7 @@ export function createBroadcaster(opts: { io: IoServer; source: TallySource; tic
       (err: Error) => {
         stats.errors++;
         tickErrors.inc();
-        if (!failing) log.warn({ err: err.message }, 'live results tick failed; retrying every tick');
+        if (!failing) log.warn({ err }, 'live results tick failed; retrying every tick');
         failing = true;
       },
     );

@@ -1,7 +1,12 @@
 import { Server, type Socket } from 'socket.io';
 import type { Server as HttpServer } from 'node:http';
 import type { z } from 'zod';
-import type { AppContext } from '../context.ts';
+import type { Config } from '../config.ts';
+import type { Logger } from '../logger.ts';
+import type { Metrics } from '../metrics.ts';
+import type { Redis } from '../redis/connection.ts';
+import type { SessionStore } from '../auth/session.store.ts';
+import type { UserStore } from '../users/user.store.ts';
 import type { Ack } from '../../shared/errors.ts';
 import { pollWatchPayload, type ClientToServerEvents, type ServerToClientEvents, type SocketData, type WatchAckData } from '../../shared/socket.ts';
 import { resolveSession } from '../auth/auth.middleware.ts';
@@ -10,7 +15,7 @@ import { AppError, ackError, parseOr } from '../errors.ts';
 import { createRedis, closeRedis } from '../redis/connection.ts';
 import { rooms } from './emitter.ts';
 import { createBroadcaster, type Broadcaster } from './broadcaster.ts';
-import { createLiveService, type LivePollSource, type LiveService } from './live.service.ts';
+import type { LiveService } from './live.service.ts';
 import { RecoveringRedisAdapter } from './recovering-adapter.ts';
 import { createSocketLimiter, SOCKET_RATE_LIMIT, type SocketRateLimit } from './rate-limit.ts';
 
@@ -23,8 +28,7 @@ const RECOVERY_MS = 2 * 60_000;
 
 export type Realtime = {
   io: IoServer;
-  /** null until the polls domain provides ctx.polls (then poll:watch answers `unavailable`). */
-  broadcaster: Broadcaster | null;
+  broadcaster: Broadcaster;
   /** Stop the ticker, close Socket.IO (and the HTTP server with it), then the adapter's subscriber. */
   close: () => Promise<void>;
 };
@@ -40,13 +44,19 @@ export type Realtime = {
  * fresh tally snapshot per watched poll (tallies themselves are not replayed). Otherwise
  * `socket.recovered === false` and the client re-sends `poll:watch` (a full snapshot in the ack).
  */
-export function createRealtime(
-  httpServer: HttpServer,
-  ctx: AppContext,
-  opts: { polls?: LivePollSource | null; rateLimit?: SocketRateLimit; tickMs?: number } = {},
-): Realtime {
-  const { config, logger, metrics } = ctx;
-  const polls = opts.polls !== undefined ? opts.polls : ((ctx as { polls?: LivePollSource }).polls ?? null);
+export type RealtimeDeps = {
+  config: Pick<Config, 'REDIS_URL' | 'REDIS_PREFIX' | 'ALLOWED_ORIGINS' | 'TICK_MS'>;
+  logger: Logger;
+  metrics: Pick<Metrics, 'registry' | 'socketsConnected'>;
+  /** The command connection (the adapter publishes on it). */
+  redis: Redis;
+  sessions: SessionStore;
+  users: UserStore;
+  live: LiveService;
+};
+
+export function createRealtime(httpServer: HttpServer, deps: RealtimeDeps, opts: { rateLimit?: SocketRateLimit; tickMs?: number } = {}): Realtime {
+  const { config, logger, metrics, live } = deps;
   const sub = createRedis(config.REDIS_URL!, { name: 'ac-io-sub', logger, blocking: true });
   const io: IoServer = new Server(httpServer, {
     maxHttpBufferSize: 16 * 1024,
@@ -56,7 +66,7 @@ export function createRealtime(
     connectionStateRecovery: { maxDisconnectionDuration: RECOVERY_MS, skipMiddlewares: false },
     // Socket.IO calls `new adapter(nsp)`: a plain function returning the instance (not an arrow)
     adapter: function (nsp: unknown) {
-      return new RecoveringRedisAdapter(nsp, ctx.redis, sub, {
+      return new RecoveringRedisAdapter(nsp, deps.redis, sub, {
         key: `${config.REDIS_PREFIX}socket.io`,
         maxDisconnectionDuration: RECOVERY_MS,
         unrecorded: new Set(['poll:tally', 'poll:participants']),
@@ -70,23 +80,19 @@ export function createRealtime(
     },
   });
 
-  const live = polls ? createLiveService(polls) : null;
-  const broadcaster = polls
-    ? createBroadcaster({
-        io,
-        source: { versions: (ids) => polls.tallyVersions(ids), results: (id) => polls.results(id) },
-        tickMs: opts.tickMs ?? config.TICK_MS,
-        logger,
-        registry: metrics.registry,
-      })
-    : null;
-  broadcaster?.start();
+  const broadcaster = createBroadcaster({
+    io,
+    source: { versions: live.versions, results: live.results },
+    tickMs: opts.tickMs ?? config.TICK_MS,
+    logger,
+    registry: metrics.registry,
+  });
+  broadcaster.start();
 
   io.use(async (socket, next) => {
     try {
-      const r = await resolveSession(ctx, socket.handshake.headers.cookie);
-      socket.data.userId = r?.user.id ?? null;
-      socket.data.roles = r?.user.roles ?? [];
+      const r = await resolveSession(deps, socket.handshake.headers.cookie);
+      socket.data.user = r?.user ?? null;
       next();
     } catch (err) {
       logger.warn({ err }, 'socket auth failed');
@@ -97,10 +103,11 @@ export function createRealtime(
   const limit = opts.rateLimit ?? SOCKET_RATE_LIMIT;
 
   io.on('connection', (socket) => {
-    const log = logger.child({ socketId: socket.id, userId: socket.data.userId });
+    const user = socket.data.user;
+    const log = logger.child({ socketId: socket.id, userId: user?.id ?? null });
     metrics.socketsConnected.inc();
     socket.on('disconnect', () => metrics.socketsConnected.dec());
-    if (socket.data.userId !== null) void socket.join(rooms.user(socket.data.userId));
+    if (user) void socket.join(rooms.user(user.id));
 
     const limiter = createSocketLimiter(limit);
     socket.use((packet, next) => {
@@ -114,17 +121,15 @@ export function createRealtime(
       }
     });
 
-    socket.emit('session', { userId: socket.data.userId, roles: socket.data.roles });
-    if (socket.recovered && live && broadcaster) void resendSnapshots(socket, live, broadcaster, log);
+    socket.emit('session', { userId: user?.id ?? null, roles: user?.roles ?? [] });
+    if (socket.recovered) void resendSnapshots(socket, live, broadcaster, log);
 
     socket.on('ping:server', (ack) => {
       if (typeof ack === 'function') ack({ ok: true, data: { at: Date.now() } });
     });
 
     handle(socket, 'poll:watch', pollWatchPayload, log, async ({ pollId }): Promise<WatchAckData> => {
-      if (!live || !broadcaster) throw new AppError('unavailable', 'Live results are not available yet');
-      const viewer = { userId: socket.data.userId, roles: socket.data.roles };
-      const access = await live.access(pollId, viewer);
+      const access = await live.access(pollId, user);
       if (!socket.rooms.has(rooms.poll(pollId)) && watchedBy(socket) >= MAX_WATCHED_POLLS) {
         throw new AppError('rate_limited', `Watch at most ${MAX_WATCHED_POLLS} polls at once`);
       }
@@ -157,7 +162,8 @@ export function createRealtime(
     broadcaster,
     close: () =>
       (closing ??= (async () => {
-        await broadcaster?.stop();
+        await broadcaster.stop();
+        // io.close() rejects only when the HTTP server was already closed, which is the state wanted here
         await io.close().catch(() => {});
         await closeRedis(sub);
       })()),
@@ -165,7 +171,7 @@ export function createRealtime(
 }
 
 /** A recovered socket has its rooms back but missed tally frames: one fresh frame per watched poll. */
-async function resendSnapshots(socket: IoSocket, live: LiveService, broadcaster: Broadcaster, log: AppContext['logger']) {
+async function resendSnapshots(socket: IoSocket, live: LiveService, broadcaster: Broadcaster, log: Logger) {
   for (const room of socket.rooms) {
     const m = /^poll:(\d+)$/.exec(room);
     if (!m) continue;
@@ -176,7 +182,7 @@ async function resendSnapshots(socket: IoSocket, live: LiveService, broadcaster:
       if (socket.rooms.has(rooms.pollTally(pollId))) socket.emit('poll:tally', frame);
       else socket.emit('poll:participants', { pollId, participants: frame.participants });
     } catch (err) {
-      log.warn({ err: (err as Error).message, pollId }, 'snapshot after recovery failed');
+      log.warn({ err, pollId }, 'snapshot after recovery failed');
     }
   }
 }
@@ -195,7 +201,7 @@ function handle<S extends z.ZodType, R>(
   socket: IoSocket,
   event: keyof ClientToServerEvents,
   schema: S,
-  log: AppContext['logger'],
+  log: Logger,
   fn: (payload: z.infer<S>) => Promise<R>,
 ) {
   const listener = async (...args: unknown[]) => {

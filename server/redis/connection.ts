@@ -25,7 +25,7 @@ export function createRedis(url: string, opts: { name: string; logger?: Logger; 
   if (logger) {
     let down = false;
     redis.on('error', (err) => {
-      if (!down) logger.warn({ err: err.message, conn: name }, 'redis connection error');
+      if (!down) logger.warn({ err, conn: name }, 'redis connection error');
       down = true;
     });
     redis.on('ready', () => {
@@ -61,6 +61,7 @@ export async function closeRedis(redis: Redis): Promise<void> {
   try {
     await Promise.race([redis.quit(), new Promise((_, rej) => setTimeout(() => rej(new Error('quit timeout')), 1000).unref())]);
   } catch {
+    // QUIT failed or timed out (Redis down): drop the socket instead; there is nothing left to flush
     redis.disconnect();
   }
 }

@@ -1,5 +1,3 @@
-import { sessionUserId } from '../auth/session-id.ts';
-
 /**
  * The only place Redis key names are built. Everything of one poll shares one hash tag
  * (`{p:<id>}` or, for a sharded poll, `{p:<id>.s<k>}`) so each Lua step stays on one Cluster slot.
@@ -14,12 +12,12 @@ export function createKeys(prefix: string) {
     user: (id: number) => `${p}user:{u:${id}}`,
     userByPhone: () => `${p}user:by-phone`,
     userRoles: (id: number) => `${p}user:{u:${id}}:roles`,
-    /** HASH userId, createdAt, absoluteExpiresAt: in the user's slot (the id carries the user id). */
-    session: (sid: string) => `${p}user:{u:${sessionUserId(sid)}}:sess:${sid}`,
+    /** HASH userId, createdAt, absoluteExpiresAt: in the user's slot (auth/session-id.ts reads the user id out of the sid). */
+    session: (userId: number, sid: string) => `${p}user:{u:${userId}}:sess:${sid}`,
     userSessions: (id: number) => `${p}user:{u:${id}}:sessions`,
     otp: (phone: string) => `${p}otp:{${phone}}`,
     rate: (bucket: string, id: string) => `${p}rate:${bucket}:{${id}}`,
-    // ---- polls and ballots (issue 4) ----
+    // ---- polls and ballots ----
     // Poll level, tag {p:<id>}: the definition + state hash, the final snapshot.
     // Shard level, tag {p:<id>.s<k>} for k in 0..S-1 (S=1 still uses shard 0's tag): everything the cast
     // script touches, so it never spans two slots. A user belongs to shard userId mod S, bit floor(userId/S).
@@ -36,9 +34,9 @@ export function createKeys(prefix: string) {
     pollVoters: (id: number, k: number) => `${p}poll:{p:${id}.s${k}}:voters`,
     /** HASH userId -> receipt: no longer written (its order matched the ledger's); read for older ballots. */
     pollReceipts: (id: number, k: number) => `${p}poll:{p:${id}.s${k}}:receipts`,
-    /** HASH _ballots, _v (tally version), a:<q> (answered), o:<q>:<o> (option count). */
+    /** HASH of ballot counts; field layout in ballots/tally-fields.ts. */
     pollTally: (id: number, k: number) => `${p}poll:{p:${id}.s${k}}:tally`,
-    /** HASH d:<district>, a:<ageBand> -> ballots. */
+    /** HASH group -> ballots (district and age band; field layout in ballots/tally-fields.ts). */
     pollBreakdown: (id: number, k: number) => `${p}poll:{p:${id}.s${k}}:breakdown`,
     /** STREAM of ballots {v: keyed voter hash, a: answers JSON, t: ms} — never a user id. */
     pollLedger: (id: number, k: number) => `${p}poll:{p:${id}.s${k}}:ledger`,
@@ -61,7 +59,7 @@ export function createKeys(prefix: string) {
     residentCells: () => `${p}stats:{residents}:cells`,
     /** STRING: set once the resident cells were rebuilt from every user (the worker does it at start if missing). */
     residentCellsBuilt: () => `${p}stats:{residents}:built`,
-    // ---- points and rewards (issue 6) ----
+    // ---- points and rewards ----
     // A user's points live in the user's slot {u:<id>} (award and debit are single-slot Lua steps);
     // a reward's stock and claim decisions in the reward's slot {r:<id>}.
     /** HASH balance, earned (lifetime). */
@@ -83,7 +81,7 @@ export function createKeys(prefix: string) {
     rewardPending: () => `${p}reward:pending`,
     /** HASH poll id -> finalisation integrity alarms (the server's /metrics reads it). */
     integrityAlarms: () => `${p}sys:integrity-alarms`,
-    // ---- decisions, notifications, archive (issue 7) ----
+    // ---- decisions, notifications, archive ----
     /** HASH status, summary, body, reason, createdAt, updatedAt, answeredAt: city hall's decision on a poll. */
     decision: (pollId: number) => `${p}poll:{p:${pollId}}:decision`,
     /** LIST of timeline entries (JSON {seq, status, at, note}); seq = position + 1. */

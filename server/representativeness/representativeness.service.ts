@@ -1,7 +1,7 @@
 import { AGE_BANDS, ageBandOf, type Audience, type Poll } from '../../shared/polls.ts';
 import { okrugOf } from '../../shared/districts.ts';
 import { cellParts, MARGINS, type Margin, type PanelGroup, type Representativeness } from '../../shared/representativeness.ts';
-import { mergeSmallGroups } from '../polls/poll.service.ts';
+import { mergeSmallGroups } from '../ballots/ballot.service.ts';
 import type { OpenCountStore } from '../integrity/open-count.store.ts';
 import type { PopulationRow } from './population-file.ts';
 import type { ResidentCellsStore } from './resident-cells.store.ts';

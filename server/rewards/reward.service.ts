@@ -76,12 +76,13 @@ export function createRewardService(deps: { store: RewardStore; points: PointsSe
       const decision = await store.claim(rewardId, red.id, 'claim', reward.price);
       const settled = await finish(userId, rewardId, red.id, decision);
       if (decision !== 'sold') {
-        void points.pushBalance(userId, 0, 'refund').catch(() => {});
+        // best effort: a missed push only delays the client's balance until its next read
+        void points.pushBalance(userId, 0, 'refund').catch((err) => logger.warn({ err, userId }, 'balance push failed'));
         if (decision === 'out_of_stock' || decision === 'cancelled') throw new AppError('out_of_stock', `“${reward.name}” is out of stock`);
         if (decision === 'price_changed') throw new AppError('conflict', 'The price changed; look again and retry', { rewardId });
         throw new AppError('not_found', `No reward ${rewardId} on sale`);
       }
-      void points.pushBalance(userId, -reward.price, 'redeem').catch(() => {});
+      void points.pushBalance(userId, -reward.price, 'redeem').catch((err) => logger.warn({ err, userId }, 'balance push failed'));
       const done = await store.redemption(userId, red.id);
       return { redemption: done!, balance: settled.balance };
     },

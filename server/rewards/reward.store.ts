@@ -145,6 +145,7 @@ function parseRedemption(raw: string): Redemption | null {
     const r = redemptionSchema.safeParse(JSON.parse(raw));
     return r.success ? r.data : null;
   } catch {
+    // a corrupt entry reads as absent (callers skip it) rather than failing the whole list
     return null;
   }
 }

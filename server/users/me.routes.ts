@@ -1,19 +1,19 @@
 import { Router } from 'express';
-import type { AppContext } from '../context.ts';
+import type { UserService } from './user.service.ts';
 import { parseOr } from '../errors.ts';
 import { requireUser } from '../auth/auth.middleware.ts';
 import { profilePatchBody } from '../../shared/auth.ts';
 import { DISTRICTS, OKRUGS } from '../../shared/districts.ts';
 
 /** `GET /api/me`, `PATCH /api/me {name, district, birthYear, gender}` (signed in) → {user, okrug}. */
-export function meRoutes(ctx: Pick<AppContext, 'accounts'>): Router {
+export function meRoutes(deps: { accounts: Pick<UserService, 'view' | 'updateProfile'> }): Router {
   const r = Router();
   r.get('/me', requireUser, (req, res) => {
-    res.json(ctx.accounts.view(req.user!));
+    res.json(deps.accounts.view(req.user!));
   });
   r.patch('/me', requireUser, async (req, res) => {
     const patch = parseOr(profilePatchBody, req.body, 'invalid_body', 'Invalid profile');
-    res.json(await ctx.accounts.updateProfile(req.user!.id, patch));
+    res.json(await deps.accounts.updateProfile(req.user!.id, patch));
   });
   return r;
 }

@@ -1,5 +1,5 @@
 import { Router } from 'express';
-import type { AppContext } from '../context.ts';
+import type { UserService } from './user.service.ts';
 import { AppError, parseOr } from '../errors.ts';
 import { requireRole } from '../auth/auth.middleware.ts';
 import { rolesBody, userIdParams, userLookupQuery } from '../../shared/auth.ts';
@@ -10,9 +10,9 @@ const adminOnly = requireRole('admin');
  * Admins only: `GET /api/users?phone=…`, `GET /api/users/:id` → {user};
  * `PUT /api/users/:id/roles {roles}` → {user}. Roles take effect on the user's next request.
  */
-export function usersRoutes(ctx: Pick<AppContext, 'accounts'>): Router {
+export function usersRoutes(deps: { accounts: UserService }): Router {
   const r = Router();
-  const { accounts } = ctx;
+  const { accounts } = deps;
   const idOf = (params: unknown) => Number(parseOr(userIdParams, params, 'invalid_params', 'Invalid user id').id);
 
   r.get('/users', adminOnly, async (req, res) => {

@@ -1,5 +1,6 @@
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { createHash, createHmac } from 'node:crypto';
+import { tallyField } from '../../server/ballots/tally-fields.ts';
 import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -44,7 +45,7 @@ const answersOf = (i: number): Record<string, string[]> => ({
 });
 /** The ledger's `a` (answered questions in definition order) and the sorted tally fields of one ballot. */
 const ledgerJson = (a: Record<string, string[]>) => JSON.stringify(Object.fromEntries(QUESTION_ORDER.filter((q) => a[q]?.length).map((q) => [q, a[q]])));
-const optionFields = (a: Record<string, string[]>) => Object.entries(a).flatMap(([q, os]) => os.map((o) => `o:${q}:${o}`)).sort();
+const optionFields = (a: Record<string, string[]>) => Object.entries(a).flatMap(([q, os]) => os.map((o) => tallyField.option(q, o))).sort();
 
 type Voter = { i: number; phone: string; name: string; userId: number; sid: string; cookie: string; headers: Record<string, string>; receipt?: string; answers: Record<string, string[]> };
 
@@ -434,7 +435,7 @@ describe('ballot secrecy: logs, ledger, exports, every Redis key, and the AOF', 
     const baseHasMulti = base.buf.includes('MULTI');
     // the data itself survived the rewrite (the base holds the voters, receipts, ledger)
     expect(await ctx.redis.xlen(ctx.keys.pollLedger(pollId, 0))).toBeGreaterThan(0);
-    expect(await ctx.polls.hasVoted(pollId, voters[0].userId)).toBe(true);
+    expect(await ctx.ballots.hasVoted(pollId, voters[0].userId)).toBe(true);
 
     // a vote after the rewrite is in the new incremental file, linked again
     const poll2 = await publishViaApi(server.url, mod.headers, { shards: SHARDS, points: 0 });

@@ -134,7 +134,7 @@ describe('faults: kill -9 of the API server while many voters keep retrying', ()
         let missing = 0;
         for (const [userId, l] of landed) {
           const a = perVoter.get(expectedVoterHash(pollId, userId));
-          if (a?.[0] !== JSON.stringify(answersOf(l.idx)) || !(await ctx.polls.hasVoted(pollId, userId))) missing++;
+          if (a?.[0] !== JSON.stringify(answersOf(l.idx)) || !(await ctx.ballots.hasVoted(pollId, userId))) missing++;
         }
         expect(missing, 'answered ballots missing from ledger or voter marks').toBe(0);
         await checkIntegrity(ctx, pollId, `after server kill round ${round}`, landed.size);

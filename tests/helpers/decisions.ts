@@ -1,7 +1,7 @@
 import type { AppContext } from '../../server/context.ts';
 import type { User } from '../../shared/users.ts';
 import type { Poll, PollCreate, PollFinal } from '../../shared/polls.ts';
-import { finalisePoll } from '../../server/jobs/lifecycle.jobs.ts';
+import { finalisePoll } from '../../server/polls/lifecycle.jobs.ts';
 import { publishedPoll } from './polls.ts';
 import { testLogger } from './context.ts';
 
@@ -9,7 +9,7 @@ import { testLogger } from './context.ts';
 export const answersFor = (i: number) => ({ q1: [['o1', 'o2', 'o3'][i % 3]], q2: [['o1', 'o2', 'o3', 'o4'][i % 4]] });
 
 /**
- * A poll taken through the real path: published, a ballot cast by each voter through PollService.cast
+ * A poll taken through the real path: published, a ballot cast by each voter through the ballot service's cast
  * (the one Lua step), closed, then finalised by the lifecycle job's own function (finalisePoll).
  */
 export async function finalisedPoll(
@@ -22,7 +22,7 @@ export async function finalisedPoll(
   const p = await publishedPoll(ctx, moderator, { points: 0, ...overrides });
   let next = 0;
   const lane = async () => {
-    for (let i = next++; i < voters.length; i = next++) await ctx.polls.cast(p.id, voters[i], { answers: answersFor(i) });
+    for (let i = next++; i < voters.length; i = next++) await ctx.ballots.cast(p.id, voters[i], { answers: answersFor(i) });
   };
   await Promise.all(Array.from({ length: Math.min(opts.concurrency ?? 200, Math.max(1, voters.length)) }, lane));
   await ctx.polls.close(p.id);

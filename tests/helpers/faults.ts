@@ -224,7 +224,7 @@ export async function readLedger(ctx: AppContext, pollId: number, shards: number
 
 /** DESIGN §4: tallies per question == ledger length == voters marked (the finalise step's check, run directly). */
 export async function checkIntegrity(ctx: AppContext, pollId: number, label: string, expectBallots?: number) {
-  const r = await ctx.polls.integrity(pollId);
+  const r = await ctx.ballots.integrity(pollId);
   console.log(
     `[integrity] ${label}: voters marked ${r.votersMarked}, ledger ${r.ledgerLength}, ballots ${r.ballots}, per question ${JSON.stringify(r.perQuestion)} -> ${r.ok ? 'ok' : `FAIL ${r.problems.join('; ')}`}`,
   );

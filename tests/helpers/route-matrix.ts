@@ -34,7 +34,7 @@ const adminOnly = (status: number): Record<Caller, number> => ({ anonymous: 401,
 let phoneSeq = 0;
 const freshPhone = () => `+7911${String(process.pid % 1000).padStart(3, '0')}${String(++phoneSeq).padStart(4, '0')}`;
 
-/** Issue 3's routes (identity). Other domains: spread this and add theirs. */
+/** The identity routes. Other domains: spread this and add theirs. */
 export const IDENTITY_ROUTES: RouteCase[] = [
   { name: '/api/districts', method: 'GET', path: () => '/api/districts', expect: all(200) },
   { name: '/api/auth/otp', method: 'POST', path: () => '/api/auth/otp', body: () => ({ phone: freshPhone() }), expect: all(202) },

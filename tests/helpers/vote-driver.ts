@@ -25,7 +25,7 @@ while (sent < total) {
     const user = syntheticResident(first + sent);
     const opt = ['a', 'b', 'c'][sent % 3];
     sent++;
-    const p = ctx.polls.cast(pollId, user, { answers: { q1: [opt] } }).then(
+    const p = ctx.ballots.cast(pollId, user, { answers: { q1: [opt] } }).then(
       () => accepted++,
       () => rejected++,
     );

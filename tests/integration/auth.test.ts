@@ -1,3 +1,4 @@
+import { sessionUserId } from '../../server/auth/session-id.ts';
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -221,17 +222,17 @@ describe('sign-in: phone + one-time code through the webhook sender', () => {
 
   it('when the resident logs out, then the session is destroyed, the cookie cleared, and the old cookie no longer works', async () => {
     const u = await signInThroughApi(s.url, sink, phone());
-    expect(await s.ctx.redis.exists(s.ctx.keys.session(u.sid))).toBe(1);
+    expect(await s.ctx.redis.exists(s.ctx.keys.session(sessionUserId(u.sid), u.sid))).toBe(1);
     // CSRF: logout is state-changing; with the cookie and no Origin/Referer it is refused
     const noOrigin = await fetch(`${s.url}/api/auth/logout`, { method: 'POST', headers: { cookie: u.cookie } });
     expect(noOrigin.status).toBe(403);
-    expect(await s.ctx.redis.exists(s.ctx.keys.session(u.sid))).toBe(1);
+    expect(await s.ctx.redis.exists(s.ctx.keys.session(sessionUserId(u.sid), u.sid))).toBe(1);
     const r = await post(s.url, '/api/auth/logout', undefined, u.headers);
     expect(r.status).toBe(204);
     const [cleared] = r.headers.getSetCookie();
     expect(cleared).toMatch(/^ac_sid=;/);
     expect(cleared).toMatch(/Expires=Thu, 01 Jan 1970/);
-    expect(await s.ctx.redis.exists(s.ctx.keys.session(u.sid))).toBe(0);
+    expect(await s.ctx.redis.exists(s.ctx.keys.session(sessionUserId(u.sid), u.sid))).toBe(0);
     expect(await s.ctx.redis.sismember(s.ctx.keys.userSessions(u.user.id), u.sid)).toBe(0);
     expect((await fetch(`${s.url}/api/me`, { headers: { cookie: u.cookie } })).status).toBe(401);
   });
@@ -252,7 +253,7 @@ describe('sessions: idle and absolute expiry (time moved honestly in Redis)', ()
 
   it('when the session is used, then its idle TTL slides back to SESSION_IDLE_SECONDS (proves activity keeps it alive)', async () => {
     const u = await signInThroughApi(s.url, sink, phone());
-    const key = s.ctx.keys.session(u.sid);
+    const key = s.ctx.keys.session(sessionUserId(u.sid), u.sid);
     expect(await s.ctx.redis.ttl(key)).toBeGreaterThan(55);
     await s.ctx.redis.pexpire(key, 5_000); // as if 55 s passed idle
     expect((await me(u.cookie)).status).toBe(200);
@@ -261,8 +262,8 @@ describe('sessions: idle and absolute expiry (time moved honestly in Redis)', ()
 
   it('when the idle TTL runs out, then the session is refused (proves the idle expiry is enforced by Redis)', async () => {
     const u = await signInThroughApi(s.url, sink, phone());
-    await s.ctx.redis.pexpire(s.ctx.keys.session(u.sid), 1);
-    await until(async () => (await s.ctx.redis.exists(s.ctx.keys.session(u.sid))) === 0);
+    await s.ctx.redis.pexpire(s.ctx.keys.session(sessionUserId(u.sid), u.sid), 1);
+    await until(async () => (await s.ctx.redis.exists(s.ctx.keys.session(sessionUserId(u.sid), u.sid))) === 0);
     const r = await me(u.cookie);
     expect(r.status).toBe(401);
     expect((await json(r)).error.code).toBe('unauthenticated');
@@ -270,7 +271,7 @@ describe('sessions: idle and absolute expiry (time moved honestly in Redis)', ()
 
   it('when the absolute expiry has passed, then the session is refused and deleted even though its idle TTL had time left', async () => {
     const u = await signInThroughApi(s.url, sink, phone());
-    const key = s.ctx.keys.session(u.sid);
+    const key = s.ctx.keys.session(sessionUserId(u.sid), u.sid);
     const created = Number(await s.ctx.redis.hget(key, 'createdAt'));
     expect(Number(await s.ctx.redis.hget(key, 'absoluteExpiresAt'))).toBe(created + 120_000);
     await s.ctx.redis.hset(key, 'absoluteExpiresAt', String(Date.now() - 1)); // as if 120 s passed with activity
@@ -281,7 +282,7 @@ describe('sessions: idle and absolute expiry (time moved honestly in Redis)', ()
 
   it('when the absolute expiry is near, then sliding never extends the session past it', async () => {
     const u = await signInThroughApi(s.url, sink, phone());
-    const key = s.ctx.keys.session(u.sid);
+    const key = s.ctx.keys.session(sessionUserId(u.sid), u.sid);
     await s.ctx.redis.hset(key, 'absoluteExpiresAt', String(Date.now() + 3_000));
     expect((await me(u.cookie)).status).toBe(200);
     expect(await s.ctx.redis.pttl(key)).toBeLessThanOrEqual(3_000);
@@ -330,7 +331,7 @@ describe('rate limits and senders', () => {
   });
 
   it('when the limiter is used as a plain call, then the window counts every hit and resets with the key TTL', async () => {
-    const { createRateLimiter } = await import('../../server/http/rate-limit.ts');
+    const { createRateLimiter } = await import('../../server/redis/rate-limiter.ts');
     const lim = createRateLimiter(s.ctx.redis, s.ctx.keys, { name: 'test-plain', limit: 2, windowSeconds: 60 });
     expect((await lim.take('k')).allowed).toBe(true);
     expect(await lim.take('k')).toMatchObject({ allowed: true, remaining: 0 });

@@ -68,7 +68,7 @@ describe('ballots at scale: 10k distinct voters', () => {
       });
       const tHttp = performance.now();
       await pool(voters.slice(HTTP_SAMPLE), 256, async (u, j) => {
-        await s.ctx.polls.cast(poll.id, u, { answers: ballotOf(HTTP_SAMPLE + j) });
+        await s.ctx.ballots.cast(poll.id, u, { answers: ballotOf(HTTP_SAMPLE + j) });
       });
       const tEnd = performance.now();
       console.info(
@@ -76,13 +76,13 @@ describe('ballots at scale: 10k distinct voters', () => {
           `${VOTERS - HTTP_SAMPLE} service casts in ${(tEnd - tHttp).toFixed(0)} ms (${(((VOTERS - HTTP_SAMPLE) / (tEnd - tHttp)) * 1000).toFixed(0)}/s)`,
       );
 
-      const integrity = await s.ctx.polls.integrity(poll.id);
+      const integrity = await s.ctx.ballots.integrity(poll.id);
       expect(integrity).toMatchObject({ votersMarked: VOTERS, ledgerLength: VOTERS, ballots: VOTERS, ok: true, problems: [] });
 
       // every count exact against what was sent
       const expected: Record<string, number> = {};
       for (let i = 0; i < VOTERS; i++) for (const [q, os] of Object.entries(ballotOf(i))) for (const o of os) expected[`${q}:${o}`] = (expected[`${q}:${o}`] ?? 0) + 1;
-      const results = await s.ctx.polls.results(poll.id);
+      const results = await s.ctx.ballots.results(poll.id);
       const got: Record<string, number> = {};
       for (const q of results.questions) for (const o of q.options) if (o.count) got[`${q.id}:${o.id}`] = o.count;
       expect(got).toEqual(expected);
@@ -90,14 +90,14 @@ describe('ballots at scale: 10k distinct voters', () => {
       expect(integrity.perQuestion).toEqual({ q1: VOTERS, q2: VOTERS, q3: VOTERS / 5 });
       expect(results.breakdown.district).toEqual(DISTRICTS.map((d) => ({ key: d, ballots: VOTERS / DISTRICTS.length })).sort((a, b) => a.key.localeCompare(b.key)));
       expect(results.breakdown.ageBand.reduce((a, g) => a + g.ballots, 0)).toBe(VOTERS);
-      expect(await s.ctx.polls.tallyVersions([poll.id])).toEqual([VOTERS]);
+      expect(await s.ctx.ballots.tallyVersions([poll.id])).toEqual([VOTERS]);
 
       // every shard holds its own share, and the bitmap walk gives back exactly the voters
       const perShard = await Promise.all(Array.from({ length: shards }, (_, k) => s.ctx.redis.bitcount(s.ctx.keys.pollVoters(poll.id, k))));
       expect(perShard.reduce((a, b) => a + b, 0)).toBe(VOTERS);
       if (shards > 1) for (const n of perShard) expect(n).toBeGreaterThan(VOTERS / shards / 2);
       const walked: number[] = [];
-      for await (const chunk of s.ctx.polls.voterIds(poll.id, 4096)) walked.push(...chunk);
+      for await (const chunk of s.ctx.ballots.voterIds(poll.id, 4096)) walked.push(...chunk);
       expect(walked.length).toBe(VOTERS);
       expect(new Set(walked)).toEqual(new Set(voters.map((u) => u.id)));
     }, 120_000);

@@ -40,12 +40,12 @@ describe('ballots: POST /api/polls/:id/ballots', () => {
       expect(r.body.error.code).toBe('already_voted');
       expect(r.body.error.details.receipt).toBe(receipt);
     }
-    const integrity = await s.ctx.polls.integrity(poll.id);
+    const integrity = await s.ctx.ballots.integrity(poll.id);
     expect(integrity).toMatchObject({ votersMarked: 1, ledgerLength: 1, ballots: 1, ok: true, perQuestion: { q1: 1, q2: 1, q3: 0 } });
-    const results = await s.ctx.polls.results(poll.id);
+    const results = await s.ctx.ballots.results(poll.id);
     expect(results.questions[0].options.map((o) => o.count)).toEqual([0, 1, 0]);
     expect(results.questions[1].options.map((o) => o.count)).toEqual([1, 0, 1, 0]);
-    expect(await s.ctx.polls.hasVoted(poll.id, user.id)).toBe(true);
+    expect(await s.ctx.ballots.hasVoted(poll.id, user.id)).toBe(true);
     // a later retry (say after a lost reply) gets the same receipt too
     const retry = await cast(poll.id, headers, good);
     expect(retry.status).toBe(409);
@@ -62,7 +62,7 @@ describe('ballots: POST /api/polls/:id/ballots', () => {
       );
       expect(statuses.filter((x) => x === 201)).toHaveLength(1);
       expect(statuses.filter((x) => x === 409)).toHaveLength(59);
-      expect(await s.ctx.polls.integrity(poll.id)).toMatchObject({ votersMarked: 1, ledgerLength: 1, ballots: 1, ok: true });
+      expect(await s.ctx.ballots.integrity(poll.id)).toMatchObject({ votersMarked: 1, ledgerLength: 1, ballots: 1, ok: true });
     } finally {
       await s2.close();
     }
@@ -122,12 +122,12 @@ describe('ballots: POST /api/polls/:id/ballots', () => {
     const nowMs = Number(sec) * 1000 + Math.floor(Number(usec) / 1000);
     const u = await createTestUser(s.ctx);
     await s.ctx.redis.hset(stateKey, 'closesAt', String(nowMs)); // closes at "now": any later call is >= closesAt
-    await expect(s.ctx.polls.cast(poll.id, u.user, good)).rejects.toMatchObject({ code: 'poll_closed' });
+    await expect(s.ctx.ballots.cast(poll.id, u.user, good)).rejects.toMatchObject({ code: 'poll_closed' });
     await s.ctx.redis.hset(stateKey, { opensAt: String(nowMs + 60_000), closesAt: String(nowMs + 120_000) });
-    await expect(s.ctx.polls.cast(poll.id, u.user, good)).rejects.toMatchObject({ code: 'poll_not_open' });
+    await expect(s.ctx.ballots.cast(poll.id, u.user, good)).rejects.toMatchObject({ code: 'poll_not_open' });
     await s.ctx.redis.hset(stateKey, { opensAt: String(nowMs - 1000), closesAt: String(nowMs + 60_000) });
-    await expect(s.ctx.polls.cast(poll.id, u.user, good)).resolves.toMatchObject({ pollId: poll.id });
-    expect((await s.ctx.polls.integrity(poll.id)).ballots).toBe(1);
+    await expect(s.ctx.ballots.cast(poll.id, u.user, good)).resolves.toMatchObject({ pollId: poll.id });
+    expect((await s.ctx.ballots.integrity(poll.id)).ballots).toBe(1);
   });
 
   it('when a ballot is malformed, then 400 with a clear message and details, and nothing in Redis changes', async () => {

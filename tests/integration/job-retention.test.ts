@@ -27,7 +27,7 @@ describe('job retention on the points queue', () => {
     const voters = [];
     for (let i = 0; i < 15; i++) {
       const { user } = await createTestUser(ctx);
-      await ctx.polls.cast(poll.id, user, { answers: { q1: ['o1'], q2: ['o2'] } });
+      await ctx.ballots.cast(poll.id, user, { answers: { q1: ['o1'], q2: ['o2'] } });
       voters.push(user);
     }
     const ids = voters.map((u) => pointsJobId({ userId: u.id, reason: 'vote', ref: String(poll.id) }));

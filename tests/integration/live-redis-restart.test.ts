@@ -46,7 +46,7 @@ describe('live results when Redis restarts', () => {
 
     let uid = 2_000_000;
     const castMany = async (n: number) => {
-      for (let i = 0; i < n; i++) await ctx.polls.cast(pollId, syntheticResident(uid++), { answers: { q1: [['a', 'b', 'c'][i % 3]] } });
+      for (let i = 0; i < n; i++) await ctx.ballots.cast(pollId, syntheticResident(uid++), { answers: { q1: [['a', 'b', 'c'][i % 3]] } });
     };
     const lastIs = (want: PollResults) => frames.every((fs) => JSON.stringify(fs.at(-1)?.frame.results) === JSON.stringify(want));
 
@@ -55,7 +55,7 @@ describe('live results when Redis restarts', () => {
     probe.on('error', () => {}); // it lives through the kill too
     const total = async () => Number(/total_commands_processed:(\d+)/.exec(await probe.info('stats'))![1]);
     await castMany(5);
-    const five = await ctx.polls.results(pollId);
+    const five = await ctx.ballots.results(pollId);
     await until(() => lastIs(five), 5_000, 20);
     const ticks0 = s.realtime.broadcaster!.stats().activeTicks;
     const c0 = await total();
@@ -68,7 +68,7 @@ describe('live results when Redis restarts', () => {
     const backup = join(dir, 'backup');
     cpSync(join(dir, 'data'), backup, { recursive: true });
     await castMany(7);
-    const twelve = await ctx.polls.results(pollId);
+    const twelve = await ctx.ballots.results(pollId);
     expect(twelve.ballots).toBe(12);
     await until(() => lastIs(twelve), 5_000, 20);
 
@@ -84,7 +84,7 @@ describe('live results when Redis restarts', () => {
     const answering = performance.now() - restarted;
 
     const truth: PollResults = await until(async () => {
-      const r = await ctx.polls.results(pollId);
+      const r = await ctx.ballots.results(pollId);
       return r.ballots === 5 ? r : null;
     }, 10_000, 50) as PollResults;
     expect(truth.version).toBeLessThan(twelve.version); // versions went backwards
@@ -101,7 +101,7 @@ describe('live results when Redis restarts', () => {
 
     // and it goes on: new ballots and adapter events (re-subscribed) still arrive
     await castMany(4);
-    const nine = await ctx.polls.results(pollId);
+    const nine = await ctx.ballots.results(pollId);
     expect(nine.ballots).toBe(9);
     await until(() => lastIs(nine), 5_000, 20);
     const statuses = Promise.all(watchers.map((w) => nextEvent(w, 'poll:status')));

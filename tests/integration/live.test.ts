@@ -38,7 +38,7 @@ describe('live results on one server', () => {
     const w = track(await connectSocket(s.url, { cookie: mod.cookie }));
     const ack = await ask(w, 'poll:watch', { pollId });
     expect(ack).toMatchObject({ ok: true, data: { pollId, status: 'active', canSeeResults: true, participants: 0 } });
-    expect(ack.data.snapshot).toEqual({ pollId, results: await ctx.polls.results(pollId), participants: 0 });
+    expect(ack.data.snapshot).toEqual({ pollId, results: await ctx.ballots.results(pollId), participants: 0 });
     const frame = nextEvent(w, 'poll:tally', (f) => f.pollId === pollId);
     const r = await vote(voter.headers, pollId, 'b');
     const t0 = performance.now();
@@ -95,6 +95,35 @@ describe('live results on one server', () => {
     const frame = nextEvent(projector, 'poll:tally', (f) => f.pollId === pollId);
     expect((await vote((await createTestUser(ctx)).headers, pollId, 'c')).status).toBe(201);
     expect(countOf(await frame, 'c')).toBe(1);
+  });
+
+  it('when a public-live poll is active, then a signed-in resident who has not voted sees its results over HTTP and the socket alike', async () => {
+    const pollId = await createActivePoll(ctx, mod.user, { publicLive: true });
+    expect((await vote((await createTestUser(ctx)).headers, pollId, 'b')).status).toBe(201);
+    const nonVoter = await createTestUser(ctx);
+    const view = await (await fetch(`${s.url}/api/polls/${pollId}`, { headers: nonVoter.headers })).json();
+    expect(view).toMatchObject({ voted: false, results: { ballots: 1 } });
+    expect((await fetch(`${s.url}/api/polls/${pollId}/results`, { headers: nonVoter.headers })).status).toBe(200);
+    const w = track(await connectSocket(s.url, { cookie: nonVoter.cookie }));
+    const ack = await ask(w, 'poll:watch', { pollId });
+    expect(ack).toMatchObject({ ok: true, data: { canSeeResults: true, snapshot: { participants: 1 } } });
+  });
+
+  it('when a public-live poll closes with non-public results, then anonymous viewers lose its results over HTTP and the socket alike', async () => {
+    const pollId = await createActivePoll(ctx, mod.user, { publicLive: true, publicResults: false });
+    expect((await fetch(`${s.url}/api/polls/${pollId}/close`, { method: 'POST', headers: mod.headers })).status).toBe(200);
+    expect((await fetch(`${s.url}/api/polls/${pollId}/results`)).status).toBe(403);
+    expect((await (await fetch(`${s.url}/api/polls/${pollId}`)).json()).results).toBeNull();
+    const anon = track(await connectSocket(s.url));
+    expect(await ask(anon, 'poll:watch', { pollId })).toMatchObject({ ok: true, data: { status: 'closed', canSeeResults: false, snapshot: null } });
+  });
+
+  it('when an official opens a draft, then HTTP and the socket both show it (officials are staff everywhere)', async () => {
+    const official = await createTestUser(ctx, { roles: ['official'] });
+    const draft = await ctx.polls.create({ title: 'Draft for city hall', questions: [{ id: 'q1', text: 'x', kind: 'single', options: [{ id: 'a', label: 'A' }, { id: 'b', label: 'B' }] }] }, mod.user);
+    expect((await fetch(`${s.url}/api/polls/${draft.id}`, { headers: official.headers })).status).toBe(200);
+    const os = track(await connectSocket(s.url, { cookie: official.cookie }));
+    expect(await ask(os, 'poll:watch', { pollId: draft.id })).toMatchObject({ ok: true, data: { status: 'draft', canSeeResults: true } });
   });
 
   it('when a watcher unwatches, then frames stop for it while another watcher keeps getting them', async () => {
@@ -167,7 +196,7 @@ describe('live results on one server', () => {
     expect(await back).toBe(false);
     const ack = await ask(w, 'poll:watch', { pollId });
     expect(ack.data.snapshot.participants).toBe(3);
-    expect(ack.data.snapshot.results).toEqual(await ctx.polls.results(pollId));
+    expect(ack.data.snapshot.results).toEqual(await ctx.ballots.results(pollId));
   });
 
   it('when 2,000 votes/s are cast, then every watcher gets at most one frame per tick and ends equal to Redis', async () => {
@@ -194,7 +223,7 @@ describe('live results on one server', () => {
     const m = await driver.waitFor(/^(\{"accepted".*\})$/m, 30_000);
     const { accepted, rejected, elapsedMs: elapsed } = JSON.parse(m[1]) as { accepted: number; rejected: number; elapsedMs: number };
     expect(rejected).toBe(0);
-    const final = await ctx.polls.results(pollId);
+    const final = await ctx.ballots.results(pollId);
     expect(final.ballots).toBe(accepted);
     // every watcher converges on the final state within a tick or two
     await Promise.all(watchers.map((w, i) => (frames[i].at(-1)?.frame.participants === accepted ? null : nextEvent(w, 'poll:tally', (f) => f.participants === accepted, 2_000))));

@@ -8,7 +8,7 @@ import { testServer, TEST_ORIGIN } from '../helpers/context.ts';
 import { createTestUser } from '../helpers/users.ts';
 import { publishedPoll } from '../helpers/polls.ts';
 import { until } from '../helpers/processes.ts';
-import { finalisePoll } from '../../server/jobs/lifecycle.jobs.ts';
+import { finalisePoll } from '../../server/polls/lifecycle.jobs.ts';
 import { testLogger } from '../helpers/context.ts';
 import { ballotIds, ledgerTag } from '../../server/ballots/ballot-ids.ts';
 import { parseCsv } from '../../server/archive/results-csv.ts';
@@ -77,7 +77,7 @@ describe('open count: refusal counters, the published ledger, representativeness
     // every command this process sends while one valid and one invalid ballot are cast (MONITOR), up to a marker
     // (only this service's command connection; the periodic flush of invalid counts runs off the request path)
     const warm = await createTestUser(s.ctx);
-    await s.ctx.polls.cast(poll.id, (await s.ctx.users.get(warm.user.id))!, { answers: { q1: ['o1'], q2: ['o2'] } }); // script loaded
+    await s.ctx.ballots.cast(poll.id, (await s.ctx.users.get(warm.user.id))!, { answers: { q1: ['o1'], q2: ['o2'] } }); // script loaded
     const user = (await s.ctx.users.get(v.user.id))!;
     const addr = /addr=(\S+)/.exec((await s.ctx.redis.client('INFO')) as string)![1];
     const mon = await new Redis(s.ctx.config.REDIS_URL!).monitor();
@@ -87,8 +87,8 @@ describe('open count: refusal counters, the published ledger, representativeness
       if (source !== addr || args.includes('r:invalid')) return;
       seen.push(args.includes(marker) ? 'marker' : args[0].toLowerCase());
     });
-    await s.ctx.polls.cast(poll.id, user, { answers: { q1: ['o1'], q2: ['o2'] } });
-    await expect(s.ctx.polls.cast(poll.id, user, { answers: { q1: ['nope'] } })).rejects.toMatchObject({ code: 'invalid_ballot' });
+    await s.ctx.ballots.cast(poll.id, user, { answers: { q1: ['o1'], q2: ['o2'] } });
+    await expect(s.ctx.ballots.cast(poll.id, user, { answers: { q1: ['nope'] } })).rejects.toMatchObject({ code: 'invalid_ballot' });
     await s.ctx.redis.exists(marker);
     await until(() => seen.includes('marker'), 5_000, 20);
     mon.disconnect();
@@ -147,7 +147,7 @@ describe('open count: refusal counters, the published ledger, representativeness
       let next = 0;
       await Promise.all(
         Array.from({ length: 100 }, async () => {
-          for (let i = next++; i < VOTERS; i = next++) await s.ctx.polls.cast(pollId, synthetic(ids[i], i), { answers: ballotOf(i) });
+          for (let i = next++; i < VOTERS; i = next++) await s.ctx.ballots.cast(pollId, synthetic(ids[i], i), { answers: ballotOf(i) });
         }),
       );
       await s.ctx.polls.close(pollId);
@@ -252,7 +252,7 @@ describe('open count: refusal counters, the published ledger, representativeness
       expect(after[`marfino|${year - 30}|female`]).toBe(6);
 
       const poll = await publishedPoll(p2.ctx, m, { points: 0 });
-      for (const { u, choice } of people) await p2.ctx.polls.cast(poll.id, u, { answers: { q1: [choice], q2: ['o1'] } });
+      for (const { u, choice } of people) await p2.ctx.ballots.cast(poll.id, u, { answers: { q1: [choice], q2: ['o1'] } });
       await p2.ctx.polls.close(poll.id);
       const panel = representativenessSchema.parse(await (await fetch(`${p2.url}/api/polls/${poll.id}/representativeness`, { headers: { origin: TEST_ORIGIN } })).json());
       expect(panel).toMatchObject({ voters: 43, incomplete: 0 });

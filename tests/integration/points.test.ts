@@ -157,7 +157,7 @@ describe('points survive kill -9 of a real worker process mid-job', () => {
     for (let i = 0; i < VOTERS; i++) voters.push((await ctx.users.getOrCreateByPhone(`+7991${String(i).padStart(7, '0')}`)).user);
     // every voter votes in every poll with no worker running: the award jobs pile up
     for (const poll of polls) {
-      for (let i = 0; i < voters.length; i += 100) await Promise.all(voters.slice(i, i + 100).map((u) => ctx.polls.cast(poll.id, u, ballot)));
+      for (let i = 0; i < voters.length; i += 100) await Promise.all(voters.slice(i, i + 100).map((u) => ctx.ballots.cast(poll.id, u, ballot)));
     }
     const q = ctx.queues.points;
     await until(async () => (await q.getJobCounts('waiting')).waiting >= VOTERS * POLLS);

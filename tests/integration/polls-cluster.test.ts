@@ -6,7 +6,7 @@ import { Cluster, Redis as IORedis } from 'ioredis';
 import { startRedisServer, type RedisServerHandle } from '../../server/redis/redis-server.ts';
 import { defineScripts, type Redis } from '../../server/redis/connection.ts';
 import { createKeys } from '../../server/redis/keys.ts';
-import { createPollService, type PollService } from '../../server/polls/poll.service.ts';
+import { createPollsDomain, type PollsDomain } from '../../server/polls/polls.module.ts';
 import { testContext, testLogger, uniquePrefix } from '../helpers/context.ts';
 import { createTestUser } from '../helpers/users.ts';
 import { pollBody } from '../helpers/polls.ts';
@@ -28,7 +28,10 @@ describe('polls on a real Redis Cluster (3 masters)', () => {
   const servers: RedisServerHandle[] = [];
   let cluster: Cluster;
   let ctx: AppContext;
-  let polls: PollService;
+  let domain: PollsDomain;
+  let polls: PollsDomain['polls'];
+  let ballots: PollsDomain['ballots'];
+  let pollViews: PollsDomain['pollViews'];
   let mod: User;
   const keys = createKeys(uniquePrefix('cl'));
 
@@ -59,12 +62,13 @@ describe('polls on a real Redis Cluster (3 masters)', () => {
     cluster.on('error', () => {});
     defineScripts(cluster as unknown as Redis);
     ctx = testContext();
-    polls = createPollService({ redis: cluster as unknown as Redis, keys, config: ctx.config, logger: testLogger, queues: ctx.queues, realtime: ctx.realtime });
+    domain = createPollsDomain({ redis: cluster as unknown as Redis, keys, config: ctx.config, logger: testLogger, queues: ctx.queues, realtime: ctx.realtime });
+    ({ polls, ballots, pollViews } = domain);
     mod = (await createTestUser(ctx, { roles: ['moderator'] })).user;
   }, 60_000);
 
   afterAll(async () => {
-    await polls?.shutdown();
+    await domain?.closePolls();
     cluster?.disconnect();
     await ctx?.close();
     for (const s of servers) await s.stop();
@@ -86,26 +90,26 @@ describe('polls on a real Redis Cluster (3 masters)', () => {
     const voters: User[] = [];
     for (let i = 0; i < 200; i++) voters.push((await ctx.users.getOrCreateByPhone(`+7966${String(i).padStart(7, '0')}`)).user);
     const answers = (i: number) => ({ q1: [`o${(i % 3) + 1}`], q2: ['o1', 'o2'].slice(0, (i % 2) + 1) });
-    await Promise.all(voters.map((u, i) => polls.cast(poll.id, u, { answers: answers(i) })));
+    await Promise.all(voters.map((u, i) => ballots.cast(poll.id, u, { answers: answers(i) })));
     // a second ballot from anyone is refused with the same receipt, whichever node holds their shard
-    for (const u of voters.slice(0, 8)) await expect(polls.cast(poll.id, u, { answers: answers(0) })).rejects.toMatchObject({ code: 'already_voted', details: { receipt: expect.any(String) } });
+    for (const u of voters.slice(0, 8)) await expect(ballots.cast(poll.id, u, { answers: answers(0) })).rejects.toMatchObject({ code: 'already_voted', details: { receipt: expect.any(String) } });
 
-    const integrity = await polls.integrity(poll.id);
+    const integrity = await ballots.integrity(poll.id);
     expect(integrity).toMatchObject({ votersMarked: 200, ledgerLength: 200, ballots: 200, ok: true });
-    const results = await polls.results(poll.id);
+    const results = await ballots.results(poll.id);
     expect(results.questions[0].options.map((o) => o.count)).toEqual([67, 67, 66]);
     expect(results.questions[1].options.map((o) => o.count)).toEqual([200, 100, 0, 0]);
-    expect(await polls.tallyVersions([poll.id])).toEqual([200]);
-    expect(await polls.hasVoted(poll.id, voters[5].id)).toBe(true);
+    expect(await ballots.tallyVersions([poll.id])).toEqual([200]);
+    expect(await ballots.hasVoted(poll.id, voters[5].id)).toBe(true);
     const walked: number[] = [];
-    for await (const chunk of polls.voterIds(poll.id)) walked.push(...chunk);
+    for await (const chunk of ballots.voterIds(poll.id)) walked.push(...chunk);
     expect(new Set(walked)).toEqual(new Set(voters.map((u) => u.id)));
-    expect((await polls.list(mod, { status: 'active', limit: 10 })).map((p) => p.id)).toEqual([poll.id]);
+    expect((await pollViews.list(mod, { status: 'active', limit: 10 })).map((p) => p.id)).toEqual([poll.id]);
 
     expect(await polls.close(poll.id)).toBe(true);
     const late = (await ctx.users.getOrCreateByPhone('+79669999999')).user;
-    await expect(polls.cast(poll.id, late, { answers: answers(0) })).rejects.toMatchObject({ code: 'poll_closed' });
-    const final = await polls.markFinalised(poll.id, { results: await polls.results(poll.id) });
+    await expect(ballots.cast(poll.id, late, { answers: answers(0) })).rejects.toMatchObject({ code: 'poll_closed' });
+    const final = await polls.markFinalised(poll.id, { results: await ballots.results(poll.id) });
     expect(final.results.ballots).toBe(200);
     expect(await polls.getFinal(poll.id)).toEqual(final);
     expect((await polls.get(poll.id))?.status).toBe('finalised');

@@ -289,10 +289,10 @@ describe('polls: moderator API, feed, visibility, lifecycle', () => {
     for (const [district, n, birthYear] of plan) {
       for (let i = 0; i < n; i++) {
         const u = await createTestUser(s.ctx, { profile: { name: 'V', district, birthYear, gender: 'male' } });
-        await s.ctx.polls.cast(p.id, u.user, { answers: { q1: ['o1'], q2: ['o1'] } });
+        await s.ctx.ballots.cast(p.id, u.user, { answers: { q1: ['o1'], q2: ['o1'] } });
       }
     }
-    const r = await s.ctx.polls.results(p.id);
+    const r = await s.ctx.ballots.results(p.id);
     expect(r.ballots).toBe(14);
     // presnensky (2) + basmanny (1) = 3 < 5, so the smallest visible group (tverskoy, 5) is folded in too
     expect(r.breakdown.district).toEqual([{ key: 'arbat', ballots: 6 }, { key: 'other', ballots: 8 }]);
@@ -304,13 +304,13 @@ describe('polls: moderator API, feed, visibility, lifecycle', () => {
   it('when a closed poll is finalised twice, then the first snapshot stays and later votes or tallies cannot change it', async () => {
     const p = await publishedPoll(s.ctx, mod.user);
     const u = await createTestUser(s.ctx);
-    await s.ctx.polls.cast(p.id, u.user, { answers: { q1: ['o2'], q2: ['o3'] } });
-    await expect(s.ctx.polls.markFinalised(p.id, await s.ctx.polls.results(p.id))).rejects.toMatchObject({ code: 'invalid_state' });
+    await s.ctx.ballots.cast(p.id, u.user, { answers: { q1: ['o2'], q2: ['o3'] } });
+    await expect(s.ctx.polls.markFinalised(p.id, await s.ctx.ballots.results(p.id))).rejects.toMatchObject({ code: 'invalid_state' });
     expect(await s.ctx.polls.getFinal(p.id)).toBeNull();
     await s.ctx.polls.close(p.id);
-    const first = await s.ctx.polls.markFinalised(p.id, { results: await s.ctx.polls.results(p.id), integrity: { votersMarked: 1, ledgerLength: 1, ballots: 1, ok: true } });
+    const first = await s.ctx.polls.markFinalised(p.id, { results: await s.ctx.ballots.results(p.id), integrity: { votersMarked: 1, ledgerLength: 1, ballots: 1, ok: true } });
     expect(first.results.ballots).toBe(1);
-    const fake = { ...(await s.ctx.polls.results(p.id)), ballots: 999 };
+    const fake = { ...(await s.ctx.ballots.results(p.id)), ballots: 999 };
     const second = await s.ctx.polls.markFinalised(p.id, fake);
     expect(second).toEqual(first);
     expect(await s.ctx.polls.getFinal(p.id)).toEqual(first);
@@ -339,18 +339,18 @@ describe('polls: moderator API, feed, visibility, lifecycle', () => {
     for (let i = 0; i < 9; i++) {
       const u = await createTestUser(s.ctx, { profile: null });
       voters.push(u.user.id);
-      await s.ctx.polls.cast(p4.id, u.user, { answers: { q1: ['o1'], q2: ['o2'] } });
-      if (i < 3) await s.ctx.polls.cast(p1.id, u.user, { answers: { q1: ['o1'], q2: ['o2'] } });
+      await s.ctx.ballots.cast(p4.id, u.user, { answers: { q1: ['o1'], q2: ['o2'] } });
+      if (i < 3) await s.ctx.ballots.cast(p1.id, u.user, { answers: { q1: ['o1'], q2: ['o2'] } });
     }
     const shardsUsed = new Set(voters.map((id) => id % 4));
     expect(shardsUsed.size).toBe(4);
-    expect(await s.ctx.polls.tallyVersions([p1.id, p4.id, 987_654])).toEqual([3, 9, 0]);
+    expect(await s.ctx.ballots.tallyVersions([p1.id, p4.id, 987_654])).toEqual([3, 9, 0]);
     const seen: number[] = [];
-    for await (const chunk of s.ctx.polls.voterIds(p4.id, 8)) seen.push(...chunk);
+    for await (const chunk of s.ctx.ballots.voterIds(p4.id, 8)) seen.push(...chunk);
     expect(seen.sort((a, b) => a - b)).toEqual([...voters].sort((a, b) => a - b));
     const seen1: number[] = [];
-    for await (const chunk of s.ctx.polls.voterIds(p1.id)) seen1.push(...chunk);
+    for await (const chunk of s.ctx.ballots.voterIds(p1.id)) seen1.push(...chunk);
     expect(seen1.sort((a, b) => a - b)).toEqual(voters.slice(0, 3).sort((a, b) => a - b));
-    for (const id of voters) expect(await s.ctx.polls.hasVoted(p4.id, id)).toBe(true);
+    for (const id of voters) expect(await s.ctx.ballots.hasVoted(p4.id, id)).toBe(true);
   });
 });

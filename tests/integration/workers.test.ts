@@ -5,7 +5,8 @@ import { connectSocket, record, nextEvent, ask, type ClientSocket } from '../hel
 import { publishedPoll } from '../helpers/polls.ts';
 import { childEnv, spawnScript, until, type Spawned } from '../helpers/processes.ts';
 import { startWorkers, type RunningWorker } from '../../server/worker.ts';
-import { finalisePoll } from '../../server/jobs/lifecycle.jobs.ts';
+import { tallyField } from '../../server/ballots/tally-fields.ts';
+import { finalisePoll } from '../../server/polls/lifecycle.jobs.ts';
 import type { RunningServer } from '../../server/main.ts';
 import type { AppContext } from '../../server/context.ts';
 import { lifecycleJobId } from '../../shared/jobs.ts';
@@ -18,7 +19,7 @@ async function votes(ctx: AppContext, pollId: number, n: number): Promise<User[]
   const users: User[] = [];
   for (let i = 0; i < n; i++) {
     const { user } = await createTestUser(ctx);
-    await ctx.polls.cast(pollId, user, ballot);
+    await ctx.ballots.cast(pollId, user, ballot);
     users.push(user);
   }
   return users;
@@ -87,7 +88,7 @@ describe('poll lifecycle jobs, finalisation and the queue board (in-process work
   it('when a crash left the snapshot written but the state not finalised, then the next finalise keeps that snapshot and finishes the state', async () => {
     const poll = await publishedPoll(s.ctx, mod, { points: 0 });
     await votes(s.ctx, poll.id, 2);
-    const earlier = { pollId: poll.id, finalisedAt: '2026-01-01T00:00:00.000Z', results: await s.ctx.polls.results(poll.id) };
+    const earlier = { pollId: poll.id, finalisedAt: '2026-01-01T00:00:00.000Z', results: await s.ctx.ballots.results(poll.id) };
     await s.ctx.redis.set(s.ctx.keys.pollFinal(poll.id), JSON.stringify(earlier)); // the half of a crashed finalise
     await s.ctx.polls.closeNow(poll.id);
     const job = await until(async () => {
@@ -102,7 +103,7 @@ describe('poll lifecycle jobs, finalisation and the queue board (in-process work
   it('when tallies disagree with the ballot ledger and voter marks, then finalisation raises an integrity alarm visible on /metrics and records ok=false', async () => {
     const poll = await publishedPoll(s.ctx, mod, { points: 0 });
     await votes(s.ctx, poll.id, 3);
-    await s.ctx.redis.hincrby(s.ctx.keys.pollTally(poll.id, 0), '_ballots', 1); // a lost-write style corruption
+    await s.ctx.redis.hincrby(s.ctx.keys.pollTally(poll.id, 0), tallyField.ballots, 1); // a lost-write style corruption
     await s.ctx.polls.closeNow(poll.id);
     const final = await until(() => s.ctx.polls.getFinal(poll.id));
     expect(final!.integrity).toEqual({ votersMarked: 3, ledgerLength: 3, ballots: 4, ok: false });
@@ -191,8 +192,8 @@ describe('a poll closes on time with the worker down, and finalises when it come
     const late = (await createTestUser(ctx)).user;
     // no worker: the close job is due, but the cast script's clock check refuses ballots anyway
     await until(() => Date.now() > closesAt, 10_000, 20);
-    await expect(ctx.polls.cast(poll.id, late, ballot)).rejects.toMatchObject({ code: 'poll_closed' });
-    expect(await ctx.polls.hasVoted(poll.id, late.id)).toBe(false);
+    await expect(ctx.ballots.cast(poll.id, late, ballot)).rejects.toMatchObject({ code: 'poll_closed' });
+    expect(await ctx.ballots.hasVoted(poll.id, late.id)).toBe(false);
     expect(await ctx.polls.getFinal(poll.id)).toBeNull();
     expect(await ctx.queues.lifecycle.getJob(lifecycleJobId('close', poll.id)).then((j) => j?.getState())).toBe('delayed');
     for (const u of voters) expect((await ctx.points.mine(u.id, 10)).balance).toBe(0);

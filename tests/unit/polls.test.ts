@@ -9,7 +9,9 @@ import {
   publishIssues,
   type PollQuestion,
 } from '../../shared/polls.ts';
-import { effectiveStatus, ineligibility, mergeSmallGroups } from '../../server/polls/poll.service.ts';
+import { effectiveStatus } from '../../server/polls/poll-status.ts';
+import { ineligibility } from '../../server/polls/poll.access.ts';
+import { mergeSmallGroups } from '../../server/ballots/ballot.service.ts';
 import { createKeys } from '../../server/redis/keys.ts';
 import { shardOf } from '../../server/ballots/ballot.store.ts';
 import type { User } from '../../shared/users.ts';
@@ -27,13 +29,13 @@ describe('ballotIssues', () => {
     expect(ballotIssues(questions, { q1: ['o2'], q2: ['o2'], q3: ['n'] })).toEqual([]);
   });
 
-  it('when a ballot breaks a rule, then each problem is named with its path', () => {
-    expect(ballotIssues(questions, { q2: ['o1'] })).toEqual([{ path: 'answers.q1', message: 'question "q1" is required' }]);
-    expect(ballotIssues(questions, { q1: ['o1', 'o2'], q2: ['o1'] })[0].message).toMatch(/exactly one choice/);
-    expect(ballotIssues(questions, { q1: ['o1'], q2: ['o1', 'o2', 'o3'] })[0].message).toMatch(/at most 2 choices/);
-    expect(ballotIssues(questions, { q1: ['zz'], q2: ['o1'] })[0].message).toMatch(/unknown option "zz"/);
-    expect(ballotIssues(questions, { q1: ['o1'], q2: ['o1'], q9: ['o1'] })[0]).toEqual({ path: 'answers.q9', message: 'unknown question "q9"' });
-    expect(ballotIssues(questions, { q1: ['o1'], q2: ['o1', 'o1'] })[0].message).toMatch(/chosen twice/);
+  it('when a ballot breaks a rule, then each problem is named with its path and code', () => {
+    expect(ballotIssues(questions, { q2: ['o1'] })).toEqual([{ path: 'answers.q1', code: 'required', message: 'question "q1" is required' }]);
+    expect(ballotIssues(questions, { q1: ['o1', 'o2'], q2: ['o1'] })[0]).toMatchObject({ code: 'one_only', message: expect.stringMatching(/exactly one choice/) });
+    expect(ballotIssues(questions, { q1: ['o1'], q2: ['o1', 'o2', 'o3'] })[0]).toMatchObject({ code: 'too_many', message: expect.stringMatching(/at most 2 choices/) });
+    expect(ballotIssues(questions, { q1: ['zz'], q2: ['o1'] })[0]).toMatchObject({ code: 'unknown_option', message: expect.stringMatching(/unknown option "zz"/) });
+    expect(ballotIssues(questions, { q1: ['o1'], q2: ['o1'], q9: ['o1'] })[0]).toEqual({ path: 'answers.q9', code: 'unknown_question', message: 'unknown question "q9"' });
+    expect(ballotIssues(questions, { q1: ['o1'], q2: ['o1', 'o1'] })[0]).toMatchObject({ code: 'duplicate', message: expect.stringMatching(/chosen twice/) });
     // prototype keys are not questions
     expect(ballotIssues(questions, JSON.parse('{"q1":["o1"],"q2":["o1"],"__proto__":["x"]}')).length).toBe(1);
   });

@@ -1,4 +1,4 @@
-import type { User } from '$shared/users.ts';
+import type { User } from '$shared/values/users.ts';
 
 declare global {
   namespace App {

@@ -1,5 +1,5 @@
 import type { Handle } from '@sveltejs/kit';
-import type { User } from '$shared/users.ts';
+import type { User } from '$shared/values/users.ts';
 import { serverApi } from '$lib/server/api.ts';
 
 /**

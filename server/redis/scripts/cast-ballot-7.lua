@@ -5,7 +5,7 @@ cast-ballot: one ballot, atomically, on ONE poll shard's slot ({p:<id>.s<k>}).
   KEYS[3] receipts HASH (userId -> receipt): read only, for ballots cast before it stopped being written.
           Never written now: the receipt is recomputed from (poll, user) anyway, and a small hash keeps
           insertion order, so its fields listed the voters in the order of the ledger (ballot secrecy).
-  KEYS[4] tally HASH (_ballots, _v = tally version, a:<q> answered, o:<q>:<o> option counts)
+  KEYS[4] tally HASH (_ballots, _v = tally version, plus the ARGV fields; layout in server/ballots/tally-fields.ts)
   KEYS[5] breakdown HASH (d:<district>, a:<ageBand>)
   KEYS[6] ballot ledger STREAM
   KEYS[7] open-count HASH (refusals r:<why>, ballots per minute m:<minute>, respondent cells n:/c:)

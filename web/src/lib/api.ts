@@ -19,6 +19,7 @@ export async function api<T>(path: string, init: { method?: string; body?: unkno
   } catch {
     return { ok: false, status: 0, error: { code: 'network', message: 'Network error' } };
   }
+  // a non-JSON body (a proxy's error page) reads as no body: the status below still says what happened
   const json = await res.json().catch(() => null);
   if (res.ok) return { ok: true, status: res.status, data: json as T };
   const err = (json as { error?: ApiError } | null)?.error;

@@ -165,6 +165,7 @@ export class LiteSocket<S extends { [K in keyof S]: Fn }, C extends { [K in keyo
     try {
       data = i < p.length ? JSON.parse(p.slice(i)) : undefined;
     } catch {
+      // a frame that is not JSON is not from our server: ignore it like an unknown event
       return;
     }
     switch (type) {

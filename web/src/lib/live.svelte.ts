@@ -1,5 +1,5 @@
 import { getSocket } from './socket.ts';
-import type { PollResults, PollStatus } from '$shared/polls.ts';
+import type { PollResults, PollStatus } from '$shared/values/polls.ts';
 import type { PollStatusFrame, TallyFrame, WatchAckData } from '$shared/socket.ts';
 
 /** One point of the ballots-over-time series the dashboard's per-minute chart is computed from. */

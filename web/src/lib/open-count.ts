@@ -4,7 +4,7 @@
  * finding one's own row. Pure functions over the downloaded bytes; nothing is sent anywhere: looking a
  * tag up on the server would tell it who is checking which ballot.
  */
-import type { PollResults } from '$shared/polls.ts';
+import type { PollResults } from '$shared/values/polls.ts';
 
 export type LedgerRow = { tag: string; answers: Record<string, string[]> };
 export type Recount = { rows: number; tallies: Record<string, Record<string, number>>; mismatches: string[] };

@@ -1,8 +1,8 @@
 import { serverApi } from '$lib/server/api.ts';
-import { toPollList } from '$lib/polls.ts';
+import type { PollListItem } from '$shared/values/polls.ts';
 import type { PageServerLoad } from './$types';
 
 export const load = (async (event) => {
-  const r = await serverApi(event)<unknown>('/polls?status=active');
-  return { active: r.ok ? toPollList(r.data).slice(0, 6) : [] };
+  const r = await serverApi(event)<{ polls: PollListItem[] }>('/polls?status=active');
+  return { active: r.ok ? r.data.polls.slice(0, 6) : [] };
 }) satisfies PageServerLoad;

@@ -1,6 +1,6 @@
 import { fail } from '@sveltejs/kit';
 import { serverApi, type ServerApi } from '$lib/server/api.ts';
-import type { Role, User } from '$shared/users.ts';
+import type { Role, User } from '$shared/values/users.ts';
 import type { Actions, PageServerLoad } from './$types';
 
 /** The roles an admin can toggle; `resident` is everyone's and always kept by the API. */

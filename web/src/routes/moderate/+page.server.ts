@@ -1,5 +1,5 @@
 import { serverApi } from '$lib/server/api.ts';
-import { toPollList } from '$lib/polls.ts';
+import type { PollListItem } from '$shared/values/polls.ts';
 import type { PageServerLoad } from './$types';
 
 const SECTIONS = ['active', 'upcoming', 'draft', 'closed'] as const;
@@ -7,8 +7,8 @@ const SECTIONS = ['active', 'upcoming', 'draft', 'closed'] as const;
 export const load = (async (event) => {
   const api = serverApi(event);
   const lists = await Promise.all(SECTIONS.map(async (s) => {
-    const r = await api<unknown>(`/polls?status=${s}`);
-    return { status: s, polls: r.ok ? toPollList(r.data) : [] };
+    const r = await api<{ polls: PollListItem[] }>(`/polls?status=${s}`);
+    return { status: s, polls: r.ok ? r.data.polls : [] };
   }));
   return { sections: lists };
 }) satisfies PageServerLoad;

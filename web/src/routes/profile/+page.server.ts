@@ -1,13 +1,12 @@
 import { fail, redirect } from '@sveltejs/kit';
 import { serverApi } from '$lib/server/api.ts';
-import { toDistricts } from '$lib/districts.ts';
-import { GENDERS } from '$shared/users.ts';
+import { DISTRICTS } from '$shared/districts.ts';
+import { GENDERS } from '$shared/values/users.ts';
 import type { Actions, PageServerLoad } from './$types';
 
 export const load = (async (event) => {
   if (!event.locals.user) redirect(303, '/signin?next=/profile');
-  const d = await serverApi(event)<unknown>('/districts');
-  return { districts: d.ok ? toDistricts(d.data) : [] };
+  return { districts: DISTRICTS };
 }) satisfies PageServerLoad;
 
 export const actions = {

@@ -1,19 +1,18 @@
 import { fail, redirect } from '@sveltejs/kit';
 import { failLoad, pollIdParam, serverApi } from '$lib/server/api.ts';
-import { toPollView } from '$lib/polls.ts';
-import { toDistricts } from '$lib/districts.ts';
-import type { PollResults } from '$shared/polls.ts';
+import { DISTRICTS } from '$shared/districts.ts';
+import type { PollView } from '$shared/values/polls.ts';
 import type { Actions, PageServerLoad } from './$types';
 
 export const load = (async (event) => {
   const id = pollIdParam(event.params.id);
   const api = serverApi(event);
-  const [r, d] = await Promise.all([api<{ results?: PollResults | null }>(`/polls/${id}`), api<unknown>('/districts')]);
+  const r = await api<PollView>(`/polls/${id}`);
   if (!r.ok) failLoad(r);
   return {
-    poll: toPollView(r.data),
-    results: r.data.results ?? null,
-    districts: d.ok ? toDistricts(d.data) : [],
+    poll: r.data.poll,
+    results: r.data.results,
+    districts: DISTRICTS,
     published: event.url.searchParams.has('published'),
     error: event.url.searchParams.get('error'),
   };

@@ -1,12 +1,11 @@
 import { fail, redirect } from '@sveltejs/kit';
 import { serverApi } from '$lib/server/api.ts';
-import { toDistricts } from '$lib/districts.ts';
+import { DISTRICTS } from '$shared/districts.ts';
 import { draftFromForm, draftIssues, draftToBody, emptyDraft } from '$lib/builder.ts';
 import type { Actions, PageServerLoad } from './$types';
 
 export const load = (async (event) => {
-  const d = await serverApi(event)<unknown>('/districts');
-  return { districts: d.ok ? toDistricts(d.data) : [], draft: emptyDraft(Date.now()) };
+  return { districts: DISTRICTS, draft: emptyDraft(Date.now()) };
 }) satisfies PageServerLoad;
 
 type Detail = { path?: string; message?: string };

@@ -1,16 +1,15 @@
 import { fail } from '@sveltejs/kit';
 import { failLoad, pollIdParam, serverApi } from '$lib/server/api.ts';
-import { toPollView } from '$lib/polls.ts';
-import type { DecisionView } from '$shared/decisions.ts';
-import type { PollResults } from '$shared/polls.ts';
+import type { DecisionView } from '$shared/values/decisions.ts';
+import type { PollView } from '$shared/values/polls.ts';
 import type { Actions, PageServerLoad } from './$types';
 
 export const load = (async (event) => {
   const id = pollIdParam(event.params.id);
   const api = serverApi(event);
-  const [p, d] = await Promise.all([api<{ results?: PollResults | null }>(`/polls/${id}`), api<DecisionView>(`/polls/${id}/decision`)]);
+  const [p, d] = await Promise.all([api<PollView>(`/polls/${id}`), api<DecisionView>(`/polls/${id}/decision`)]);
   if (!p.ok) failLoad(p);
-  return { poll: toPollView(p.data), results: p.data.results ?? null, decision: d.ok ? d.data : null, decisionError: d.ok ? null : d.error.code };
+  return { poll: p.data.poll, results: p.data.results, decision: d.ok ? d.data : null, decisionError: d.ok ? null : d.error.code };
 }) satisfies PageServerLoad;
 
 export const actions = {

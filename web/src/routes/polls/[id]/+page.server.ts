@@ -1,20 +1,20 @@
 import { fail, redirect } from '@sveltejs/kit';
 import { failLoad, pollIdParam, serverApi } from '$lib/server/api.ts';
-import { answerIssue, ballotBody, toPollView } from '$lib/polls.ts';
-import type { PollResults } from '$shared/polls.ts';
-import type { DecisionView } from '$shared/decisions.ts';
+import { answerIssueKey, ballotBody } from '$lib/polls.ts';
+import type { PollView } from '$shared/values/polls.ts';
+import type { DecisionView } from '$shared/values/decisions.ts';
 import type { PollIntegrityReport } from '$shared/integrity.ts';
 import type { Actions, PageServerLoad } from './$types';
 
 export const load = (async (event) => {
   const id = pollIdParam(event.params.id);
-  const r = await serverApi(event)<{ results?: PollResults | null }>(`/polls/${id}`);
+  const r = await serverApi(event)<PollView>(`/polls/${id}`);
   if (!r.ok) failLoad(r);
-  const poll = toPollView(r.data);
+  const { poll, voted, eligible, results } = r.data;
   const d = poll.status === 'closed' || poll.status === 'finalised' ? await serverApi(event)<DecisionView>(`/polls/${id}/decision`) : null;
   const oc = poll.status === 'finalised' ? await serverApi(event)<PollIntegrityReport>(`/polls/${id}/integrity`) : null;
   const ledgerSha256 = oc?.ok ? (oc.data.ledger?.jsonl.sha256 ?? null) : null;
-  return { poll, results: r.data.results ?? null, decision: d?.ok ? d.data : null, justVoted: event.url.searchParams.has('voted'), ledgerSha256 };
+  return { poll, voted, eligible, results, decision: d?.ok ? d.data : null, justVoted: event.url.searchParams.has('voted'), ledgerSha256 };
 }) satisfies PageServerLoad;
 
 export const actions = {
@@ -22,15 +22,15 @@ export const actions = {
   vote: async (event) => {
     const id = pollIdParam(event.params.id);
     const api = serverApi(event);
-    const r = await api<unknown>(`/polls/${id}`);
+    const r = await api<PollView>(`/polls/${id}`);
     if (!r.ok) return fail(r.status, { error: r.error.code, issues: {} as Record<string, string> });
-    const poll = toPollView(r.data);
+    const { poll } = r.data;
     const form = await event.request.formData();
     const answers: Record<string, string[]> = {};
     const issues: Record<string, string> = {};
     for (const q of poll.questions) {
       answers[q.id] = form.getAll(`q:${q.id}`).map(String);
-      const issue = answerIssue(q, answers[q.id]);
+      const issue = answerIssueKey(q, answers[q.id]);
       if (issue) issues[q.id] = issue;
     }
     if (Object.keys(issues).length) return fail(400, { error: 'invalid_ballot', issues, answers });

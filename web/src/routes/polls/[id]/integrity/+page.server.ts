@@ -1,6 +1,5 @@
 import { failLoad, pollIdParam, serverApi } from '$lib/server/api.ts';
-import { toPollView } from '$lib/polls.ts';
-import type { PollResults } from '$shared/polls.ts';
+import type { PollView } from '$shared/values/polls.ts';
 import type { PollIntegrityReport } from '$shared/integrity.ts';
 import type { Representativeness } from '$shared/representativeness.ts';
 import type { PageServerLoad } from './$types';
@@ -11,10 +10,10 @@ export const load = (async (event) => {
   const api = serverApi(event);
   const [report, view, panel] = await Promise.all([
     api<PollIntegrityReport>(`/polls/${id}/integrity`),
-    api<{ results?: PollResults | null }>(`/polls/${id}`),
+    api<PollView>(`/polls/${id}`),
     api<Representativeness>(`/polls/${id}/representativeness`),
   ]);
   if (!report.ok) failLoad(report);
   if (!view.ok) failLoad(view);
-  return { report: report.data, poll: toPollView(view.data), results: view.data.results ?? null, panel: panel.ok ? panel.data : null };
+  return { report: report.data, poll: view.data.poll, results: view.data.results, panel: panel.ok ? panel.data : null };
 }) satisfies PageServerLoad;

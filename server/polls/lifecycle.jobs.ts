@@ -2,8 +2,14 @@ import { UnrecoverableError } from 'bullmq';
 import { lifecycleJobId, pollLifecycleJob } from '../../shared/jobs.ts';
 import type { PollFinal } from '../../shared/polls.ts';
 import type { Logger } from '../logger.ts';
-import type { WorkerContext } from './worker-context.ts';
-import { parseJob, type JobHandlers } from './job-data.ts';
+import type { Queues } from '../jobs/queues.ts';
+import type { Metrics } from '../metrics.ts';
+import type { IntegrityStore } from '../jobs/integrity.store.ts';
+import type { PointsService } from '../points/points.service.ts';
+import type { BallotService } from '../ballots/ballot.service.ts';
+import type { PollService } from './poll.service.ts';
+import { parseJob, type JobHandlers } from '../jobs/job-data.ts';
+import type { IntegrityService } from '../integrity/integrity.service.ts';
 
 /** Awards in flight at once during the finalisation sweep (auto-pipelined on one connection). */
 const SWEEP_BATCH = 500;
@@ -14,31 +20,42 @@ const SWEEP_LOG_EVERY = 50_000;
  * ids), `finalise` after a close. All idempotent; a job that runs late (worker down) simply runs when
  * the worker is back — voting had already stopped on time (the cast script checks the clock).
  */
-export function lifecycleHandlers(ctx: WorkerContext): JobHandlers {
+export type LifecycleJobDeps = {
+  polls: Pick<PollService, 'get' | 'markOpen' | 'close' | 'getFinal' | 'markFinalised'>;
+  ballots: Pick<BallotService, 'integrity' | 'sweepChunks' | 'markVotesAwarded' | 'results'>;
+  points: Pick<PointsService, 'award'>;
+  queues: Pick<Queues, 'lifecycle'>;
+  integrity: Pick<IntegrityStore, 'record'>;
+  metrics: Pick<Metrics, 'integrityAlarms'>;
+  /** The open count's part of finalisation: the published ledger and the frozen representativeness panel. */
+  openCount: Pick<IntegrityService, 'finaliseExtras'>;
+};
+
+export function lifecycleHandlers(deps: LifecycleJobDeps): JobHandlers {
   return {
     async open(job, log) {
       const { pollId } = parseJob(pollLifecycleJob, job);
-      const opened = await ctx.polls.markOpen(pollId);
+      const opened = await deps.polls.markOpen(pollId);
       log.info({ pollId, opened }, 'poll open job');
       return { opened };
     },
 
     async close(job, log) {
       const { pollId } = parseJob(pollLifecycleJob, job);
-      const poll = await ctx.polls.get(pollId);
+      const poll = await deps.polls.get(pollId);
       if (!poll) throw new UnrecoverableError(`close for unknown poll ${pollId}`);
       if (poll.status === 'draft') return { closed: false, status: poll.status };
-      const closed = await ctx.polls.close(pollId);
+      const closed = await deps.polls.close(pollId);
       // always (re)enqueue: a crash between close() and its own enqueue must not lose finalisation;
       // the deterministic id makes this a no-op when the job exists
-      await ctx.queues.lifecycle.add('finalise', { pollId }, { jobId: lifecycleJobId('finalise', pollId) });
+      await deps.queues.lifecycle.add('finalise', { pollId }, { jobId: lifecycleJobId('finalise', pollId) });
       log.info({ pollId, closed }, 'poll close job');
       return { closed };
     },
 
     async finalise(job, log) {
       const { pollId } = parseJob(pollLifecycleJob, job);
-      const out = await finalisePoll(ctx, pollId, log, (p) => job.updateProgress(p));
+      const out = await finalisePoll(deps, pollId, log, (p) => job.updateProgress(p));
       return { pollId, finalisedAt: out.final.finalisedAt, ballots: out.final.results.ballots, swept: out.swept, awarded: out.awarded, already: out.already, openCountSeconds: out.openCountSeconds };
     },
   };
@@ -51,25 +68,25 @@ export function lifecycleHandlers(ctx: WorkerContext): JobHandlers {
  * (SET NX: two racing runs produce one outcome) and set the status (which emits `poll:status`).
  */
 export async function finalisePoll(
-  ctx: WorkerContext,
+  deps: LifecycleJobDeps,
   pollId: number,
   log: Logger,
   progress: (p: { swept: number; awarded: number } | { exported: number; of: number }) => unknown = () => {},
 ): Promise<{ final: PollFinal; swept: number; awarded: number; already: boolean; openCountSeconds?: number }> {
-  const existing = await ctx.polls.getFinal(pollId);
+  const existing = await deps.polls.getFinal(pollId);
   // already written: markFinalised returns it unchanged (and finishes the state if a crash interrupted it)
-  if (existing) return { final: await ctx.polls.markFinalised(pollId, existing), swept: 0, awarded: 0, already: true };
-  const poll = await ctx.polls.get(pollId);
+  if (existing) return { final: await deps.polls.markFinalised(pollId, existing), swept: 0, awarded: 0, already: true };
+  const poll = await deps.polls.get(pollId);
   if (!poll) throw new UnrecoverableError(`finalise for unknown poll ${pollId}`);
   if (poll.status === 'draft' || poll.status === 'scheduled' || poll.status === 'active') {
     throw new UnrecoverableError(`finalise for a ${poll.status} poll ${pollId}`);
   }
-  await ctx.polls.close(pollId); // every shard refuses ballots before we count
+  await deps.polls.close(pollId); // every shard refuses ballots before we count
 
-  const integrity = await ctx.polls.integrity(pollId);
+  const integrity = await deps.ballots.integrity(pollId);
   if (!integrity.ok) {
-    ctx.metrics.integrityAlarms.inc({ poll: String(pollId) });
-    await ctx.integrity.record(pollId).catch((err: Error) => log.warn({ err: err.message }, 'could not record the integrity alarm'));
+    deps.metrics.integrityAlarms.inc({ poll: String(pollId) });
+    await deps.integrity.record(pollId).catch((err: Error) => log.warn({ err }, 'could not record the integrity alarm (the error log and counter above still carry it)'));
     log.error({ alarm: 'integrity', pollId, problems: integrity.problems, votersMarked: integrity.votersMarked, ledgerLength: integrity.ledgerLength, ballots: integrity.ballots }, 'INTEGRITY ALARM: tallies, ballot ledger and voter marks disagree');
   }
 
@@ -78,11 +95,11 @@ export async function finalisePoll(
   if (poll.points > 0) {
     const ref = String(pollId);
     // voters whose award is known made (the awarded bitmap) are counted, not re-awarded
-    for await (const { voters, toAward } of ctx.polls.sweepChunks(pollId)) {
+    for await (const { voters, toAward } of deps.ballots.sweepChunks(pollId)) {
       for (let i = 0; i < toAward.length; i += SWEEP_BATCH) {
         const batch = toAward.slice(i, i + SWEEP_BATCH);
-        const outs = await Promise.all(batch.map((uid) => ctx.points.award(uid, 'vote', ref, poll.points)));
-        await ctx.polls.markVotesAwarded(pollId, batch);
+        const outs = await Promise.all(batch.map((uid) => deps.points.award(uid, 'vote', ref, poll.points)));
+        await deps.ballots.markVotesAwarded(pollId, batch);
         awarded += outs.filter((o) => o.created).length;
       }
       const before = swept;
@@ -95,10 +112,10 @@ export async function finalisePoll(
 
   // the published ledger (written once, its hash in the snapshot) and the frozen representativeness panel
   const t0 = performance.now();
-  const extras = await ctx.openCount.finaliseExtras(pollId, log, progress);
+  const extras = await deps.openCount.finaliseExtras(pollId, log, progress);
   const openCountSeconds = (performance.now() - t0) / 1000;
-  const results = await ctx.polls.results(pollId);
-  const final = await ctx.polls.markFinalised(pollId, {
+  const results = await deps.ballots.results(pollId);
+  const final = await deps.polls.markFinalised(pollId, {
     results,
     integrity: { votersMarked: integrity.votersMarked, ledgerLength: integrity.ledgerLength, ballots: integrity.ballots, ok: integrity.ok },
     ...extras,

@@ -1,0 +1,77 @@
+import { AppError } from '../errors.ts';
+import type { User } from '../../shared/users.ts';
+import type { Poll, PollListItem, PollListQuery, PollResults, PollStatus, PollView } from '../../shared/polls.ts';
+import type { BallotService } from '../ballots/ballot.service.ts';
+import type { PollCache } from './poll.cache.ts';
+import type { PollRow, PollStore } from './poll.store.ts';
+import { assertVisible, canSeeResults, ineligibility, inFeed, isStaff } from './poll.access.ts';
+import { toPoll } from './poll-status.ts';
+
+/** Polls the feed considers (the most recent ones). */
+const FEED_SCAN = 1000;
+
+export type PollViewsDeps = {
+  cache: Pick<PollCache, 'row' | 'rows'>;
+  store: Pick<PollStore, 'ids'>;
+  ballots: Pick<BallotService, 'hasVoted' | 'votedMany' | 'visibleResults'>;
+  now?: () => number;
+};
+
+/** One viewer's access to one poll, decided by poll.access.ts. */
+export type PollAccess = { row: PollRow; poll: Poll; voted: boolean | null; eligible: boolean | null; canSeeResults: boolean };
+
+/**
+ * What a viewer (null = anonymous) may read of polls: one poll, its results, the feed. HTTP and the
+ * socket's poll:watch both come through `access`, so they always agree.
+ */
+export function createPollViews(deps: PollViewsDeps) {
+  const { cache, store, ballots } = deps;
+  const now = deps.now ?? Date.now;
+
+  const views = {
+    /** 404 for a missing poll or (for non-staff) a draft; otherwise what this viewer may see of it. */
+    async access(pollId: number, user: User | null): Promise<PollAccess> {
+      const row = await cache.row(pollId);
+      const poll = row ? toPoll(row, now()) : null;
+      assertVisible(poll, user);
+      const voted = user && row!.state !== 'draft' ? await ballots.hasVoted(pollId, user.id) : user ? false : null;
+      const eligible = user ? ineligibility(row!.def, user, new Date(now()).getUTCFullYear()) === null : null;
+      return { row: row!, poll, voted, eligible, canSeeResults: canSeeResults(poll, user, !!voted) };
+    },
+
+    /** `GET /api/polls/:id`. */
+    async view(pollId: number, user: User | null): Promise<PollView> {
+      const a = await views.access(pollId, user);
+      // a draft has no ballots: its page shows the definition only
+      const results = a.canSeeResults && a.row.state !== 'draft' ? await ballots.visibleResults(a.row) : null;
+      return { poll: a.poll, voted: a.voted, eligible: a.eligible, results };
+    },
+
+    /** `GET /api/polls/:id/results`: 403 while this viewer may not see them. */
+    async resultsFor(pollId: number, user: User | null): Promise<PollResults> {
+      const a = await views.access(pollId, user);
+      if (!a.canSeeResults) throw new AppError('forbidden', 'Results are shown once you have voted or the poll has closed');
+      return ballots.visibleResults(a.row);
+    },
+
+    /** The feed: the FEED_SCAN most recent polls of the wanted status that are in the viewer's feed. */
+    async list(user: User | null, q: PollListQuery): Promise<PollListItem[]> {
+      if (q.status === 'draft' && !isStaff(user)) throw new AppError('forbidden', 'Requires role: moderator, official or admin');
+      const ids = await store.ids(FEED_SCAN);
+      const rows = (await cache.rows(ids)).filter((r): r is PollRow => !!r);
+      const t = now();
+      const want: PollStatus[] = q.status === 'active' ? ['active'] : q.status === 'upcoming' ? ['scheduled'] : q.status === 'closed' ? ['closed', 'finalised'] : ['draft'];
+      const picked = rows.map((row) => ({ row, poll: toPoll(row, t) })).filter(({ poll }) => want.includes(poll.status) && inFeed(poll, user));
+      const by = (f: (p: Poll) => string | null, dir: 1 | -1) => (a: { poll: Poll }, b: { poll: Poll }) =>
+        dir * ((f(a.poll) ?? '').localeCompare(f(b.poll) ?? '') || a.poll.id - b.poll.id);
+      picked.sort(
+        q.status === 'active' ? by((p) => p.closesAt, 1) : q.status === 'upcoming' ? by((p) => p.opensAt, 1) : q.status === 'closed' ? by((p) => p.closesAt, -1) : by((p) => p.updatedAt, -1),
+      );
+      const page = picked.slice(0, q.limit);
+      const voted = user ? await ballots.votedMany(page.map(({ row }) => row), user.id) : null;
+      return page.map(({ row, poll }) => ({ ...poll, voted: voted ? (row.state === 'draft' ? false : (voted.get(row.id) ?? false)) : null }));
+    },
+  };
+  return views;
+}
+export type PollViews = ReturnType<typeof createPollViews>;
