@@ -6,14 +6,15 @@ import { fileURLToPath } from 'node:url';
 import { createRequire } from 'node:module';
 import { loadConfig } from '../server/config.ts';
 import { startRedisServer } from '../server/redis/redis-server.ts';
+import { redisTarget } from '../server/redis/connection.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const config = loadConfig();
-const redis = config.REDIS_URL ? null : await startRedisServer({ dir: join(config.DATA_DIR, 'redis-dev'), appendfsync: 'everysec' });
+const redis = redisTarget(config) ? null : await startRedisServer({ dir: join(config.DATA_DIR, 'redis-dev'), appendfsync: 'everysec' });
 const webPort = Number(process.env.WEB_PORT ?? 5173);
 const env = {
   ...process.env,
-  REDIS_URL: config.REDIS_URL ?? redis!.url,
+  ...(redis ? { REDIS_URL: redis.url } : {}),
   LOG_PRETTY: process.env.LOG_PRETTY ?? 'true',
   ALLOWED_ORIGINS: process.env.ALLOWED_ORIGINS ?? `http://localhost:${webPort},http://localhost:${config.PORT}`,
   API_PORT: String(config.PORT),

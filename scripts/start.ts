@@ -1,12 +1,20 @@
 // `npm start`: the whole platform on one machine. Starts a private redis-server (AOF on, data under
-// DATA_DIR) unless REDIS_URL is set, then the server and the worker as child processes; SIGTERM/SIGINT
-// stops them in order (server and worker drain, then Redis fsyncs and exits).
+// DATA_DIR) unless REDIS_URL or REDIS_SENTINELS is set, then the server and the worker as child
+// processes, and supervises all three (scripts/supervisor.ts): a child that dies is started again
+// (Redis on the same port, reloading its AOF); the server and worker reconnect by themselves.
+// SIGTERM/SIGINT/SIGHUP stops them in order: server and worker drain, then Redis fsyncs and exits.
+//
+// Every child runs in its own process group, so a signal to the whole group (Ctrl-C, a process
+// manager killing the group) reaches only this launcher and npm; the launcher then stops the
+// children in that order. A second signal to a child would kill it mid-drain.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadConfig, ConfigError, type Config } from '../server/config.ts';
-import { startRedisServer, RedisServerNotFound, type RedisServerHandle } from '../server/redis/redis-server.ts';
+import { redisTarget } from '../server/redis/connection.ts';
+import { startRedisServer, freePort, RedisServerNotFound } from '../server/redis/redis-server.ts';
 import { buildWeb } from './build-web.ts';
+import { supervise, type ChildHandle, type Supervised } from './supervisor.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const say = (line: string) => process.stdout.write(`[start] ${line}\n`);
@@ -25,76 +33,118 @@ try {
 
 if (!process.argv.includes('--no-build')) buildWeb({ quiet: true });
 
-let redis: RedisServerHandle | null = null;
-let redisUrl = config.REDIS_URL;
-if (!redisUrl) {
+/** Children in start order; stopped in reverse (stores last). `stopped`: the line said once a store stopped. */
+const supervised: (Supervised<ChildHandle> & { stopped?: string })[] = [];
+let stopping = false;
+const childEnv: NodeJS.ProcessEnv = { ...process.env };
+
+/** Restart counts of every supervised child, for the server's /metrics. */
+const restartCounts = () => Object.fromEntries(supervised.map((s) => [s.name, s.restarts()]));
+const reportRestarts = () => {
+  const server = supervised.find((s) => s.name === 'server')?.handle().process;
+  if (server?.connected) server.send({ type: 'supervisor:restarts', counts: restartCounts() }, () => {});
+};
+
+const giveUp = (why: string) => void stop(1, why);
+// before any child starts: a signal during start-up must still stop what has started
+for (const sig of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) process.on(sig, () => void stop(0, sig));
+
+// ---- private stores: each a supervised child on a fixed port (a restart comes back where the services
+// expect it), its address passed to the services through their environment ----
+type StoreHandle = ChildHandle & { pid: number; url: string; dir: string };
+
+/** Start and supervise one private store; exits with its one-line reason if it cannot start at all. */
+async function superviseStore<H extends StoreHandle>(name: string, bin: string, start: () => Promise<H>, describe: (h: H) => string): Promise<H> {
   try {
-    redis = await startRedisServer({ dir: join(config.DATA_DIR, 'redis'), appendfsync: config.REDIS_APPENDFSYNC });
+    const store = await supervise({
+      name,
+      start,
+      say,
+      giveUp,
+      onStarted: (h, n) => {
+        say(n === 0 ? `private ${bin} pid ${h.pid} on ${h.url}, data in ${h.dir} (${describe(h)})` : `private ${bin} restarted (pid ${h.pid}, restart ${n})`);
+        reportRestarts();
+      },
+    });
+    supervised.push(Object.assign(store, { stopped: `private ${bin} stopped` }));
+    return store.handle();
   } catch (err) {
-    if (err instanceof RedisServerNotFound) fail(err.message);
-    fail(`could not start redis-server: ${(err as Error).message}`);
+    return fail(err instanceof RedisServerNotFound ? err.message : `could not start ${bin}: ${(err as Error).message}`);
   }
-  redisUrl = redis!.url;
-  say(`private redis-server pid ${redis!.pid} on ${redisUrl}, data in ${redis!.dir} (AOF, appendfsync ${config.REDIS_APPENDFSYNC})`);
-} else {
-  say(`using REDIS_URL ${redisUrl.replace(/\/\/[^@]*@/, '//***@')}`);
 }
 
-const childEnv = { ...process.env, REDIS_URL: redisUrl };
-const children = new Map<string, ChildProcess>();
-let stopping = false;
-const restarts: Record<string, number[]> = {};
+const target = redisTarget(config);
+if (!target) {
+  const port = await freePort();
+  const dir = join(config.DATA_DIR, 'redis');
+  const redis = await superviseStore(
+    'redis',
+    'redis-server',
+    // the AOF in `dir` is replayed at each start: a restart after a crash has every acknowledged write
+    () => startRedisServer({ dir, port, appendfsync: config.REDIS_APPENDFSYNC, detached: true }),
+    () => `AOF, appendfsync ${config.REDIS_APPENDFSYNC}`,
+  );
+  childEnv.REDIS_URL = redis.url;
+} else if (typeof target === 'string') {
+  say(`using REDIS_URL ${target.replace(/\/\/[^@]*@/, '//***@')}`);
+} else {
+  say(`using Redis Sentinel master "${target.name}" via ${target.sentinels.map((s) => `${s.host}:${s.port}`).join(', ')}`);
+}
 
-function run(name: 'server' | 'worker') {
+// ---- services ----
+function nodeChild(name: 'server' | 'worker'): () => Promise<ChildHandle> {
   const entry = name === 'server' ? 'main.ts' : 'worker.ts';
-  const child = spawn(process.execPath, [join(root, 'server', entry)], { env: childEnv, stdio: 'inherit' });
-  children.set(name, child);
-  child.on('exit', (code, signal) => {
-    children.delete(name);
-    if (stopping) return;
-    const now = Date.now();
-    const recent = (restarts[name] = (restarts[name] ?? []).filter((t) => now - t < 60_000));
-    if (code === 1 && recent.length === 0 && now - started < 10_000) {
-      // failed at start (bad config, port taken): no point retrying
-      void stop(1, `${name} failed to start`);
-      return;
-    }
-    if (recent.length >= 5) {
-      void stop(1, `${name} crashed 5 times in a minute; giving up`);
-      return;
-    }
-    recent.push(now);
-    say(`${name} exited (${signal ?? code}); restarting in 1 s`);
-    setTimeout(() => !stopping && run(name), 1000).unref();
-  });
+  return async () => {
+    // the IPC channel carries restart counts to the server, and tells either child when this launcher is gone
+    const child: ChildProcess = spawn(process.execPath, [join(root, 'server', entry)], {
+      env: childEnv,
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      detached: true,
+    });
+    const exited = new Promise<void>((res) => child.once('exit', () => res()));
+    child.on('message', (m: { type?: unknown }) => m?.type === 'supervisor:hello' && reportRestarts());
+    return {
+      process: child,
+      stop: async () => {
+        if (child.exitCode !== null || child.signalCode !== null) return;
+        child.kill('SIGTERM');
+        const force = setTimeout(() => child.kill('SIGKILL'), config.SHUTDOWN_TIMEOUT_MS + 6_000);
+        await exited;
+        clearTimeout(force);
+      },
+    };
+  };
+}
+
+for (const name of ['server', 'worker'] as const) {
+  if (stopping) break;
+  supervised.push(
+    await supervise({
+      name,
+      start: nodeChild(name),
+      say,
+      giveUp,
+      firstFailureIsFatal: true,
+      backoffMs: { base: 1_000, max: 5_000 },
+      onStarted: (_h, n) => {
+        if (n > 0) say(`${name} restarted (restart ${n})`);
+        reportRestarts();
+      },
+    }),
+  );
 }
 
 async function stop(code: number, why: string) {
   if (stopping) return;
   stopping = true;
   say(`stopping (${why})`);
-  await Promise.all(
-    [...children.values()].map(
-      (c) =>
-        new Promise<void>((res) => {
-          if (c.exitCode !== null || c.signalCode !== null) return res();
-          c.once('exit', () => res());
-          c.kill('SIGTERM');
-          setTimeout(() => c.kill('SIGKILL'), config.SHUTDOWN_TIMEOUT_MS + 6_000).unref();
-        }),
-    ),
-  );
-  if (redis) {
-    await redis.stop();
-    say('private redis-server stopped');
+  const stores = supervised.filter((s) => s.stopped);
+  await Promise.all(supervised.filter((s) => !s.stopped).map((s) => s.stop()));
+  for (const store of stores.reverse()) {
+    await store.stop();
+    say(store.stopped!);
   }
   process.exit(code);
 }
 
-const started = Date.now();
-run('server');
-run('worker');
-say(`Active Citizen starting on http://localhost:${config.PORT} (Ctrl-C to stop)`);
-process.on('SIGTERM', () => void stop(0, 'SIGTERM'));
-process.on('SIGINT', () => void stop(0, 'SIGINT'));
-process.on('SIGHUP', () => void stop(0, 'SIGHUP'));
+say(`Active Citizen starting on http://localhost:${config.PORT} (launcher pid ${process.pid}; Ctrl-C to stop)`);

@@ -62,7 +62,8 @@ export function createApp(ctx: AppContext, opts: { web?: WebHandler; isShuttingD
       checks.workers = workers > 0 ? `ok (${workers})` : 'none connected';
       if (workers === 0) ok = false;
     } catch (err) {
-      checks.redis = `unreachable: ${(err as Error).message}`;
+      // names the dependency that is down; the connection reconnects by itself (no one needs to act)
+      checks.redis = `unreachable (connection ${ctx.redis.status}): ${(err as Error).message}`;
       ok = false;
     }
     res.status(ok ? 200 : 503).json({ status: ok ? 'ready' : 'not ready', checks });

@@ -20,6 +20,15 @@ export const configSchema = z.object({
   DATA_DIR: z.string().min(1).default('./data'),
   /** AOF fsync policy of the private redis-server: `always` loses nothing acknowledged; `everysec` up to ~1 s. */
   REDIS_APPENDFSYNC: z.enum(['always', 'everysec']).default('always'),
+  /** Redis Sentinel instead of REDIS_URL: `host:port,host:port,…`; clients follow the master named REDIS_SENTINEL_NAME. */
+  REDIS_SENTINELS: csv.pipe(z.array(z.string().regex(/^[^\s:,]+:\d{1,5}$/, 'host:port entries'))).optional(),
+  REDIS_SENTINEL_NAME: z.string().regex(/^[\w.-]{1,64}$/, 'letters, digits, _ . - only').default('mymaster'),
+  /** A command on the API's connection that gets no answer within this fails the request with 503 (a hung or overloaded Redis). */
+  REDIS_COMMAND_TIMEOUT_MS: int(100, 60_000).default(500),
+  /** Replicas that must hold a ballot before its 201 (Redis WAIT after the cast script); 0 = answer once the master has it. */
+  REDIS_WAIT_REPLICAS: int(0, 16).default(0),
+  /** How long the vote path waits for REDIS_WAIT_REPLICAS before answering 503 (the retry gets 409 with the receipt). */
+  REDIS_WAIT_TIMEOUT_MS: int(10, 10_000).default(250),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   LOG_PRETTY: bool.default(false),
   /** Public origin(s) of the web app; state-changing requests and socket handshakes must come from one. */
@@ -99,6 +108,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   }
   if (c.OTP_SENDER === 'webhook' && !c.OTP_WEBHOOK_URL) {
     throw new ConfigError('invalid configuration: OTP_WEBHOOK_URL: required when OTP_SENDER=webhook');
+  }
+  if (c.REDIS_SENTINELS?.length && c.REDIS_URL) {
+    throw new ConfigError('invalid configuration: REDIS_URL: set either REDIS_URL or REDIS_SENTINELS, not both');
+  }
+  if (c.REDIS_WAIT_REPLICAS > 0 && c.REDIS_WAIT_TIMEOUT_MS >= c.REDIS_COMMAND_TIMEOUT_MS) {
+    throw new ConfigError('invalid configuration: REDIS_WAIT_TIMEOUT_MS: must be below REDIS_COMMAND_TIMEOUT_MS');
   }
   const origins = c.ALLOWED_ORIGINS ?? [`http://localhost:${c.PORT}`, `http://127.0.0.1:${c.PORT}`];
   for (const o of origins) {

@@ -1,6 +1,6 @@
 import type { Config } from './config.ts';
 import type { Logger } from './logger.ts';
-import { createRedis, defineScripts, closeRedis, type Redis } from './redis/connection.ts';
+import { createRedis, defineScripts, closeRedis, redisTarget, type Redis } from './redis/connection.ts';
 import { createKeys, type Keys } from './redis/keys.ts';
 import { createUserStore } from './users/user.store.ts';
 import { createSessionStore } from './auth/session.store.ts';
@@ -24,9 +24,12 @@ import { createOpenCount } from './integrity/open-count.module.ts';
  * The dependencies of one server process, built once and passed to factories (no DI container).
  * Domain modules add their stores and services here.
  */
-export function createContext(config: Config, logger: Logger, opts: { processName?: string } = {}) {
-  if (!config.REDIS_URL) throw new Error('createContext needs REDIS_URL');
-  const redis = defineScripts(createRedis(config.REDIS_URL, { name: 'ac-cmd', logger }));
+export function createContext(config: Config, logger: Logger, opts: { processName?: string; failFast?: boolean } = {}) {
+  const target = redisTarget(config);
+  if (!target) throw new Error('createContext needs REDIS_URL or REDIS_SENTINELS');
+  // a serving process fails fast (503 within a second while Redis is away); tests and jobs may wait for it
+  const failFast = opts.failFast ? { commandTimeoutMs: config.REDIS_COMMAND_TIMEOUT_MS } : undefined;
+  const redis = defineScripts(createRedis(target, { name: 'ac-cmd', logger, failFast }));
   const keys = createKeys(config.REDIS_PREFIX);
   const users = createUserStore(redis, keys);
   // the open count (integrity page, published ledger, representativeness): stores first, the identity
@@ -37,7 +40,7 @@ export function createContext(config: Config, logger: Logger, opts: { processNam
     absoluteSeconds: config.SESSION_ABSOLUTE_SECONDS,
   });
   // BullMQ producers: their own connection (queues must not share the fail-fast command connection)
-  const queueRedis = createRedis(config.REDIS_URL, { name: 'ac-queue', logger, maxRetriesPerRequest: 2 });
+  const queueRedis = createRedis(target, { name: 'ac-queue', logger, failFast, ...(failFast ? {} : { maxRetriesPerRequest: 2 }) });
   const queues = createQueues(queueRedis, config.REDIS_PREFIX);
   const metrics = createMetrics(opts.processName ?? 'server');
   // events to sockets on any server process (poll status, notifications, points), via Redis pub/sub

@@ -2,6 +2,7 @@ import type { ErrorRequestHandler, RequestHandler } from 'express';
 import { z } from 'zod';
 import { ERROR_CODES, type Ack, type ErrorCode } from '../shared/errors.ts';
 import type { Logger } from './logger.ts';
+import { isRedisUnavailable, RETRY_AFTER_SECONDS } from './redis/unavailable.ts';
 
 /** The one way to fail: a code from shared/errors.ts, its HTTP status, a message and optional details. */
 export class AppError extends Error {
@@ -35,6 +36,7 @@ export function parseOr<T extends z.ZodType>(schema: T, value: unknown, code: Er
 export function toAppError(err: unknown): AppError {
   if (err instanceof AppError) return err;
   if (err instanceof z.ZodError) return new AppError('bad_request', 'Invalid input', zodDetails(err));
+  if (isRedisUnavailable(err)) return unavailable();
   const e = err as { type?: string; status?: number; statusCode?: number };
   // body-parser errors carry `type` and a 4xx status
   if (e && typeof e === 'object' && typeof e.type === 'string') {
@@ -54,6 +56,14 @@ export function toAppError(err: unknown): AppError {
   return new AppError('internal', 'Internal error');
 }
 
+/** 503 `unavailable` with Retry-After: a dependency is down or failing over; nothing was changed that a retry cannot settle. */
+export function unavailable(message = 'The service is briefly unavailable; try again in a moment'): AppError {
+  return new AppError('unavailable', message, null, { 'retry-after': String(RETRY_AFTER_SECONDS) });
+}
+
+/** A 5xx worth a stack in the log: `unavailable` is an outage (logged once per connection), not a bug. */
+const isBug = (e: AppError) => e.status >= 500 && e.code !== 'unavailable';
+
 export function errorBody(err: AppError) {
   return { error: { code: err.code, message: err.message, details: err.details ?? null } };
 }
@@ -62,7 +72,7 @@ export function errorBody(err: AppError) {
 export function errorMiddleware(logger: Logger): ErrorRequestHandler {
   return (err, req, res, _next) => {
     const appErr = toAppError(err);
-    if (appErr.status >= 500) (req.log ?? logger).error({ err }, 'request failed');
+    if (isBug(appErr)) (req.log ?? logger).error({ err }, 'request failed');
     if (res.headersSent) return;
     res.status(appErr.status).set(appErr.headers).json(errorBody(appErr));
   };
@@ -75,6 +85,6 @@ export const apiNotFound: RequestHandler = (req, _res, next) => {
 /** The one socket ack mapper. */
 export function ackError(err: unknown, logger?: Logger): Ack<never> {
   const e = toAppError(err);
-  if (e.status >= 500) logger?.error({ err }, 'socket handler failed');
+  if (isBug(e)) logger?.error({ err }, 'socket handler failed');
   return { ok: false, error: { code: e.code, message: e.message, details: e.details ?? null } };
 }

@@ -2,6 +2,8 @@ import { createServer, type Server as HttpServer } from 'node:http';
 import { loadConfig, ConfigError, type Config } from './config.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { createContext, type AppContext } from './context.ts';
+import { redisTarget } from './redis/connection.ts';
+import { followSupervisor } from './supervised.ts';
 import { createApp } from './app.ts';
 import { createRealtime, type IoServer, type Realtime } from './realtime/io.ts';
 import { loadWebHandler } from './web-handler.ts';
@@ -18,7 +20,7 @@ export type RunningServer = {
 
 /** Build and listen. Used by the process entry below and by tests that need a real server in-process. */
 export async function startServer(config: Config, logger: Logger, opts: { web?: boolean } = {}): Promise<RunningServer> {
-  const ctx = createContext(config, logger, { processName: 'server' });
+  const ctx = createContext(config, logger, { processName: 'server', failFast: true });
   let shuttingDown = false;
   const web = opts.web === false ? null : await loadWebHandler();
   if (!web && opts.web !== false) logger.warn('web app not built (web/build missing): only /api is served');
@@ -64,15 +66,18 @@ async function main() {
     }
     throw err;
   }
-  if (!config.REDIS_URL) {
-    process.stderr.write('active-citizen server: REDIS_URL is not set (use `npm start`, which starts a private redis-server, or set REDIS_URL)\n');
+  if (!redisTarget(config)) {
+    process.stderr.write('active-citizen server: neither REDIS_URL nor REDIS_SENTINELS is set (use `npm start`, which starts a private redis-server, or set one)\n');
     process.exit(1);
   }
   const logger = createLogger({ name: 'server', level: config.LOG_LEVEL, pretty: config.LOG_PRETTY });
   const server = await startServer(config, logger);
   logger.info({ port: server.port, host: config.HOST }, `server listening on http://localhost:${server.port}`);
 
+  let down = false;
   const shutdown = async (signal: string) => {
+    if (down) return;
+    down = true;
     logger.info({ signal }, 'shutting down');
     const force = setTimeout(() => {
       logger.error('shutdown timed out, exiting');
@@ -86,6 +91,12 @@ async function main() {
   };
   process.once('SIGTERM', () => void shutdown('SIGTERM'));
   process.once('SIGINT', () => void shutdown('SIGINT'));
+  followSupervisor({
+    onRestarts: (counts) => {
+      for (const [child, n] of Object.entries(counts)) server.ctx.metrics.supervisedRestarts.set({ child }, n);
+    },
+    onGone: () => void shutdown('supervisor gone'),
+  });
 }
 
 if (import.meta.main) {

@@ -21,6 +21,13 @@ export function createMetrics(processName: string) {
       registers: [registry],
     }),
     socketsConnected: new Gauge({ name: 'ac_sockets_connected', help: 'Connected Socket.IO clients', registers: [registry] }),
+    /** Restarts of `npm start`'s supervised children (redis, server, worker), as its supervisor reports them. */
+    supervisedRestarts: new Gauge({
+      name: 'ac_supervised_restarts',
+      help: 'Times the npm start supervisor restarted a child since it started (redis, server, worker)',
+      labelNames: ['child'] as const,
+      registers: [registry],
+    }),
     integrityAlarms: new Counter({
       name: 'ac_integrity_alarms_total',
       help: 'Finalisation cross-check mismatches (tallies vs ledger vs voter marks)',

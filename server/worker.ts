@@ -2,7 +2,8 @@ import { Worker } from 'bullmq';
 import { randomUUID } from 'node:crypto';
 import { loadConfig, ConfigError, type Config } from './config.ts';
 import { createLogger, type Logger } from './logger.ts';
-import { createRedis, closeRedis } from './redis/connection.ts';
+import { createRedis, closeRedis, redisTarget } from './redis/connection.ts';
+import { followSupervisor } from './supervised.ts';
 import { queuePrefix } from './redis/keys.ts';
 import { QUEUE_NAMES, defaultJobOptions } from './jobs/queues.ts';
 import { createProcessors } from './jobs/processors.ts';
@@ -27,7 +28,7 @@ export async function startWorkers(config: Config, logger: Logger, opts: { concu
     logger,
   );
   const prefix = queuePrefix(config.REDIS_PREFIX);
-  const connections = QUEUE_NAMES.map((q) => createRedis(config.REDIS_URL!, { name: `ac-worker-${q}`, logger, blocking: true }));
+  const connections = QUEUE_NAMES.map((q) => createRedis(redisTarget(config)!, { name: `ac-worker-${q}`, logger, blocking: true }));
   const workers = QUEUE_NAMES.map((name, i) => {
     const w = new Worker(name, processors[name], {
       connection: connections[i],
@@ -109,15 +110,18 @@ async function main() {
     }
     throw err;
   }
-  if (!config.REDIS_URL) {
-    process.stderr.write('active-citizen worker: REDIS_URL is not set\n');
+  if (!redisTarget(config)) {
+    process.stderr.write('active-citizen worker: neither REDIS_URL nor REDIS_SENTINELS is set\n');
     process.exit(1);
   }
   const logger = createLogger({ name: 'worker', level: config.LOG_LEVEL, pretty: config.LOG_PRETTY });
   // The BullMQ workers take jobs as soon as they are constructed, before startWorkers resolves: the
   // signal handlers go in first, so a SIGTERM during start-up still drains the jobs in hand.
   const starting = startWorkers(config, logger);
+  let down = false;
   const shutdown = async (signal: string) => {
+    if (down) return;
+    down = true;
     logger.info({ signal }, 'worker shutting down');
     const force = setTimeout(() => {
       logger.error('worker shutdown timed out');
@@ -134,6 +138,7 @@ async function main() {
   };
   process.once('SIGTERM', () => void shutdown('SIGTERM').catch(fail));
   process.once('SIGINT', () => void shutdown('SIGINT').catch(fail));
+  followSupervisor({ onGone: () => void shutdown('supervisor gone').catch(fail) });
   const running = await starting;
   logger.info({ queues: QUEUE_NAMES, id: running.id }, 'workers started');
 }

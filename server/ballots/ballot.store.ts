@@ -1,6 +1,7 @@
 import type { Result } from 'ioredis';
 import type { Redis } from '../redis/connection.ts';
 import type { Keys } from '../redis/keys.ts';
+import { unavailable } from '../errors.ts';
 import { tallyField } from './tally-fields.ts';
 
 declare module 'ioredis' {
@@ -42,7 +43,19 @@ export const shardOf = (userId: number, shards: number) => ({ shard: userId % sh
  * coalesced by ioredis auto-pipelining (one round trip on one Redis; per node on a Cluster, where an
  * explicit pipeline across slots would be refused).
  */
-export function createBallotStore(redis: Redis, keys: Keys) {
+export function createBallotStore(redis: Redis, keys: Keys, durability: { REDIS_WAIT_REPLICAS: number; REDIS_WAIT_TIMEOUT_MS: number } = { REDIS_WAIT_REPLICAS: 0, REDIS_WAIT_TIMEOUT_MS: 0 }) {
+  const replicas = durability.REDIS_WAIT_REPLICAS;
+  /**
+   * With replicas required, a ballot is acknowledged only once that many replicas hold it, so a
+   * failover cannot lose it. WAIT covers this connection's writes up to now, which include the
+   * cast just made (one connection per process). A timeout answers 503: the ballot may be on the
+   * master, and the voter's retry gets 409 with the same receipt once it is replicated.
+   */
+  const replicated = async () => {
+    if (replicas === 0) return;
+    const acked = await redis.wait(replicas, durability.REDIS_WAIT_TIMEOUT_MS);
+    if (acked < replicas) throw unavailable('Your ballot is not yet stored safely; send it again in a moment');
+  };
   return {
     async cast(
       pollId: number,
@@ -71,8 +84,11 @@ export function createBallotStore(redis: Redis, keys: Keys) {
       );
       switch (code) {
         case 'ok':
+          await replicated();
           return { kind: 'ok', receipt: a, at: Number(c) };
         case 'already_voted':
+          // the earlier cast may be the one a WAIT timed out on: its receipt is an acknowledgement too
+          await replicated();
           return { kind: 'already_voted', receipt: a };
         case 'poll_closed':
           return { kind: 'poll_closed', at: Number(a) };

@@ -31,7 +31,7 @@ export function createPollsDomain(deps: {
   const store = createPollStore(redis, keys);
   const cache = createPollCache(store, logger.child({ domain: 'polls' }));
   const polls = createPollService({ store, cache, logger, queues, realtime });
-  const ballots = createBallotService({ cache, store: createBallotStore(redis, keys), finals: polls, config, logger, queues, refusals: deps.refusals });
+  const ballots = createBallotService({ cache, store: createBallotStore(redis, keys, config), finals: polls, config, logger, queues, refusals: deps.refusals });
   const pollViews = createPollViews({ cache, store, ballots });
   return { polls, ballots, pollViews, closePolls: () => cache.close() };
 }

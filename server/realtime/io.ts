@@ -12,7 +12,7 @@ import { pollWatchPayload, type ClientToServerEvents, type ServerToClientEvents,
 import { resolveSession } from '../auth/auth.middleware.ts';
 import { isAllowedOrigin } from '../http/origin.middleware.ts';
 import { AppError, ackError, parseOr } from '../errors.ts';
-import { createRedis, closeRedis } from '../redis/connection.ts';
+import { createRedis, closeRedis, redisTarget } from '../redis/connection.ts';
 import { rooms } from './emitter.ts';
 import { createBroadcaster, type Broadcaster } from './broadcaster.ts';
 import type { LiveService } from './live.service.ts';
@@ -45,7 +45,7 @@ export type Realtime = {
  * `socket.recovered === false` and the client re-sends `poll:watch` (a full snapshot in the ack).
  */
 export type RealtimeDeps = {
-  config: Pick<Config, 'REDIS_URL' | 'REDIS_PREFIX' | 'ALLOWED_ORIGINS' | 'TICK_MS'>;
+  config: Pick<Config, 'REDIS_URL' | 'REDIS_SENTINELS' | 'REDIS_SENTINEL_NAME' | 'REDIS_PREFIX' | 'ALLOWED_ORIGINS' | 'TICK_MS'>;
   logger: Logger;
   metrics: Pick<Metrics, 'registry' | 'socketsConnected'>;
   /** The command connection (the adapter publishes on it). */
@@ -57,7 +57,7 @@ export type RealtimeDeps = {
 
 export function createRealtime(httpServer: HttpServer, deps: RealtimeDeps, opts: { rateLimit?: SocketRateLimit; tickMs?: number } = {}): Realtime {
   const { config, logger, metrics, live } = deps;
-  const sub = createRedis(config.REDIS_URL!, { name: 'ac-io-sub', logger, blocking: true });
+  const sub = createRedis(redisTarget(config)!, { name: 'ac-io-sub', logger, blocking: true });
   const io: IoServer = new Server(httpServer, {
     maxHttpBufferSize: 16 * 1024,
     serveClient: false,

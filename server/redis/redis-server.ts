@@ -16,6 +16,12 @@ export type RedisServerHandle = {
 
 export class RedisServerNotFound extends Error {}
 
+/** The reason redis-server gave: its last log lines without the pid/time prefix, on one line. */
+function lastLines(output: string, n = 2): string {
+  const lines = output.trim().split('\n').filter(Boolean).slice(-n);
+  return lines.map((l) => l.replace(/^\d+:[A-Z] [^#*.-]*[#*.-] /, '').trim()).join(' / ').slice(-500);
+}
+
 export function findRedisServer(): string | undefined {
   const dirs = (process.env.PATH ?? '').split(':');
   for (const d of dirs) {
@@ -48,6 +54,8 @@ export async function startRedisServer(opts: {
   appendfsync?: 'always' | 'everysec' | 'no';
   appendonly?: boolean;
   extraArgs?: string[];
+  /** Own process group: a signal to the launcher's group does not reach it, so the launcher stops it last. */
+  detached?: boolean;
 }): Promise<RedisServerHandle> {
   const bin = findRedisServer();
   if (!bin) {
@@ -78,7 +86,7 @@ export async function startRedisServer(opts: {
     '--loglevel', 'warning',
     ...(opts.extraArgs ?? []),
   ];
-  const child = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: opts.detached ?? false });
   let output = '';
   child.stdout?.on('data', (d) => { if (output.length < 10_000) output += d; });
   child.stderr?.on('data', (d) => { if (output.length < 10_000) output += d; });
@@ -86,12 +94,14 @@ export async function startRedisServer(opts: {
   const exited = new Promise<void>((res) => child.once('exit', () => res()));
   const deadline = Date.now() + 15_000;
   for (;;) {
-    if (child.exitCode !== null) throw new Error(`redis-server exited at start: ${output.trim().slice(-500)}`);
-    const probe = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+    if (child.exitCode !== null) throw new Error(`redis-server exited at start: ${lastLines(output)}`);
+    // bounded: whatever holds the port may accept and never answer (then redis-server itself exits: bind failed)
+    const probe = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: 1000, commandTimeout: 1000 });
     probe.on('error', () => {});
     try {
-      await probe.connect();
-      if ((await probe.ping()) === 'PONG') {
+      // whichever comes first: an answer, or the child's exit (a failed bind, a bad AOF)
+      const answered = await Promise.race([probe.connect().then(() => probe.ping()), exited.then(() => 'exited')]);
+      if (answered === 'PONG') {
         probe.disconnect();
         break;
       }
@@ -101,7 +111,7 @@ export async function startRedisServer(opts: {
     probe.disconnect();
     if (Date.now() > deadline) {
       child.kill('SIGKILL');
-      throw new Error(`redis-server did not answer within 15 s: ${output.trim().slice(-500)}`);
+      throw new Error(`redis-server did not answer within 15 s: ${lastLines(output)}`);
     }
     await new Promise((r) => setTimeout(r, 50));
   }

@@ -25,6 +25,10 @@ export function testConfig(overrides: Record<string, string> = {}): Config {
     APP_SECRET: 'test-secret-0123456789abcdef',
     ALLOWED_ORIGINS: 'http://localhost:5173,http://app.test',
     DATA_DIR: TEST_DATA_DIR,
+    // Integration tests seed thousands of records through an in-process server's own (fail-fast)
+    // connection, far beyond any request's load; on a shared 2-core machine a command can then wait
+    // past the default. The fail-fast bound itself is proven at the default in tests/faults/fail-fast.test.ts.
+    REDIS_COMMAND_TIMEOUT_MS: '10000',
     ...overrides,
   });
 }

@@ -41,10 +41,16 @@ export function childEnv(
 
 /** Run a project script with the test run's Node (24) and capture its output. */
 export function spawnScript(relPath: string, args: string[], env: Record<string, string | undefined>): Spawned {
-  const child = spawn(process.execPath, [join(ROOT, relPath), ...args], {
+  return spawnCommand(process.execPath, [join(ROOT, relPath), ...args], env);
+}
+
+/** Run any command in the project root and capture its output; `detached` makes it a process-group leader. */
+export function spawnCommand(cmd: string, args: string[], env: Record<string, string | undefined>, opts: { detached?: boolean } = {}): Spawned {
+  const child = spawn(cmd, args, {
     cwd: ROOT,
     env: env as NodeJS.ProcessEnv,
     stdio: ['ignore', 'pipe', 'pipe'],
+    detached: opts.detached ?? false,
   });
   let out = '';
   const waiters: { re: RegExp; res: (m: RegExpMatchArray) => void }[] = [];

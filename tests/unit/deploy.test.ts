@@ -9,6 +9,7 @@ import { ROOT } from '../helpers/processes.ts';
 // what the multi-process topology promises (DESIGN.md §7) is what the file says.
 type Service = {
   image?: string;
+  profiles?: string[];
   build?: string;
   command?: string[];
   environment?: Record<string, string>;
@@ -23,13 +24,46 @@ const compose = parse(readFileSync(join(ROOT, 'docker-compose.yml'), 'utf8'), { 
   volumes?: Record<string, unknown>;
 };
 
-/** `${VAR:-default}` / `${VAR:?msg}` → the value compose would use with VAR unset (or the given one). */
+/**
+ * `${VAR:-default}` (unset or empty), `${VAR-default}` (unset only), `${VAR:?msg}` → the value compose
+ * would use with VAR unset (or the given one).
+ */
 const interpolate = (v: string, env: Record<string, string>) =>
-  v.replace(/\$\{(\w+)(?::([-?])([^}]*))?\}/g, (_, name: string, op?: string, rest?: string) => env[name] ?? (op === '-' ? (rest ?? '') : ''));
+  v.replace(/\$\{(\w+)(?:(:?)([-?])([^}]*))?\}/g, (_, name: string, colon?: string, op?: string, rest?: string) => {
+    const value = env[name];
+    const useDefault = value === undefined || (colon === ':' && value === '');
+    return useDefault ? (op === '-' ? (rest ?? '') : '') : value;
+  });
 
 describe('docker-compose.yml', () => {
-  it('when parsed, then it is valid YAML with redis, server and worker services', () => {
-    expect(Object.keys(compose.services).sort()).toEqual(['redis', 'server', 'worker']);
+  const inProfile = (profile: string | null) =>
+    Object.keys(compose.services).filter((k) => (profile === null ? !compose.services[k]!.profiles : compose.services[k]!.profiles?.includes(profile))).sort();
+
+  it('when parsed, then it is valid YAML with redis, server and worker services by default', () => {
+    expect(inProfile(null)).toEqual(['redis', 'server', 'worker']);
+  });
+
+  it('when the sentinel profile is read, then a replica of redis (same durability) and three Sentinels with quorum 2 monitor it', () => {
+    expect(inProfile('sentinel')).toEqual(['redis-replica', 'sentinel-1', 'sentinel-2', 'sentinel-3']);
+    const replica = compose.services['redis-replica']!.command!.join(' ');
+    expect(replica).toMatch(/--replicaof redis 6379/);
+    expect(replica).toMatch(/--appendfsync always/);
+    expect(replica).toMatch(/--maxmemory-policy noeviction/);
+    for (const name of ['sentinel-1', 'sentinel-2', 'sentinel-3']) {
+      const cmd = compose.services[name]!.command!.join(' ');
+      expect(cmd).toMatch(/sentinel monitor acmaster redis 6379 2/);
+      expect(cmd).toMatch(/redis-server \/tmp\/sentinel.conf --sentinel/);
+    }
+  });
+
+  it('when the app environment is given as the file header says for the sentinel profile, then the config follows the Sentinels', () => {
+    const given = { APP_SECRET: 's'.repeat(32), REDIS_URL: '', REDIS_SENTINELS: 'sentinel-1:26379,sentinel-2:26379,sentinel-3:26379', REDIS_WAIT_REPLICAS: '1' };
+    const env = Object.fromEntries(Object.entries(compose.services.server!.environment!).map(([k, v]) => [k, interpolate(String(v), given)]));
+    const config = loadConfig(env);
+    expect(config.REDIS_URL).toBeUndefined();
+    expect(config.REDIS_SENTINELS).toEqual(given.REDIS_SENTINELS.split(','));
+    expect(config.REDIS_SENTINEL_NAME).toBe('acmaster');
+    expect(config.REDIS_WAIT_REPLICAS).toBe(1);
   });
 
   it('when redis is read, then it runs with AOF always and noeviction, keeps its data on a volume and has a health check', () => {
@@ -50,7 +84,7 @@ describe('docker-compose.yml', () => {
     expect(worker!.command).toEqual(['node', 'server/worker.ts']);
     for (const s of [server!, worker!]) {
       expect(s.depends_on?.redis?.condition).toBe('service_healthy');
-      expect(s.environment?.REDIS_URL).toBe('redis://redis:6379');
+      expect(interpolate(s.environment!.REDIS_URL!, {})).toBe('redis://redis:6379');
       // the worker writes the published ballot ledgers, every server replica serves them: one shared volume
       expect(s.volumes).toContain(`open-data:${s.environment?.DATA_DIR}/open-data`);
     }
