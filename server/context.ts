@@ -61,7 +61,7 @@ export function createContext(config: Config, logger: Logger, opts: { processNam
   // decisions + answer deadline, notifications (inbox, fan-out), archive and open data
   const decisionsDomain = createDecisionsDomain({ redis, keys, config, logger, queues, realtime, polls });
   const notificationsDomain = createNotificationsDomain({ redis, keys, config, logger, realtime, polls, ballots, decisionStore: decisionsDomain.decisionStore });
-  const archiveDomain = createArchiveDomain({ polls, pollViews, ballots, decisions: decisionsDomain.decisions });
+  const archiveDomain = createArchiveDomain({ polls, pollViews, ballots, decisions: decisionsDomain.decisions, minGroup: config.RESULTS_MIN_GROUP_SIZE });
 
   return {
     config,

@@ -19,6 +19,11 @@ export const pollResultsSchema = z.object({
   questions: z.array(
     z.object({
       id: z.string(),
+      /**
+       * Ballots that answered this question: the base of its percentages (a multi-choice option's share
+       * is of the people who answered, not of all choices made). Absent in snapshots finalised before it was kept.
+       */
+      respondents: z.number().int().optional(),
       options: z.array(z.object({ id: z.string(), count: z.number().int() })),
     }),
   ),
@@ -26,6 +31,8 @@ export const pollResultsSchema = z.object({
   breakdown: z.object({
     district: z.array(z.object({ key: z.string(), ballots: z.number().int() })),
     ageBand: z.array(z.object({ key: z.string(), ballots: z.number().int() })),
+    /** The anonymity threshold the groups were merged at (absent in older snapshots). */
+    minGroup: z.number().int().optional(),
   }),
 });
 export type PollResults = z.infer<typeof pollResultsSchema>;
@@ -189,8 +196,23 @@ export const pollViewSchema = z.object({
   eligible: z.boolean().nullable(),
   /** Present when the viewer may see results (server/polls/poll.access.ts decides). */
   results: pollResultsSchema.nullable(),
+  /** Set when the results would be visible but fewer than `minGroup` ballots are in (non-staff only). */
+  withheld: z.object({ minGroup: z.number().int() }).nullable(),
 });
 export type PollView = z.infer<typeof pollViewSchema>;
+
+/** `GET /api/polls/:id/rate?minutes=` (staff): ballots per minute, read from the ballot ledger. */
+export const pollRateQuerySchema = z.object({ minutes: z.coerce.number().int().min(1).max(120).default(15) }).strict();
+export const pollRateSchema = z.object({
+  pollId: z.number().int(),
+  /** Ballots per minute, oldest first; the last bucket is the current minute. */
+  perMinute: z.array(z.number().int()),
+  /** When the series ends (the server's clock, ms). */
+  at: z.number().int(),
+  /** False when more ballots arrived than one read takes: the oldest buckets are undercounted. */
+  complete: z.boolean(),
+});
+export type PollRate = z.infer<typeof pollRateSchema>;
 
 /** `GET /api/polls?status=…` (staff may also ask for `draft`). */
 export const pollListQuerySchema = z

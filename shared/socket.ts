@@ -32,6 +32,11 @@ export type WatchAckData = {
   canSeeResults: boolean;
   snapshot: TallyFrame | null;
   participants: number;
+  /**
+   * Set when the results would be visible but too few ballots are in: re-send `poll:watch` once
+   * `poll:participants` reaches `minGroup`.
+   */
+  withheld: { minGroup: number } | null;
 };
 
 export interface ServerToClientEvents {

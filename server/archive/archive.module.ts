@@ -12,8 +12,9 @@ export function createArchiveDomain(deps: {
   pollViews: Pick<PollViews, 'list'>;
   ballots: Pick<BallotService, 'results'>;
   decisions: Pick<DecisionService, 'viewsOf'>;
+  minGroup: number;
 }) {
-  return { archive: createArchiveService({ polls: deps.polls, feed: deps.pollViews, ballots: deps.ballots, decisions: deps.decisions }) };
+  return { archive: createArchiveService({ polls: deps.polls, feed: deps.pollViews, ballots: deps.ballots, decisions: deps.decisions, minGroup: deps.minGroup }) };
 }
 export type ArchiveDomain = ReturnType<typeof createArchiveDomain>;
 

@@ -17,11 +17,16 @@ const cell = (v: string | number) => {
   return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 };
 
+/** Excel on Windows reads a CSV without a byte-order mark as the ANSI code page (Cyrillic turns to mojibake). */
+export const UTF8_BOM = '\uFEFF';
+
 /**
- * RFC 4180 CSV of a finalised snapshot: a `ballots` row, one `option` row per question and option (in
- * definition order), then one row per breakdown group (`district`, `age_band`; groups under the
- * anonymity threshold are already merged into "other"), `weighted_option` rows (the raked result) and
- * `ledger_sha256` rows (group `jsonl`/`csv`, the hash in `count`) when the snapshot has them. Counts only.
+ * RFC 4180 CSV of a finalised snapshot, starting with a UTF-8 BOM: a `ballots` row, per question (in
+ * definition order) a `respondents` row (ballots that answered it: the base of its percentages) when the
+ * snapshot has it and one `option` row per option, then one row per breakdown group (`district`,
+ * `age_band`; groups under the anonymity threshold are already merged into "other"), `weighted_option` rows
+ * (the raked result) and `ledger_sha256` rows (group `jsonl`/`csv`, the hash in `count`) when the snapshot
+ * has them. No personal data: counts only.
  */
 export function resultsCsv(poll: CsvPoll, final: PollFinal): string {
   const rows: (string | number)[][] = [[...RESULTS_CSV_HEADER]];
@@ -29,6 +34,7 @@ export function resultsCsv(poll: CsvPoll, final: PollFinal): string {
   rows.push([poll.id, 'ballots', '', '', '', '', '', r.ballots]);
   for (const q of r.questions) {
     const def = poll.questions.find((x) => x.id === q.id);
+    if (q.respondents !== undefined) rows.push([poll.id, 'respondents', q.id, defuse(def?.text ?? ''), '', '', '', q.respondents]);
     for (const o of q.options) {
       const label = def?.options.find((x) => x.id === o.id)?.label ?? '';
       rows.push([poll.id, 'option', q.id, defuse(def?.text ?? ''), o.id, defuse(label), '', o.count]);
@@ -44,11 +50,12 @@ export function resultsCsv(poll: CsvPoll, final: PollFinal): string {
     rows.push([poll.id, 'ledger_sha256', '', '', '', '', 'jsonl', final.ledger.jsonl.sha256]);
     rows.push([poll.id, 'ledger_sha256', '', '', '', '', 'csv', final.ledger.csv.sha256]);
   }
-  return rows.map((row) => row.map(cell).join(',')).join('\r\n') + '\r\n';
+  return UTF8_BOM + rows.map((row) => row.map(cell).join(',')).join('\r\n') + '\r\n';
 }
 
 /** RFC 4180 parser (quoted fields, doubled quotes, CRLF) — for tests and tools reading the export back. */
 export function parseCsv(text: string): string[][] {
+  if (text.startsWith(UTF8_BOM)) text = text.slice(1);
   const out: string[][] = [];
   let row: string[] = [];
   let field = '';

@@ -4,7 +4,7 @@ import type { Queues } from '../jobs/queues.ts';
 import { AppError, zodDetails } from '../errors.ts';
 import { pointsJobId } from '../../shared/jobs.ts';
 import type { User } from '../../shared/users.ts';
-import { ageBandOf, AGE_BANDS, ballotBodySchema, ballotIssues, type BallotReceipt, type PollFinal, type PollResults } from '../../shared/polls.ts';
+import { ageBandOf, AGE_BANDS, ballotBodySchema, ballotIssues, type BallotReceipt, type PollFinal, type PollRate, type PollResults } from '../../shared/polls.ts';
 import type { PollCache } from '../polls/poll.cache.ts';
 import type { PollRow } from '../polls/poll.store.ts';
 import { ineligibility } from '../polls/poll.access.ts';
@@ -59,6 +59,9 @@ export type BallotServiceDeps = {
  * results summed over shards, integrity cross-checks, the voter walks of the fan-out and the points
  * sweep. Never sees Express or Socket.IO.
  */
+/** Most ledger entries one per-minute read takes per shard (a hot poll's oldest minutes then read low). */
+const RATE_READ_CAP = 20_000;
+
 export function createBallotService(deps: BallotServiceDeps) {
   const { cache, store, finals, config, queues } = deps;
   const now = deps.now ?? Date.now;
@@ -77,10 +80,16 @@ export function createBallotService(deps: BallotServiceDeps) {
       pollId: row.id,
       version: tally[tallyField.version] ?? 0,
       ballots: tally[tallyField.ballots] ?? 0,
-      questions: row.def.questions.map((q) => ({ id: q.id, options: q.options.map((o) => ({ id: o.id, count: tally[tallyField.option(q.id, o.id)] ?? 0 })) })),
+      // respondents: ballots that answered the question, the base of its percentages
+      questions: row.def.questions.map((q) => ({
+        id: q.id,
+        respondents: tally[tallyField.answered(q.id)] ?? 0,
+        options: q.options.map((o) => ({ id: o.id, count: tally[tallyField.option(q.id, o.id)] ?? 0 })),
+      })),
       breakdown: {
         district: mergeSmallGroups(district, minGroup),
         ageBand: mergeSmallGroups(ageBand, minGroup).sort((x, y) => bandOrder(x.key) - bandOrder(y.key)),
+        minGroup,
       },
     };
   }
@@ -110,6 +119,24 @@ export function createBallotService(deps: BallotServiceDeps) {
         if (f) return f.results;
       }
       return resultsOf(row);
+    },
+
+    /**
+     * Ballots per minute over the last `minutes` (oldest first), from the ledger streams' ids (their
+     * arrival times): survives reloads and restarts, costs at most RATE_READ_CAP entries per shard.
+     */
+    async rate(pollId: number, minutes: number, nowMs = Date.now()): Promise<PollRate> {
+      const row = await cache.row(pollId);
+      if (!row) throw new AppError('not_found', 'No such poll');
+      const perMinute = new Array<number>(minutes).fill(0);
+      if (row.state === 'draft') return { pollId, perMinute, at: nowMs, complete: true };
+      const since = nowMs - minutes * 60_000;
+      const shards = await store.arrivals(pollId, row.def.shards, since, RATE_READ_CAP);
+      for (const times of shards) for (const t of times) {
+        const b = minutes - 1 - Math.floor((nowMs - t) / 60_000);
+        if (b >= 0 && b < minutes) perMinute[b]++;
+      }
+      return { pollId, perMinute, at: nowMs, complete: shards.every((s) => s.length < RATE_READ_CAP) };
     },
 
     async ballotsCount(pollId: number): Promise<number> {

@@ -223,6 +223,12 @@ export function createBallotStore(redis: Redis, keys: Keys, durability: { REDIS_
     },
 
     /** Ledger entries of one shard (for audits/tests): {id, v, a, t}. */
+    /** Arrival times (ms, the ledger's stream ids) of each shard's newest ballots since `sinceMs`, at most `cap` per shard. */
+    async arrivals(pollId: number, shards: number, sinceMs: number, cap: number): Promise<number[][]> {
+      const reads = Array.from({ length: shards }, (_, k) => redis.xrevrange(keys.pollLedger(pollId, k), '+', String(Math.floor(sinceMs)), 'COUNT', cap));
+      return (await Promise.all(reads)).map((rows) => rows.map(([id]) => Number(id.slice(0, id.indexOf('-')))));
+    },
+
     async ledger(pollId: number, shard: number, count = 100): Promise<{ id: string; fields: Record<string, string> }[]> {
       const rows = await redis.xrange(keys.pollLedger(pollId, shard), '-', '+', 'COUNT', count);
       return rows.map(([id, f]) => {

@@ -46,7 +46,9 @@ export function createIntegrityService(deps: {
     const a = await views.access(pollId, user);
     if (a.row.state === 'draft') throw new AppError('not_found', 'No such poll');
     if (!canSeeOpenCount(a.poll, user, !!a.voted)) throw new AppError('forbidden', 'The open count is public once the poll has closed');
-    return { poll: a.poll, results: await ballots.visibleResults(a.row) };
+    // below the anonymity threshold the ledger, like the totals, would single out a voter's choice
+    if (a.withheld) throw new AppError('forbidden', `Too few votes to show yet: the open count appears from ${a.withheld.minGroup} ballots`, a.withheld);
+    return { poll: a.poll, results: a.results ?? (await ballots.visibleResults(a.row)) };
   }
 
   /** The finalised snapshot's ledger record and the file it names, or a 4xx saying why not. */

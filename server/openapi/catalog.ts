@@ -8,6 +8,8 @@ import {
   pollListSchema,
   pollPatchSchema,
   pollResultsSchema,
+  pollRateQuerySchema,
+  pollRateSchema,
   pollSchema,
   pollViewSchema,
   pollFinalSchema,
@@ -70,10 +72,12 @@ export function apiCatalog(): RouteRegistry {
     { method: 'post', path: '/polls', tag: 'polls', auth: ['moderator', 'admin'], summary: 'Create a draft poll', body: pollCreateSchema, responses: { 201: ok(pollSchema, 'Created') } },
     { method: 'get', path: '/polls/:id', tag: 'polls', auth: 'public', summary: 'A poll with your vote status and (when visible) its results', params: pollId, responses: { 200: ok(pollViewSchema) } },
     { method: 'patch', path: '/polls/:id', tag: 'polls', auth: ['moderator', 'admin'], summary: 'Edit a draft', params: pollId, body: pollPatchSchema, responses: { 200: ok(pollSchema) }, errors: [409] },
+    { method: 'delete', path: '/polls/:id', tag: 'polls', auth: ['moderator', 'admin'], summary: 'Delete a draft (never a published poll)', params: pollId, responses: { 204: { description: 'Deleted' } }, errors: [409] },
     { method: 'post', path: '/polls/:id/publish', tag: 'polls', auth: ['moderator', 'admin'], summary: 'Publish a draft (schedules open and close)', params: pollId, responses: { 200: ok(pollSchema) }, errors: [409] },
     { method: 'post', path: '/polls/:id/close', tag: 'polls', auth: ['moderator', 'admin'], summary: 'Close a poll early', params: pollId, responses: { 200: ok(pollSchema) }, errors: [409] },
     { method: 'post', path: '/polls/:id/ballots', tag: 'polls', auth: 'user', summary: 'Cast your ballot (once per poll)', params: pollId, body: ballotBodySchema, responses: { 201: ok(ballotReceiptSchema, 'Accepted') }, errors: [409] },
     { method: 'get', path: '/polls/:id/results', tag: 'polls', auth: 'public', summary: 'Results (after you voted or once the poll closed)', params: pollId, responses: { 200: ok(pollResultsSchema) } },
+    { method: 'get', path: '/polls/:id/rate', tag: 'polls', auth: ['moderator', 'official', 'admin'], summary: 'Ballots per minute over the last minutes (from the ballot ledger)', params: pollId, query: pollRateQuerySchema, responses: { 200: ok(pollRateSchema) } },
     // ---- decisions, archive, open data ----
     { method: 'get', path: '/polls/:id/decision', tag: 'decisions', auth: 'public', summary: "City hall's decision, its timeline and the answer deadline (overdue flag)", params: pollId, responses: { 200: ok(decisionViewSchema) } },
     { method: 'post', path: '/polls/:id/decision', tag: 'decisions', auth: ['official', 'admin'], summary: 'Publish the decision on a finalised poll (notifies every voter)', params: pollId, body: decisionCreateSchema, responses: { 201: ok(decisionViewSchema, 'Published') }, errors: [409] },
@@ -121,6 +125,14 @@ export function apiCatalog(): RouteRegistry {
     { method: 'post', path: '/rewards/:id/redeem', tag: 'rewards', auth: 'user', summary: 'Spend points on a reward', params: rewardIdParamsSchema, responses: { 201: ok(redeemResultSchema, 'Redeemed') }, errors: [409] },
     { method: 'get', path: '/me/redemptions', tag: 'rewards', auth: 'user', summary: 'Your redemptions', responses: { 200: ok(myRedemptionsSchema) } },
     // ---- the document itself ----
-    { method: 'get', path: '/docs', tag: 'meta', auth: 'public', summary: 'This OpenAPI 3.1 document', responses: { 200: { description: 'OpenAPI document (JSON)' } } },
+    { method: 'get', path: '/openapi.json', tag: 'meta', auth: 'public', summary: 'This OpenAPI 3.1 document', responses: { 200: { description: 'OpenAPI document (JSON)' } } },
+    {
+      method: 'get',
+      path: '/docs',
+      tag: 'meta',
+      auth: 'public',
+      summary: 'This document, readable: Swagger UI for a browser (Accept: text/html), the JSON otherwise',
+      responses: { 200: { description: 'HTML page (Swagger UI) or the OpenAPI document (JSON)' } },
+    },
   );
 }

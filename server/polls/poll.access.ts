@@ -50,8 +50,17 @@ export function canSeeResults(poll: AccessPoll, user: User | null, voted: boolea
 }
 
 /**
+ * Totals follow the anonymity threshold of breakdown groups: with 1..minGroup-1 ballots a count by
+ * option can single out a voter's choice (with one ballot the result IS that voter's choice), so only
+ * staff see them until `minGroup` ballots are in. No ballots reveal nothing.
+ */
+export const totalsShown = (user: Pick<User, 'roles'> | null, ballots: number, minGroup: number): boolean =>
+  isStaff(user) || ballots === 0 || ballots >= minGroup;
+
+/**
  * The open count (integrity page, published ballot ledger, representativeness panel): staff at any time
- * (live while the poll runs); anyone else once the poll is over, under the same rule as its results.
+ * (live while the poll runs); anyone else once the poll is over, under the same rule as its results —
+ * the anonymity threshold on totals included (the caller refuses while they are withheld).
  */
 export function canSeeOpenCount(poll: AccessPoll, user: User | null, voted: boolean): boolean {
   if (isStaff(user)) return true;

@@ -5,7 +5,7 @@ import type { PollViews } from './poll.views.ts';
 import type { BallotService } from '../ballots/ballot.service.ts';
 import { parseOr } from '../errors.ts';
 import { requireRole, requireUser } from '../auth/auth.middleware.ts';
-import { pollListQuerySchema } from '../../shared/polls.ts';
+import { pollListQuerySchema, pollRateQuerySchema } from '../../shared/polls.ts';
 
 const idParam = z.object({ id: z.string().regex(/^[1-9][0-9]{0,14}$/, 'must be a positive integer poll id') });
 const pollId = (req: Request) => Number(parseOr(idParam, req.params, 'invalid_params', 'Invalid poll id').id);
@@ -13,9 +13,9 @@ const pollId = (req: Request) => Number(parseOr(idParam, req.params, 'invalid_pa
 const moderatorOnly = requireRole('moderator', 'admin');
 
 export type PollRoutesDeps = {
-  polls: Pick<PollService, 'create' | 'update' | 'publish' | 'closeNow'>;
+  polls: Pick<PollService, 'create' | 'update' | 'deleteDraft' | 'publish' | 'closeNow'>;
   views: Pick<PollViews, 'list' | 'view' | 'resultsFor'>;
-  ballots: Pick<BallotService, 'cast'>;
+  ballots: Pick<BallotService, 'cast' | 'rate'>;
 };
 
 /**
@@ -42,6 +42,11 @@ export function pollRoutes({ polls, views, ballots }: PollRoutesDeps): Router {
     res.json(await polls.update(pollId(req), req.body));
   });
 
+  r.delete('/polls/:id', moderatorOnly, async (req, res) => {
+    await polls.deleteDraft(pollId(req));
+    res.status(204).end();
+  });
+
   r.post('/polls/:id/publish', moderatorOnly, async (req, res) => {
     const id = pollId(req);
     const poll = await polls.publish(id);
@@ -62,6 +67,13 @@ export function pollRoutes({ polls, views, ballots }: PollRoutesDeps): Router {
 
   r.get('/polls/:id/results', async (req, res) => {
     res.json(await views.resultsFor(pollId(req), req.user ?? null));
+  });
+
+  // participation over time, for the staff dashboard (who voted when is never exposed: counts per minute)
+  r.get('/polls/:id/rate', requireRole('moderator', 'official', 'admin'), async (req, res) => {
+    const id = pollId(req);
+    const q = parseOr(pollRateQuerySchema, req.query, 'invalid_query', 'Invalid query');
+    res.set('cache-control', 'private, no-store').json(await ballots.rate(id, q.minutes));
   });
 
   return r;

@@ -151,6 +151,14 @@ export function createPollService(deps: PollServiceDeps) {
       return toPoll((await cache.row(pollId, true))!, now());
     },
 
+    /** Delete a draft (never a published poll): 404 unknown, 409 once published. */
+    async deleteDraft(pollId: number): Promise<void> {
+      const r = await store.deleteDraft(pollId);
+      if (!r.ok && r.state === '') throw new AppError('not_found', 'No such poll');
+      if (!r.ok) throw new AppError('invalid_state', 'Only a draft can be deleted');
+      await cache.changed(pollId);
+    },
+
     async publish(pollId: number): Promise<Poll> {
       const row = await cache.row(pollId, true);
       if (!row) throw new AppError('not_found', 'No such poll');

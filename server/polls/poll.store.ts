@@ -7,6 +7,8 @@ declare module 'ioredis' {
   interface RedisCommander<Context> {
     /** server/redis/scripts/poll-cas-1.lua: {1, previous} when written, {0, current} when not. */
     pollCas(key: string, allowed: string, ...fieldValues: string[]): Result<[number, string], Context>;
+    /** server/redis/scripts/poll-delete-draft-1.lua: [1, 'draft'] deleted | [0, state] not a draft. */
+    pollDeleteDraft(key: string): Result<[number, string], Context>;
   }
 }
 
@@ -79,6 +81,16 @@ export function createPollStore(redis: Redis, keys: Keys) {
     /** Replace a draft's definition; refused (ok=false, state returned) unless the poll is a draft. */
     async updateDraft(id: number, def: PollDefinition): Promise<{ ok: boolean; state: string }> {
       const [ok, state] = await redis.pollCas(keys.poll(id), 'draft', 'def', JSON.stringify(def), 'updatedAt', new Date().toISOString());
+      return { ok: ok === 1, state };
+    },
+
+    /**
+     * Delete a draft: the hash goes only while it is a draft (one script on its slot), then the id leaves
+     * the index (another slot; an id left behind by a crash in between reads as a missing poll).
+     */
+    async deleteDraft(id: number): Promise<{ ok: boolean; state: string }> {
+      const [ok, state] = await redis.pollDeleteDraft(keys.poll(id));
+      if (ok === 1) await redis.zrem(keys.pollIndex(), String(id));
       return { ok: ok === 1, state };
     },
 

@@ -4,7 +4,7 @@ import type { Poll, PollListItem, PollListQuery, PollResults, PollStatus, PollVi
 import type { BallotService } from '../ballots/ballot.service.ts';
 import type { PollCache } from './poll.cache.ts';
 import type { PollRow, PollStore } from './poll.store.ts';
-import { assertVisible, canSeeResults, ineligibility, inFeed, isStaff } from './poll.access.ts';
+import { assertVisible, canSeeResults, ineligibility, inFeed, isStaff, totalsShown } from './poll.access.ts';
 import { toPoll } from './poll-status.ts';
 
 /** Polls the feed considers (the most recent ones). */
@@ -14,11 +14,24 @@ export type PollViewsDeps = {
   cache: Pick<PollCache, 'row' | 'rows'>;
   store: Pick<PollStore, 'ids'>;
   ballots: Pick<BallotService, 'hasVoted' | 'votedMany' | 'visibleResults'>;
+  /** The anonymity threshold (RESULTS_MIN_GROUP_SIZE): totals too are withheld from non-staff below it. */
+  minGroup: number;
   now?: () => number;
 };
 
-/** One viewer's access to one poll, decided by poll.access.ts. */
-export type PollAccess = { row: PollRow; poll: Poll; voted: boolean | null; eligible: boolean | null; canSeeResults: boolean };
+/**
+ * One viewer's access to one poll, decided by poll.access.ts. `withheld`: the results would be visible
+ * but too few ballots are in (`minGroup` is the count they appear at); `results`: read when visible.
+ */
+export type PollAccess = {
+  row: PollRow;
+  poll: Poll;
+  voted: boolean | null;
+  eligible: boolean | null;
+  canSeeResults: boolean;
+  withheld: { minGroup: number } | null;
+  results: PollResults | null;
+};
 
 /**
  * What a viewer (null = anonymous) may read of polls: one poll, its results, the feed. HTTP and the
@@ -36,22 +49,27 @@ export function createPollViews(deps: PollViewsDeps) {
       assertVisible(poll, user);
       const voted = user && row!.state !== 'draft' ? await ballots.hasVoted(pollId, user.id) : user ? false : null;
       const eligible = user ? ineligibility(row!.def, user, new Date(now()).getUTCFullYear()) === null : null;
-      return { row: row!, poll, voted, eligible, canSeeResults: canSeeResults(poll, user, !!voted) };
+      const base = { row: row!, poll, voted, eligible };
+      if (!canSeeResults(poll, user, !!voted)) return { ...base, canSeeResults: false, withheld: null, results: null };
+      // a draft has no ballots (staff only): its page shows the definition only
+      if (row!.state === 'draft') return { ...base, canSeeResults: true, withheld: null, results: null };
+      const results = await ballots.visibleResults(row!);
+      if (!totalsShown(user, results.ballots, deps.minGroup)) return { ...base, canSeeResults: false, withheld: { minGroup: deps.minGroup }, results: null };
+      return { ...base, canSeeResults: true, withheld: null, results };
     },
 
     /** `GET /api/polls/:id`. */
     async view(pollId: number, user: User | null): Promise<PollView> {
       const a = await views.access(pollId, user);
-      // a draft has no ballots: its page shows the definition only
-      const results = a.canSeeResults && a.row.state !== 'draft' ? await ballots.visibleResults(a.row) : null;
-      return { poll: a.poll, voted: a.voted, eligible: a.eligible, results };
+      return { poll: a.poll, voted: a.voted, eligible: a.eligible, results: a.results, withheld: a.withheld };
     },
 
     /** `GET /api/polls/:id/results`: 403 while this viewer may not see them. */
     async resultsFor(pollId: number, user: User | null): Promise<PollResults> {
       const a = await views.access(pollId, user);
+      if (a.withheld) throw new AppError('forbidden', `Too few votes to show yet: results appear from ${a.withheld.minGroup} ballots`, a.withheld);
       if (!a.canSeeResults) throw new AppError('forbidden', 'Results are shown once you have voted or the poll has closed');
-      return ballots.visibleResults(a.row);
+      return a.results ?? ballots.visibleResults(a.row);
     },
 
     /** The feed: the FEED_SCAN most recent polls of the wanted status that are in the viewer's feed. */

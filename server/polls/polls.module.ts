@@ -32,7 +32,7 @@ export function createPollsDomain(deps: {
   const cache = createPollCache(store, logger.child({ domain: 'polls' }));
   const polls = createPollService({ store, cache, logger, queues, realtime });
   const ballots = createBallotService({ cache, store: createBallotStore(redis, keys, config), finals: polls, config, logger, queues, refusals: deps.refusals });
-  const pollViews = createPollViews({ cache, store, ballots });
+  const pollViews = createPollViews({ cache, store, ballots, minGroup: config.RESULTS_MIN_GROUP_SIZE });
   return { polls, ballots, pollViews, closePolls: () => cache.close() };
 }
 export type PollsDomain = ReturnType<typeof createPollsDomain>;

@@ -146,6 +146,7 @@ export function createRealtime(httpServer: HttpServer, deps: RealtimeDeps, opts:
         canSeeResults: access.canSeeResults,
         snapshot: access.canSeeResults ? snapshot : null,
         participants: snapshot.participants,
+        withheld: access.withheld,
       };
     });
 

@@ -18,9 +18,9 @@ export function tallyFrame(results: TallyFrame['results']): TallyFrame {
 export function createLiveService({ views, ballots }: LiveServiceDeps) {
   return {
     /** May this viewer watch the poll (404 as over HTTP), and see its results now? */
-    async access(pollId: number, user: User | null): Promise<{ status: PollStatus; canSeeResults: boolean }> {
+    async access(pollId: number, user: User | null): Promise<{ status: PollStatus; canSeeResults: boolean; withheld: { minGroup: number } | null }> {
       const a = await views.access(pollId, user);
-      return { status: a.poll.status, canSeeResults: a.canSeeResults };
+      return { status: a.poll.status, canSeeResults: a.canSeeResults, withheld: a.withheld };
     },
     async snapshot(pollId: number): Promise<TallyFrame> {
       return tallyFrame(await ballots.results(pollId));

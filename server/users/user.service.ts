@@ -7,8 +7,7 @@ import { pointsJobId } from '../../shared/jobs.ts';
 import { AppError } from '../errors.ts';
 import type { UserStore } from './user.store.ts';
 import type { ResidentCellsStore } from '../representativeness/resident-cells.store.ts';
-
-export const PROFILE_POINTS = 50;
+import { PROFILE_POINTS } from '../../shared/values/users.ts';
 
 /**
  * The resident's own profile and the admins' role management. No cache: every request re-reads the

@@ -2,7 +2,7 @@
  * Zod-free half of the polls contract: constants, pure rules and the API types (type-only re-exports,
  * erased at build). The web imports from here at no bundle cost; shared/polls.ts holds the schemas.
  */
-export type { Audience, Poll, PollCreate, PollDefinition, PollFinal, PollListItem, PollListQuery, PollQuestion, PollResults, PollView, BallotReceipt } from '../polls.ts';
+export type { Audience, Poll, PollCreate, PollDefinition, PollFinal, PollListItem, PollListQuery, PollQuestion, PollRate, PollResults, PollView, BallotReceipt } from '../polls.ts';
 
 export const POLL_STATUSES = ['draft', 'scheduled', 'active', 'closed', 'finalised'] as const;
 export type PollStatus = (typeof POLL_STATUSES)[number];

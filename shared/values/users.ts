@@ -6,3 +6,6 @@ export type Role = (typeof ROLES)[number];
 
 export const GENDERS = ['female', 'male', 'other', 'unspecified'] as const;
 export type Gender = (typeof GENDERS)[number];
+
+/** Points awarded once, when a profile is first completed (the web tells the resident). */
+export const PROFILE_POINTS = 50;

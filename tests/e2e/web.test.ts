@@ -67,7 +67,8 @@ describe('web app (real Chromium against the real platform)', () => {
 
   beforeAll(async () => {
     inbox = await otpInbox();
-    platform = await startPlatform({ OTP_SENDER: 'webhook', OTP_WEBHOOK_URL: inbox.url, ADMIN_PHONES: ADMIN, TICK_MS: '100' });
+    // totals show from the first ballot here (the anonymity threshold on totals: results-live.test.ts, polls.test.ts)
+    platform = await startPlatform({ OTP_SENDER: 'webhook', OTP_WEBHOOK_URL: inbox.url, ADMIN_PHONES: ADMIN, TICK_MS: '100', RESULTS_MIN_GROUP_SIZE: '1' });
     browser = await launchBrowser();
   });
   afterAll(async () => {
@@ -172,7 +173,6 @@ describe('web app (real Chromium against the real platform)', () => {
 
   it('when a resident signs in and votes question by question, then the live chart moves when a second browser votes', async () => {
     residentA = await newPage();
-    const scripts = recordScripts(residentA);
     await signIn(residentA, RESIDENT_A, 'signin');
     await completeProfile(residentA, 'arbat', 1985);
     await shot(residentA, 'profile');
@@ -199,10 +199,16 @@ describe('web app (real Chromium against the real platform)', () => {
     await residentA.locator('[data-testid="poll-results"][data-ballots="1"]').waitFor();
     await shot(residentA, 'poll-results');
 
-    // the poll page's JavaScript, as Chromium downloaded it (sign-in, profile and feed pages included)
+    // the poll page's JavaScript, as Chromium downloads it on a first visit (the budget scripts/bundle-size.ts checks)
+    const visit = await newPage();
+    await visit.context().addCookies(await residentA.context().cookies());
+    const scripts = recordScripts(visit);
+    await visit.goto(`${platform.url}/polls/${pollId}`);
+    await hydrated(visit);
+    await visit.locator('[data-testid="poll-page"][data-live="on"]').waitFor();
     const js = await scripts.total();
-    console.log(`poll page flow: ${js.files} JS files, ${(js.bytes / 1024).toFixed(1)} KB gzipped`);
-    expect(js.bytes).toBeLessThanOrEqual(60 * 1024);
+    console.log(`poll page, first visit: ${js.files} JS files, ${(js.bytes / 1024).toFixed(1)} KB gzipped`);
+    expect(js.bytes).toBeLessThanOrEqual(64 * 1024);
 
     // a second resident in another browser context votes; A's chart changes without a reload
     const b = await newPage();
@@ -328,9 +334,10 @@ describe('web app (real Chromium against the real platform)', () => {
       'Город принял решение по опросу «Где поставить новую детскую площадку?»',
     ]);
     await shot(residentA, 'resident-inbox');
-    await residentA.getByTestId('mark-read').click();
+    // viewing the inbox marks them read: the badge goes out by itself, the "new" marks stay for this visit
     await residentA.getByTestId('mark-read').waitFor({ state: 'detached' });
-    await expect(residentA.getByTestId('unread-badge').count()).resolves.toBe(0);
+    await residentA.getByTestId('unread-badge').waitFor({ state: 'detached' });
+    await expect(residentA.locator('[data-testid="notification"].unread').count()).resolves.toBe(2);
 
     await residentA.getByRole('link', { name: 'Открыть опрос' }).first().click();
     await residentA.waitForURL(`**/polls/${pollId}`);
@@ -350,7 +357,8 @@ describe('web app (real Chromium against the real platform)', () => {
     await residentA.goto(`${platform.url}/points`);
     // 50 for completing the profile, 10 for the vote (the builder's default reward)
     await expect(residentA.getByTestId('points-balance').textContent()).resolves.toBe('60');
-    await expect(residentA.locator('tr', { hasText: `#${pollId}` }).textContent()).resolves.toContain('+10');
+    // the vote's entry names the poll by its title, after a space
+    await expect(residentA.locator('tr', { hasText: 'участие в опросе — Где поставить новую детскую площадку?' }).textContent()).resolves.toContain('+10');
 
     const created = await fetch(`${platform.url}/api/rewards`, {
       method: 'POST',
@@ -364,6 +372,7 @@ describe('web app (real Chromium against the real platform)', () => {
     await residentA.waitForURL('**/rewards');
     await expect(residentA.getByTestId('rewards-balance').textContent()).resolves.toBe('У вас 60 баллов');
     await residentA.locator(`[data-testid="reward"][data-reward-id="${reward.id}"]`).getByRole('button', { name: /Получить/ }).click();
+    await residentA.getByTestId('redeem-yes').click(); // spent only once confirmed
     await expect(residentA.getByTestId('redeemed').textContent()).resolves.toMatch(/^Готово! Код: AC-\w{4}-\w{4}$/);
     await residentA.getByTestId('rewards-balance').filter({ hasText: 'У вас 20 баллов' }).waitFor();
     await expect(residentA.getByTestId('my-redemptions').textContent()).resolves.toMatch(/Билет в парк «Зарядье».*готово.*AC-/);

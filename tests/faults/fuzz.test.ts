@@ -120,6 +120,8 @@ describe('fuzz: every /api route and socket event refuses invalid input with a 4
         // the merged draft is re-validated: a patch that makes it invalid is invalid
         semantic: (b) => pollCreateSchema.safeParse({ ...draftDef, ...(b as object) }).success,
       },
+      // a published poll is never deleted (invalid_state) even with a valid request; the draft stays for the others
+      'delete /api/polls/:id': { id: poll(() => activeId) },
       // the draft has no dates: publishing it is refused (invalid_poll) even with a valid request
       'post /api/polls/:id/publish': { id: poll(() => draftId) },
       // a draft cannot be closed (invalid_state) even with a valid request
@@ -130,6 +132,7 @@ describe('fuzz: every /api route and socket event refuses invalid input with a 4
         semantic: (b) => ballotIssues(activeDef.questions, (b as { answers: Record<string, string[]> }).answers).length === 0,
       },
       'get /api/polls/:id/results': { id: poll(() => finalId) },
+      'get /api/polls/:id/rate': { id: poll(() => activeId) },
       'get /api/polls/:id/decision': { id: poll(() => finalId) },
       'post /api/polls/:id/decision': { id: poll(() => finalId), valid: () => ({ summary: 'The park goes north', body: 'Works start in May.' }) },
       'post /api/polls/:id/decision/status': { id: poll(() => finalId), valid: () => ({ status: 'in_progress', note: 'Contract signed' }) },
@@ -152,6 +155,7 @@ describe('fuzz: every /api route and socket event refuses invalid input with a 4
       'post /api/rewards/:id/redeem': { id: () => String(rewardId) },
       'get /api/me/redemptions': {},
       'get /api/docs': {},
+      'get /api/openapi.json': {},
     };
     for (const [k, v] of Object.entries(F)) fixtures.set(k, v);
   });

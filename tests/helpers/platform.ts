@@ -10,7 +10,8 @@ export type Platform = { url: string; port: number; prefix: string; proc: Spawne
  * with its own key prefix and port, using the already-built web app.
  */
 export async function startPlatform(env: Record<string, string> = {}): Promise<Platform> {
-  const port = await freePort();
+  // a caller may pick the port (e.g. to name it in ALLOWED_ORIGINS before start)
+  const port = env.PORT ? Number(env.PORT) : await freePort();
   const prefix = uniquePrefix('e2e');
   const proc = spawnScript('scripts/start.ts', ['--no-build'], {
     PATH: process.env.PATH,

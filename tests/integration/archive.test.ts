@@ -43,10 +43,12 @@ describe('public archive and open data (results.csv / results.json)', () => {
 
   const get = (path: string, headers: Record<string, string> = {}) => fetch(`${s.url}/api${path}`, { headers });
 
-  it('when the CSV of a finalised poll is parsed back, then it equals the finalised snapshot exactly (counts, breakdowns, texts) and carries no personal data', async () => {
+  it('when the CSV of a finalised poll is parsed back, then it starts with a UTF-8 BOM and equals the finalised snapshot exactly (counts, respondents, breakdowns, texts) and carries no personal data', async () => {
     const r = await get(`/polls/${park.poll.id}/results.csv`);
     expect(r.status).toBe(200);
     expect(r.headers.get('content-type')).toMatch(/^text\/csv; charset=utf-8/);
+    const bytes = new Uint8Array(await r.clone().arrayBuffer());
+    expect([...bytes.slice(0, 3)]).toEqual([0xef, 0xbb, 0xbf]); // Excel on Windows needs it for Cyrillic
     const text = await r.text();
     const rows = parseCsv(text);
     expect(rows[0]).toEqual([...RESULTS_CSV_HEADER]);
@@ -60,6 +62,9 @@ describe('public archive and open data (results.csv / results.json)', () => {
     expect(options.map((x) => ({ q: x[2], o: x[4], n: Number(x[7]) }))).toEqual(f.questions.flatMap((q) => q.options.map((o) => ({ q: q.id, o: o.id, n: o.count }))));
     expect(body.filter((x) => x[1] === 'district').map((x) => ({ key: x[6], ballots: Number(x[7]) }))).toEqual(f.breakdown.district);
     expect(body.filter((x) => x[1] === 'age_band').map((x) => ({ key: x[6], ballots: Number(x[7]) }))).toEqual(f.breakdown.ageBand);
+    const respondents = body.filter((x) => x[1] === 'respondents');
+    expect(respondents.map((x) => ({ q: x[2], n: Number(x[7]) }))).toEqual(f.questions.map((q) => ({ q: q.id, n: q.respondents })));
+    expect(f.questions.every((q) => typeof q.respondents === 'number' && q.respondents > 0)).toBe(true);
     // the raked result and the published ledger's hashes (the open count)
     const weighted = body.filter((x) => x[1] === 'weighted_option');
     expect(park.final.representativeness?.weighting).toBeTruthy();
@@ -68,7 +73,7 @@ describe('public archive and open data (results.csv / results.json)', () => {
     );
     const hashes = body.filter((x) => x[1] === 'ledger_sha256');
     expect(hashes.map((x) => [x[6], x[7]])).toEqual([['jsonl', park.final.ledger!.jsonl.sha256], ['csv', park.final.ledger!.csv.sha256]]);
-    expect(body).toHaveLength(1 + options.length + f.breakdown.district.length + f.breakdown.ageBand.length + weighted.length + hashes.length);
+    expect(body).toHaveLength(1 + respondents.length + options.length + f.breakdown.district.length + f.breakdown.ageBand.length + weighted.length + hashes.length);
     // breakdowns are the anonymity-merged ones (khamovniki has 1 voter: never shown on its own)
     expect(f.breakdown.district.map((g) => g.key)).not.toContain('khamovniki');
     // texts survive quoting; a formula is defused with a leading apostrophe
@@ -83,10 +88,17 @@ describe('public archive and open data (results.csv / results.json)', () => {
     expect(text).not.toContain(ledger[0][1][1]);
   });
 
-  it('when results.json is fetched, then it is the finalised snapshot as stored, cacheable, and an unchanged ETag gets 304', async () => {
+  it('when results.json is fetched, then it is the finalised snapshot as stored with the question and option texts, cacheable, and an unchanged ETag gets 304', async () => {
     const r = await get(`/polls/${park.poll.id}/results.json`);
     expect(r.status).toBe(200);
-    expect(await r.json()).toEqual(await s.ctx.polls.getFinal(park.poll.id));
+    const doc = (await r.json()) as PollFinal & { poll: { id: number; title: string; questions: { id: string; text: string; options: { id: string; label: string }[] }[] } };
+    const { poll: texts, ...snapshot } = doc;
+    expect(snapshot).toEqual(await s.ctx.polls.getFinal(park.poll.id));
+    expect(texts.id).toBe(park.poll.id);
+    expect(texts.title).toBe(park.poll.title);
+    expect(texts.questions.map((q) => [q.id, q.text, q.options.map((o) => [o.id, o.label])])).toEqual(
+      park.poll.questions.map((q) => [q.id, q.text, q.options.map((o) => [o.id, o.label])]),
+    );
     expect(r.headers.get('cache-control')).toMatch(/public, max-age=\d+/);
     const etag = r.headers.get('etag')!;
     expect(etag).toMatch(/^".+"$/);
@@ -97,12 +109,13 @@ describe('public archive and open data (results.csv / results.json)', () => {
     expect((await get(`/polls/${park.poll.id}/results.csv`, { 'if-none-match': csv.headers.get('etag')! })).status).toBe(304);
   });
 
-  it('when a poll is not finalised, unknown, a draft, or its results are not public, then 409 / 404 / 403 with the JSON error shape', async () => {
+  it('when a poll is not finalised, unknown, a draft, its results are not public or it has fewer ballots than the anonymity threshold, then 409 / 404 / 403 with the JSON error shape', async () => {
     const active = await publishedPoll(s.ctx, mod.user);
     const closed = await publishedPoll(s.ctx, mod.user);
     await s.ctx.polls.close(closed.id); // no worker here: it stays closed, not finalised
     const draft = await s.ctx.polls.create({ title: 'A draft', questions: trickyPoll().questions! }, mod.user);
     const hidden = await finalisedPoll(s.ctx, mod.user, [], { publicResults: false });
+    const few = await finalisedPoll(s.ctx, mod.user, voters.slice(0, 2)); // 2 < RESULTS_MIN_GROUP_SIZE (5)
     const cases: [number | string, number, string][] = [
       [active.id, 409, 'invalid_state'],
       [closed.id, 409, 'invalid_state'],
@@ -110,6 +123,7 @@ describe('public archive and open data (results.csv / results.json)', () => {
       [999_999, 404, 'not_found'],
       ['0', 400, 'invalid_params'],
       [hidden.poll.id, 403, 'forbidden'],
+      [few.poll.id, 403, 'forbidden'],
     ];
     for (const [id, status, code] of cases) {
       for (const ext of ['csv', 'json']) {
@@ -119,10 +133,10 @@ describe('public archive and open data (results.csv / results.json)', () => {
     }
   });
 
-  it('when the archive is searched and paged, then it lists closed and finalised polls only, most recently ended first, with results, decision status and deadline fields', async () => {
+  it('when the archive is searched and paged, then it lists closed and finalised polls only, most recently ended first, with results, decision status and deadline fields, and the search covers question and option texts', async () => {
     const library = await publishedPoll(s.ctx, mod.user, { title: 'Library opening hours', description: 'Should the district library open on Sundays?' });
     await s.ctx.polls.close(library.id);
-    const lights = await finalisedPoll(s.ctx, mod.user, voters.slice(0, 3), { title: 'Street lights on Arbat', description: 'Warm or cold light?' });
+    const lights = await finalisedPoll(s.ctx, mod.user, voters.slice(0, 5), { title: 'Street lights on Arbat', description: 'Warm or cold light?' });
     await fetch(`${s.url}/api/polls/${lights.poll.id}/decision`, { method: 'POST', headers: official.headers, body: JSON.stringify({ summary: 'Warm light it is', body: 'Installed by May.' }) });
     const still = await publishedPoll(s.ctx, mod.user, { title: 'Still open: park benches' });
 
@@ -146,8 +160,10 @@ describe('public archive and open data (results.csv / results.json)', () => {
     expect(lib).toMatchObject({ status: 'closed', decision: null, answerDeadline: null, overdue: false, finalisedAt: null });
     expect(lib.results.ballots).toBe(0);
 
-    // search: case-insensitive (Cyrillic too), title or description
+    // search: case-insensitive (Cyrillic too), title, description, question or option text
     expect((await page('q=ПАРК')).items.map((i: any) => i.pollId)).toEqual([park.poll.id]);
+    expect((await page(`q=${encodeURIComponent('ВОСТОК')}`)).items.map((i: any) => i.pollId)).toEqual([park.poll.id]); // an option label
+    expect((await page('q=roughly')).items.map((i: any) => i.pollId)).toEqual([park.poll.id]); // a question text
     expect((await page('q=sundays')).items.map((i: any) => i.pollId)).toEqual([library.id]);
     expect(await page('q=no-such-words')).toMatchObject({ items: [], total: 0 });
     // paging

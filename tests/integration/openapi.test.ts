@@ -83,6 +83,24 @@ describe('OpenAPI document at /api/docs', () => {
     }
   });
 
+  it('when a browser opens /api/docs, then it gets the Swagger UI page served from this server (no CDN), whose assets load and which reads /api/openapi.json', async () => {
+    const html = await fetch(`${url}/api/docs`, { headers: { accept: 'text/html,application/xhtml+xml' } });
+    expect(html.status).toBe(200);
+    expect(html.headers.get('content-type')).toMatch(/text\/html/);
+    const body = await html.text();
+    expect(body).toContain("url: '/api/openapi.json'");
+    expect(body).not.toMatch(/https?:\/\//);
+    for (const asset of ['/api/docs/assets/swagger-ui-bundle.js', '/api/docs/assets/swagger-ui.css']) {
+      const r = await fetch(`${url}${asset}`);
+      expect(r.status, asset).toBe(200);
+      expect((await r.arrayBuffer()).byteLength, asset).toBeGreaterThan(10_000);
+    }
+    expect(await (await fetch(`${url}/api/openapi.json`)).json()).toEqual(doc);
+    const missing = await fetch(`${url}/api/docs/assets/nope.js`);
+    expect(missing.status).toBe(404);
+    expect(((await missing.json()) as { error: { code: string } }).error.code).toBe('not_found');
+  });
+
   it('when the Express router stack is walked, then every route under /api is in the document, described by the catalog (none undocumented)', () => {
     const live = expressRoutes(app).filter((r) => r.path.startsWith('/api/'));
     // the walk itself must find the routers of several domains, or this test proves nothing
@@ -124,7 +142,7 @@ describe('OpenAPI document at /api/docs', () => {
   it('when a route is added to the app but not to the catalog, then the document still lists it, flagged x-undocumented (what the test above catches)', async () => {
     const { buildOpenApi } = await import('../../server/openapi/document.ts');
     const { apiCatalog } = await import('../../server/openapi/catalog.ts');
-    const d: any = buildOpenApi(apiCatalog().routes(), [...expressRoutes(app), { method: 'delete', path: '/api/polls/:id' }], { version: 't' });
-    expect(d.paths['/api/polls/{id}'].delete).toMatchObject({ 'x-undocumented': true, parameters: [{ name: 'id', in: 'path', required: true }] });
+    const d: any = buildOpenApi(apiCatalog().routes(), [...expressRoutes(app), { method: 'put', path: '/api/polls/:id' }], { version: 't' });
+    expect(d.paths['/api/polls/{id}'].put).toMatchObject({ 'x-undocumented': true, parameters: [{ name: 'id', in: 'path', required: true }] });
   });
 });

@@ -34,6 +34,7 @@ describe('polls: moderator API, feed, visibility, lifecycle', () => {
       ['PATCH', `/polls/${draft.id}`, { title: 'Hijacked title' }],
       ['POST', `/polls/${draft.id}/publish`],
       ['POST', `/polls/${draft.id}/close`],
+      ['DELETE', `/polls/${draft.id}`],
     ];
     const seq = await s.ctx.redis.get(s.ctx.keys.pollSeq());
     const before = await pollSnapshot(s.ctx, draft.id);
@@ -123,6 +124,23 @@ describe('polls: moderator API, feed, visibility, lifecycle', () => {
     for (let k = 0; k < 4; k++) {
       expect(await s.ctx.redis.hgetall(s.ctx.keys.pollShardState(draft.id, k))).toEqual({ state: 'published', opensAt: expect.any(String), closesAt: String(Date.parse(closesAt)) });
     }
+  });
+
+  it('when a moderator deletes a draft, then it is gone (404, not listed); a published poll or an unknown id cannot be deleted and stays as it was', async () => {
+    const draft = await s.ctx.polls.create(pollBody({ title: 'A draft with a typo' }), mod.user);
+    const del = await fetch(`${s.url}/api/polls/${draft.id}`, { method: 'DELETE', headers: mod.headers });
+    expect(del.status).toBe(204);
+    expect((await api('GET', `/polls/${draft.id}`, mod.headers)).status).toBe(404);
+    expect((await api('GET', '/polls?status=draft', mod.headers)).body.polls.map((p: { id: number }) => p.id)).not.toContain(draft.id);
+    expect(await s.ctx.redis.zscore(s.ctx.keys.pollIndex(), String(draft.id))).toBeNull();
+    expect((await api('DELETE', `/polls/${draft.id}`, mod.headers)).body.error.code).toBe('not_found');
+
+    const live = await publishedPoll(s.ctx, mod.user);
+    const before = await pollSnapshot(s.ctx, live.id);
+    const r = await api('DELETE', `/polls/${live.id}`, mod.headers);
+    expect([r.status, r.body.error.code]).toEqual([409, 'invalid_state']);
+    expect(await pollSnapshot(s.ctx, live.id)).toEqual(before);
+    expect((await api('DELETE', '/polls/999999', mod.headers)).status).toBe(404);
   });
 
   it('when a poll is published, then open and close jobs are scheduled at opensAt and closesAt', async () => {
@@ -249,32 +267,98 @@ describe('polls: moderator API, feed, visibility, lifecycle', () => {
     expect((await api('GET', `/polls/${draft.id}`, mod.headers)).status).toBe(200);
   });
 
-  it('when a resident has not voted, then results are hidden; once they voted or the poll closed, they are shown', async () => {
+  it('when a resident has not voted, then results are hidden; once they voted (and enough ballots are in) or the poll closed, they are shown', async () => {
     const p = await publishedPoll(s.ctx, mod.user);
     const u = await createTestUser(s.ctx);
     let view = await api('GET', `/polls/${p.id}`, u.headers);
-    expect(view.body).toMatchObject({ poll: { id: p.id, status: 'active' }, voted: false, eligible: true, results: null });
+    expect(view.body).toMatchObject({ poll: { id: p.id, status: 'active' }, voted: false, eligible: true, results: null, withheld: null });
     let res = await api('GET', `/polls/${p.id}/results`, u.headers);
     expect([res.status, res.body.error.code]).toEqual([403, 'forbidden']);
     expect((await api('GET', `/polls/${p.id}/results`, anon)).status).toBe(403);
     expect((await api('GET', `/polls/${p.id}/results`, mod.headers)).status).toBe(200);
 
     expect((await api('POST', `/polls/${p.id}/ballots`, u.headers, { answers: { q1: ['o3'], q2: ['o2', 'o4'] } })).status).toBe(201);
+    // four more voters: RESULTS_MIN_GROUP_SIZE (5) ballots, so totals show (the threshold has its own test)
+    for (let i = 0; i < 4; i++) {
+      const v = await createTestUser(s.ctx);
+      expect((await api('POST', `/polls/${p.id}/ballots`, v.headers, { answers: { q1: ['o1'], q2: ['o1'] } })).status).toBe(201);
+    }
     view = await api('GET', `/polls/${p.id}`, u.headers);
     expect(view.body.voted).toBe(true);
-    expect(view.body.results).toMatchObject({ pollId: p.id, ballots: 1, version: 1 });
+    expect(view.body.results).toMatchObject({ pollId: p.id, ballots: 5, version: 5 });
     res = await api('GET', `/polls/${p.id}/results`, u.headers);
     expect(res.status).toBe(200);
     expect(res.body.questions).toEqual([
-      { id: 'q1', options: [{ id: 'o1', count: 0 }, { id: 'o2', count: 0 }, { id: 'o3', count: 1 }] },
-      { id: 'q2', options: [{ id: 'o1', count: 0 }, { id: 'o2', count: 1 }, { id: 'o3', count: 0 }, { id: 'o4', count: 1 }] },
-      { id: 'q3', options: [{ id: 'yes', count: 0 }, { id: 'no', count: 0 }] },
+      // respondents: ballots that answered the question (the optional q3 was skipped by all)
+      { id: 'q1', respondents: 5, options: [{ id: 'o1', count: 4 }, { id: 'o2', count: 0 }, { id: 'o3', count: 1 }] },
+      { id: 'q2', respondents: 5, options: [{ id: 'o1', count: 4 }, { id: 'o2', count: 1 }, { id: 'o3', count: 0 }, { id: 'o4', count: 1 }] },
+      { id: 'q3', respondents: 0, options: [{ id: 'yes', count: 0 }, { id: 'no', count: 0 }] },
     ]);
 
     await s.ctx.polls.close(p.id);
     const other = await createTestUser(s.ctx);
     expect((await api('GET', `/polls/${p.id}/results`, other.headers)).status).toBe(200);
-    expect((await api('GET', `/polls/${p.id}`, anon)).body).toMatchObject({ voted: null, eligible: null, results: { ballots: 1 } });
+    expect((await api('GET', `/polls/${p.id}`, anon)).body).toMatchObject({ voted: null, eligible: null, results: { ballots: 5 } });
+  });
+
+  it('when fewer ballots than RESULTS_MIN_GROUP_SIZE are in, then non-staff get no totals (HTTP, socket, archive) but a "withheld" note, staff see them, and from the threshold on they show', async () => {
+    const p = await publishedPoll(s.ctx, mod.user, { publicLive: true });
+    const first = await createTestUser(s.ctx);
+    expect((await api('POST', `/polls/${p.id}/ballots`, first.headers, { answers: { q1: ['o2'], q2: ['o3'] } })).status).toBe(201);
+    // one ballot: its totals would be that voter's choice, for the voter, a public-live viewer or anyone after close
+    for (const who of [first.headers, anon]) {
+      const v = await api('GET', `/polls/${p.id}`, who);
+      expect(v.body).toMatchObject({ results: null, withheld: { minGroup: 5 } });
+      const r = await api('GET', `/polls/${p.id}/results`, who);
+      expect([r.status, r.body.error.code, r.body.error.details]).toEqual([403, 'forbidden', { minGroup: 5 }]);
+    }
+    expect((await api('GET', `/polls/${p.id}`, mod.headers)).body).toMatchObject({ results: { ballots: 1 }, withheld: null });
+    // the socket: the voter watches and gets participant counts only, with the threshold to wait for
+    const socket = await connectSocket(s.url, { cookie: first.cookie });
+    try {
+      const ack = await ask(socket, 'poll:watch', { pollId: p.id });
+      expect(ack).toMatchObject({ ok: true, data: { canSeeResults: false, snapshot: null, participants: 1, withheld: { minGroup: 5 } } });
+      // four more: the threshold is reached; the participant count says so and a re-watch gets the tallies
+      const reached = nextEvent(socket, 'poll:participants', (f) => f.pollId === p.id && f.participants === 5);
+      for (let i = 0; i < 4; i++) {
+        const v = await createTestUser(s.ctx);
+        expect((await api('POST', `/polls/${p.id}/ballots`, v.headers, { answers: { q1: ['o1'], q2: ['o1'] } })).status).toBe(201);
+      }
+      await reached;
+      const again = await ask(socket, 'poll:watch', { pollId: p.id });
+      expect(again).toMatchObject({ ok: true, data: { canSeeResults: true, withheld: null, snapshot: { results: { ballots: 5 } } } });
+    } finally {
+      socket.disconnect();
+    }
+    expect((await api('GET', `/polls/${p.id}`, anon)).body).toMatchObject({ results: { ballots: 5 }, withheld: null });
+
+    // the archive (anonymous) hides a closed poll's totals under the threshold too; city hall sees them
+    const few = await publishedPoll(s.ctx, mod.user, { title: 'Two voters only, closed' });
+    for (let i = 0; i < 2; i++) await api('POST', `/polls/${few.id}/ballots`, (await createTestUser(s.ctx)).headers, { answers: { q1: ['o1'], q2: ['o1'] } });
+    await s.ctx.polls.close(few.id);
+    const item = async (headers: Record<string, string>) =>
+      ((await api('GET', `/archive?q=${encodeURIComponent('Two voters only')}`, headers)).body.items as { pollId: number; results: unknown }[]).find((i) => i.pollId === few.id);
+    expect((await item(anon))?.results).toBeNull();
+    expect((await item(mod.headers))?.results).toMatchObject({ ballots: 2 });
+  });
+
+  it('when ballots arrive, then the staff per-minute series counts them in the current minute from the ledger (surviving any reload); residents get 403, bad queries 400', async () => {
+    const p = await publishedPoll(s.ctx, mod.user, { shards: 2 });
+    for (let i = 0; i < 3; i++) {
+      const v = await createTestUser(s.ctx);
+      expect((await api('POST', `/polls/${p.id}/ballots`, v.headers, { answers: { q1: ['o1'], q2: ['o1'] } })).status).toBe(201);
+    }
+    const r = await api('GET', `/polls/${p.id}/rate?minutes=5`, mod.headers);
+    expect(r.status).toBe(200);
+    expect(r.body.perMinute).toHaveLength(5);
+    // the three ballots landed within the last minute or two (a slow machine may straddle a minute boundary)
+    expect(r.body.perMinute.reduce((a: number, b: number) => a + b, 0)).toBe(3);
+    expect(r.body.perMinute.slice(0, 3)).toEqual([0, 0, 0]);
+    expect(r.body.complete).toBe(true);
+    expect((await api('GET', `/polls/${p.id}/rate`, resident.headers)).status).toBe(403);
+    expect((await api('GET', `/polls/${p.id}/rate?minutes=0`, mod.headers)).body.error.code).toBe('invalid_query');
+    expect((await api('GET', `/polls/${p.id}/rate?window=5`, mod.headers)).body.error.code).toBe('invalid_query');
+    expect((await api('GET', '/polls/999999/rate', mod.headers)).status).toBe(404);
   });
 
   it('when breakdown groups are smaller than the threshold, then they are merged into "other" so no small group shows', async () => {
@@ -316,7 +400,7 @@ describe('polls: moderator API, feed, visibility, lifecycle', () => {
     expect(await s.ctx.polls.getFinal(p.id)).toEqual(first);
     expect((await s.ctx.polls.get(p.id))?.status).toBe('finalised');
     expect(await s.ctx.redis.hget(s.ctx.keys.pollShardState(p.id, 0), 'state')).toBe('finalised');
-    const res = await api('GET', `/polls/${p.id}/results`, u.headers);
+    const res = await api('GET', `/polls/${p.id}/results`, mod.headers);
     expect(res.body).toEqual(first.results);
   });
 

@@ -1,11 +1,14 @@
 /**
- * The poll builder's form ⇄ `POST /api/polls` body. Field names: title, description, points, opensAt,
- * closesAt (datetime-local, city time), minAge, maxAge, district (repeated), q<i>.text, q<i>.kind,
- * q<i>.o<j> — so the same parser serves the no-JS form and the enhanced one.
+ * The poll builder's form ⇄ `POST /api/polls` / `PATCH /api/polls/:id` body. Field names: title,
+ * description, points, opensAt, closesAt (datetime-local, city time), minAge, maxAge, district
+ * (repeated), publicLive, q<i>.text, q<i>.kind, q<i>.max, q<i>.optional, q<i>.o<j> — so the same parser
+ * serves the no-JS form and the enhanced one.
  */
 import type { Key } from './i18n/index.ts';
+import type { Poll } from '$shared/values/polls.ts';
 
-export type DraftQuestion = { text: string; kind: 'single' | 'multi'; options: string[] };
+/** `max`: the most choices of a multi-choice question ('' = as many as there are options). */
+export type DraftQuestion = { text: string; kind: 'single' | 'multi'; max: string; optional: boolean; options: string[] };
 export type Draft = {
   title: string;
   description: string;
@@ -21,6 +24,9 @@ export type Draft = {
   publicLedger: boolean;
   questions: DraftQuestion[];
 };
+
+/** A form value as text: a bound number input gives a number (or null when empty). */
+const text = (v: unknown) => (v === null || v === undefined ? '' : String(v));
 
 /** The city's offset (Moscow, no DST): datetime-local values are read and shown in city time. */
 export const CITY_OFFSET = '+03:00';
@@ -47,8 +53,45 @@ export function emptyDraft(now: number): Draft {
     districts: [],
     publicLive: false,
     publicLedger: true,
-    questions: [{ text: '', kind: 'single', options: ['', ''] }],
+    questions: [newQuestion()],
   };
+}
+
+export const newQuestion = (): DraftQuestion => ({ text: '', kind: 'single', max: '', optional: false, options: ['', ''] });
+
+/** A stored poll back in the builder (editing a draft, or a copy of any poll with a fresh schedule). */
+export function pollToDraft(p: Poll, now: number, copy = false): Draft {
+  const opens = p.opensAt ? Date.parse(p.opensAt) : now;
+  const closes = p.closesAt ? Date.parse(p.closesAt) : now + 7 * 86400_000;
+  // a copy (or a draft whose time passed) gets the same duration starting now
+  const stale = copy || closes <= now;
+  const start = stale ? now : opens;
+  return {
+    title: copy ? `${p.title} (2)`.slice(0, 200) : p.title,
+    description: p.description,
+    points: String(p.points),
+    opensAt: toLocalInput(start),
+    closesAt: toLocalInput(stale ? now + Math.max(closes - opens, 3600_000) : closes),
+    minAge: p.audience.minAge === null ? '' : String(p.audience.minAge),
+    maxAge: p.audience.maxAge === null ? '' : String(p.audience.maxAge),
+    districts: [...p.audience.districts],
+    publicLive: p.publicLive,
+    publicLedger: p.publicLedger,
+    questions: p.questions.map((q) => ({
+      text: q.text,
+      kind: q.kind,
+      max: q.kind === 'multi' && q.maxChoices < q.options.length ? String(q.maxChoices) : '',
+      optional: !q.required,
+      options: q.options.map((o) => o.label),
+    })),
+  };
+}
+
+/** Move item `i` of a list by `by` places (reordering questions and options); out of range is a no-op. */
+export function move<T>(list: T[], i: number, by: -1 | 1): void {
+  const j = i + by;
+  if (j < 0 || j >= list.length) return;
+  [list[i], list[j]] = [list[j], list[i]];
 }
 
 export function draftFromForm(form: FormData): Draft {
@@ -57,7 +100,7 @@ export function draftFromForm(form: FormData): Draft {
   for (let i = 0; i < 50 && form.has(`q${i}.text`); i++) {
     const options: string[] = [];
     for (let j = 0; j < 20 && form.has(`q${i}.o${j}`); j++) options.push(s(`q${i}.o${j}`));
-    questions.push({ text: s(`q${i}.text`), kind: s(`q${i}.kind`) === 'multi' ? 'multi' : 'single', options });
+    questions.push({ text: s(`q${i}.text`), kind: s(`q${i}.kind`) === 'multi' ? 'multi' : 'single', max: s(`q${i}.max`), optional: form.get(`q${i}.optional`) === 'on', options });
   }
   return {
     title: s('title'),
@@ -74,12 +117,22 @@ export function draftFromForm(form: FormData): Draft {
   };
 }
 
-/** Client-side checks (translated); the server re-validates everything. */
-export function draftIssues(d: Draft): Partial<Record<'title' | 'questions' | 'closesAt', Key>> {
-  const out: Partial<Record<'title' | 'questions' | 'closesAt', Key>> = {};
+/**
+ * What is wrong, per field id of the form (`title`, `q<i>-text`, `q<i>-o0`, `q<i>-max`, `closesAt`), as
+ * translation keys, in the form's order (the first one gets the focus). The server re-validates all.
+ */
+export function draftIssues(d: Draft): Record<string, Key> {
+  const out: Record<string, Key> = {};
   if (d.title.trim().length < 3) out.title = 'builder.needTitle';
-  const qs = d.questions.filter((q) => q.text.trim());
-  if (!qs.length || qs.some((q) => q.options.filter((o) => o.trim()).length < 2)) out.questions = 'builder.needQuestion';
+  if (!d.questions.some((q) => q.text.trim())) out['q0-text'] = 'builder.needQuestion';
+  d.questions.forEach((q, i) => {
+    const filled = q.options.filter((o) => o.trim()).length;
+    if (!q.text.trim() && (filled > 0 || i === 0)) out[`q${i}-text`] ??= 'builder.needQuestionText';
+    if (q.text.trim() && filled < 2) out[`q${i}-o0`] = 'builder.needOptions';
+    const max = text(q.max).trim();
+    if (q.kind === 'multi' && max !== '' && !(Number.isInteger(Number(max)) && Number(max) >= 1 && Number(max) <= Math.max(1, filled)))
+      out[`q${i}-max`] = 'builder.badMax';
+  });
   const o = fromLocalInput(d.opensAt);
   const c = fromLocalInput(d.closesAt);
   if (!o || !c || Date.parse(c) <= Date.parse(o)) out.closesAt = 'builder.badSchedule';
@@ -88,7 +141,7 @@ export function draftIssues(d: Draft): Partial<Record<'title' | 'questions' | 'c
 
 /** The API body (PollCreate in shared/polls.ts): ids q1…, o1… in order; empty rows dropped. */
 export function draftToBody(d: Draft) {
-  const age = (v: string) => (v.trim() === '' ? null : Number(v));
+  const age = (v: unknown) => (text(v).trim() === '' ? null : Number(v));
   return {
     title: d.title.trim(),
     description: d.description.trim(),
@@ -104,7 +157,8 @@ export function draftToBody(d: Draft) {
         id: `q${i + 1}`,
         text: q.text.trim(),
         kind: q.kind,
-        required: true,
+        ...(q.kind === 'multi' && text(q.max).trim() ? { maxChoices: Number(q.max) } : {}),
+        required: !q.optional,
         options: q.options.filter((o) => o.trim()).map((o, j) => ({ id: `o${j + 1}`, label: o.trim() })),
       })),
   };

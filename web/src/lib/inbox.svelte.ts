@@ -1,4 +1,4 @@
-import { onMount } from 'svelte';
+import { getContext, onMount, setContext } from 'svelte';
 import { getSocket } from './socket.ts';
 import type { NotificationFrame } from '$shared/socket.ts';
 
@@ -6,6 +6,10 @@ import type { NotificationFrame } from '$shared/socket.ts';
  * The unread-notifications badge: starts from the count the server rendered, then follows the socket's
  * `notification` frames (each carries the new unread count). Created by the root layout, one per tab.
  */
+const KEY = Symbol('inbox');
+/** The layout's inbox, for pages that change the unread count (the inbox page marks everything read). */
+export const useInbox = () => getContext<ReturnType<typeof createInbox> | undefined>(KEY);
+
 export function createInbox(userId: () => number | null, initialUnread: () => number) {
   let unread = $state(initialUnread());
   let latest = $state<NotificationFrame | null>(null);
@@ -21,7 +25,7 @@ export function createInbox(userId: () => number | null, initialUnread: () => nu
     socket.on('notification', onNote);
     return () => socket.off('notification', onNote);
   });
-  return {
+  const inbox = {
     get unread() {
       return userId() ? unread : 0;
     },
@@ -32,4 +36,6 @@ export function createInbox(userId: () => number | null, initialUnread: () => nu
       unread = n;
     },
   };
+  setContext(KEY, inbox);
+  return inbox;
 }

@@ -1,13 +1,15 @@
 import { getSocket } from './socket.ts';
 import type { PollResults, PollStatus } from '$shared/values/polls.ts';
-import type { PollStatusFrame, TallyFrame, WatchAckData } from '$shared/socket.ts';
+import type { Ack } from '$shared/errors.ts';
+import type { ParticipantsFrame, PollStatusFrame, TallyFrame, WatchAckData } from '$shared/socket.ts';
 
-/** One point of the ballots-over-time series the dashboard's per-minute chart is computed from. */
-export type Sample = { at: number; ballots: number };
 
 /**
- * Live results of one poll: `poll:watch` (its ack carries the first snapshot), then `poll:tally` frames;
- * re-watches after a reconnect. Browser only — call `start()` from onMount and return its cleanup.
+ * Live results of one poll: `poll:watch` (its ack carries the first snapshot and the participant count),
+ * then `poll:tally` frames, or `poll:participants` while the results are not visible to this viewer.
+ * Re-watches when visibility may have changed (the poll closed or was finalised, this tab voted) and
+ * after a reconnect the server could not recover. Browser only — call `start()` from onMount and
+ * return its cleanup.
  */
 export class LiveTally {
   results = $state<PollResults | null>(null);
@@ -17,15 +19,19 @@ export class LiveTally {
   connected = $state(false);
   frames = $state(0);
   error = $state<string | null>(null);
-  samples = $state<Sample[]>([]);
+  /** When voting actually ended, as heard live (`poll:status` closed); null until then. */
+  closedAt = $state<string | null>(null);
+  /** Results held back until this many ballots are in (the anonymity threshold); null when not. */
+  withheldUntil = $state<number | null>(null);
   #pollId: number;
 
-  constructor(pollId: number, initial: PollResults | null = null, status: PollStatus | null = null) {
+  constructor(pollId: number, initial: PollResults | null = null, status: PollStatus | null = null, withheld: { minGroup: number } | null = null) {
     this.#pollId = pollId;
+    this.withheldUntil = withheld?.minGroup ?? null;
     this.results = initial;
     this.status = status;
     this.canSeeResults = initial !== null;
-    if (initial) this.samples = [{ at: Date.now(), ballots: initial.ballots }];
+    this.participants = initial?.ballots ?? 0;
   }
 
   #apply(frame: TallyFrame) {
@@ -34,22 +40,19 @@ export class LiveTally {
     this.results = frame.results;
     this.participants = frame.participants;
     this.frames += 1;
-    const s = this.samples;
-    const last = s[s.length - 1];
-    if (!last || last.ballots !== frame.results.ballots) {
-      this.samples = [...s.slice(-599), { at: Date.now(), ballots: frame.results.ballots }];
-    }
   }
 
   #watch = () => {
     const socket = getSocket();
     this.connected = socket.connected;
-    socket.timeout(10_000).emit('poll:watch', { pollId: this.#pollId }, (err: Error | null, res?: { ok: boolean; data?: WatchAckData; error?: { code: string } }) => {
+    socket.timeout(10_000).emit('poll:watch', { pollId: this.#pollId }, (err: Error | null, res?: Ack<WatchAckData>) => {
       if (err || !res) return void (this.error = 'unavailable');
-      if (!res.ok || !res.data) return void (this.error = res.error?.code ?? 'internal');
+      if (!res.ok) return void (this.error = res.error.code);
       this.error = null;
       this.status = res.data.status;
       this.canSeeResults = res.data.canSeeResults;
+      this.withheldUntil = res.data.withheld?.minGroup ?? null;
+      this.participants = Math.max(this.participants, res.data.participants);
       if (res.data.snapshot) this.#apply(res.data.snapshot);
     });
   };
@@ -58,21 +61,37 @@ export class LiveTally {
   start(): () => void {
     const socket = getSocket();
     const onTally = (f: TallyFrame) => this.#apply(f);
-    const onStatus = (f: PollStatusFrame) => {
-      if (f.pollId === this.#pollId) this.status = f.status;
+    const onParticipants = (f: ParticipantsFrame) => {
+      if (f.pollId !== this.#pollId) return;
+      this.participants = f.participants;
+      // enough ballots now to show the totals: ask again (the server moves this socket to the tallies)
+      if (this.withheldUntil !== null && f.participants >= this.withheldUntil) {
+        this.withheldUntil = null;
+        this.#watch();
+      }
     };
+    const onStatus = (f: PollStatusFrame) => {
+      if (f.pollId !== this.#pollId) return;
+      this.status = f.status;
+      if (f.status === 'closed' && !this.closedAt) this.closedAt = f.at;
+      // closing or finalising may open the results to this viewer (and finalised ones are the snapshot)
+      if (f.status === 'closed' || f.status === 'finalised') this.#watch();
+    };
+    // a recovered connection has its rooms back and the missed events replayed: nothing to re-ask
     const onConnect = () => {
       this.connected = true;
-      this.#watch();
+      if (!socket.recovered) this.#watch();
     };
     const onDisconnect = () => (this.connected = false);
     socket.on('poll:tally', onTally);
+    socket.on('poll:participants', onParticipants);
     socket.on('poll:status', onStatus);
     socket.on('connect', onConnect);
     socket.on('disconnect', onDisconnect);
     if (socket.connected) this.#watch();
     return () => {
       socket.off('poll:tally', onTally);
+      socket.off('poll:participants', onParticipants);
       socket.off('poll:status', onStatus);
       socket.off('connect', onConnect);
       socket.off('disconnect', onDisconnect);
@@ -84,15 +103,4 @@ export class LiveTally {
   refresh() {
     if (getSocket().connected) this.#watch();
   }
-}
-
-/** Ballots per minute over the last `minutes`, bucketed by minute (for the dashboard sparkline). */
-export function perMinute(samples: Sample[], now: number, minutes = 15): number[] {
-  const buckets = new Array<number>(minutes).fill(0);
-  for (let i = 1; i < samples.length; i++) {
-    const age = now - samples[i].at;
-    const b = minutes - 1 - Math.floor(age / 60_000);
-    if (b >= 0 && b < minutes) buckets[b] += Math.max(0, samples[i].ballots - samples[i - 1].ballots);
-  }
-  return buckets;
 }

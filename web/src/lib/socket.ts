@@ -1,15 +1,20 @@
-import { LiteSocket } from './lite-socket.ts';
+import { io, type Socket } from 'socket.io-client';
 import type { ClientToServerEvents, ServerToClientEvents } from '$shared/socket.ts';
 
-export type AppSocket = LiteSocket<ServerToClientEvents, ClientToServerEvents>;
+export type AppSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
 
 let socket: AppSocket | null = null;
 let sessionUser: number | null | undefined;
 
-/** One socket per tab, same origin, WebSocket; reconnects by itself (watchers re-watch on `connect`). Browser only. */
+/**
+ * One socket per tab, same origin, WebSocket only (the build drops the long-polling code: see
+ * vite.config.ts). socket.io-client sends the connection-state-recovery offset on reconnect, so a short
+ * drop replays the missed status, notification and points events (`socket.recovered`); otherwise the
+ * watchers re-watch on `connect`. Browser only.
+ */
 export function getSocket(): AppSocket {
   if (!socket) {
-    socket = new LiteSocket<ServerToClientEvents, ClientToServerEvents>('/');
+    socket = io({ transports: ['websocket'], reconnectionDelayMax: 10_000 });
     socket.on('session', (s) => (sessionUser = s.userId));
   }
   return socket;

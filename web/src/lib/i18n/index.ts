@@ -1,13 +1,15 @@
 import { page } from '$app/state';
 import type { ru } from './ru.ts';
 import type { adminRu } from './admin.ru.ts';
+import type { staffRu } from './staff.ru.ts';
 
 export type Lang = 'ru' | 'en';
 /** The dictionary every page loads (ru.ts is the source of truth, en.ts must match it). */
 export type Dict = Record<keyof typeof ru, string>;
-/** Area dictionaries: loaded and merged into `dict` by their own routes only (admin.*.ts by /admin). */
+/** Area dictionaries: loaded and merged into `dict` by their own routes only (i18n/areas.ts). */
 export type AdminKey = keyof typeof adminRu;
-export type Key = keyof typeof ru | AdminKey;
+export type StaffKey = keyof typeof staffRu;
+export type Key = keyof typeof ru | AdminKey | StaffKey;
 export const LANGS: readonly Lang[] = ['ru', 'en'];
 
 /**
@@ -23,7 +25,7 @@ function fill(s: string, vars?: Record<string, string | number>): string {
 }
 
 /** A translator over a given dictionary (server code, tests). */
-export function translator(dict: Dict & Partial<Record<AdminKey, string>>) {
+export function translator(dict: Dict & Partial<Record<AdminKey | StaffKey, string>>) {
   return (key: Key, vars?: Record<string, string | number>) => fill(dict[key] ?? key, vars);
 }
 
@@ -36,6 +38,15 @@ export function lang(): Lang {
 export function t(key: Key, vars?: Record<string, string | number>): string {
   const dict = (page.data as { dict?: Partial<Record<Key, string>> }).dict;
   return fill(dict?.[key] ?? key, vars);
+}
+
+/** Keys with plural forms: `<key>.one|few|many|other` (Intl.PluralRules of the page's language). */
+export type PluralKey = 'nav.unread';
+
+/** Translate a count: `tn('nav.unread', 1)` → "1 непрочитанное", `tn('nav.unread', 5)` → "5 непрочитанных". */
+export function tn(key: PluralKey, n: number): string {
+  const rule = new Intl.PluralRules(lang() === 'en' ? 'en' : 'ru').select(n);
+  return t(`${key}.${rule}` as Key, { n: formatNumber(n) });
 }
 
 /** An API/ack error code as a message in the page's language (unknown codes fall back to `internal`). */
@@ -56,4 +67,9 @@ export function formatDate(iso: string | number | null | undefined): string {
 
 export function formatNumber(n: number): string {
   return new Intl.NumberFormat(lang() === 'en' ? 'en-GB' : 'ru-RU').format(n);
+}
+
+/** A share given in percent (37.5 → "37,5 %" in Russian, "37.5%" in English), at most `digits` decimals. */
+export function formatPercent(pct: number, digits = 1): string {
+  return new Intl.NumberFormat(lang() === 'en' ? 'en-GB' : 'ru-RU', { style: 'percent', maximumFractionDigits: digits }).format(pct / 100);
 }

@@ -22,7 +22,10 @@ export const load = (async (event) => {
   const byDeadline = (a: ArchiveItem, b: ArchiveItem) => (a.answerDeadline ?? '9').localeCompare(b.answerDeadline ?? '9');
   return {
     waiting: items.filter((i) => i.status === 'finalised' && !i.decision).sort(byDeadline),
-    open: items.filter((i) => i.decision && (i.decision.status === 'decided' || i.decision.status === 'in_progress')),
+    // decisions still moving (decided, in progress): the ones answered late first, then the longest untouched
+    open: items
+      .filter((i) => i.decision && (i.decision.status === 'decided' || i.decision.status === 'in_progress'))
+      .sort((a, b) => Number(b.answeredLate) - Number(a.answeredLate) || a.decision!.updatedAt.localeCompare(b.decision!.updatedAt)),
     error,
   };
 }) satisfies PageServerLoad;

@@ -1,12 +1,13 @@
 import { fail, redirect } from '@sveltejs/kit';
 import { serverApi } from '$lib/server/api.ts';
+import { safeReturn } from '$lib/server/next.ts';
 import { DISTRICTS } from '$shared/districts.ts';
 import { GENDERS } from '$shared/values/users.ts';
 import type { Actions, PageServerLoad } from './$types';
 
 export const load = (async (event) => {
   if (!event.locals.user) redirect(303, '/signin?next=/profile');
-  return { districts: DISTRICTS };
+  return { districts: DISTRICTS, next: safeReturn(event.url.searchParams.get('next')) };
 }) satisfies PageServerLoad;
 
 export const actions = {
@@ -30,6 +31,9 @@ export const actions = {
       for (const d of Array.isArray(r.error.details) ? (r.error.details as { path?: string }[]) : []) if (d.path) fieldErrors[d.path] = r.error.code;
       return fail(r.status, { values, errors: fieldErrors, error: r.error.code, saved: false });
     }
+    // came from a poll that needs a profile: back to it, saying what the first completion earned
+    const next = safeReturn(event.url.searchParams.get('next'));
+    if (next) redirect(303, `${next}${next.includes('?') ? '&' : '?'}profile=${event.locals.user?.profileComplete ? 'saved' : 'bonus'}`);
     return { values, errors: {} as Record<string, string>, error: null, saved: true };
   },
 } satisfies Actions;

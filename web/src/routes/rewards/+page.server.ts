@@ -22,10 +22,13 @@ export const load = (async (event) => {
 export const actions = {
   redeem: async (event) => {
     if (!event.locals.user) redirect(303, '/signin?next=/rewards');
-    const id = Number((await event.request.formData()).get('id'));
-    if (!Number.isSafeInteger(id) || id <= 0) return fail(400, { id: null as number | null, error: 'invalid_params', redemption: null });
+    const f = await event.request.formData();
+    const id = Number(f.get('id'));
+    if (!Number.isSafeInteger(id) || id <= 0) return fail(400, { id: null as number | null, error: 'invalid_params', redemption: null, confirm: false });
+    // points are spent only after the resident confirmed what they get and what it costs
+    if (f.get('confirm') !== 'on') return { id, error: null, redemption: null, confirm: true };
     const r = await serverApi(event)<{ redemption: Redemption; balance: number }>(`/rewards/${id}/redeem`, { method: 'POST' });
-    if (!r.ok) return fail(r.status, { id, error: r.error.code, redemption: null });
-    return { id, error: null, redemption: r.data.redemption };
+    if (!r.ok) return fail(r.status, { id, error: r.error.code, redemption: null, confirm: false });
+    return { id, error: null, redemption: r.data.redemption, confirm: false };
   },
 } satisfies Actions;

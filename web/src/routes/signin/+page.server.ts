@@ -1,5 +1,6 @@
 import { fail, redirect } from '@sveltejs/kit';
 import { serverApi } from '$lib/server/api.ts';
+import { safeReturn } from '$lib/server/next.ts';
 import type { Actions, PageServerLoad } from './$types';
 
 const PHONE = /^\+?[0-9][0-9\s()-]{6,20}$/;
@@ -7,8 +8,6 @@ const normalise = (s: string) => {
   const digits = s.replace(/[^0-9]/g, '');
   return digits.length === 11 && digits.startsWith('8') ? `+7${digits.slice(1)}` : `+${digits}`;
 };
-/** Only same-site paths as a post-sign-in destination. */
-const safeReturn = (v: FormDataEntryValue | string | null) => (typeof v === 'string' && /^\/(?![/\\])/.test(v) ? v : null);
 
 export const load = (async ({ locals, url }) => {
   if (locals.user) redirect(303, safeReturn(url.searchParams.get('next')) ?? '/polls');

@@ -12,6 +12,9 @@ export const load = (async (event) => {
   return { poll: p.data.poll, results: p.data.results, decision: d.ok ? d.data : null, decisionError: d.ok ? null : d.error.code };
 }) satisfies PageServerLoad;
 
+/** Steps that cannot be undone: the page asks for a confirmation. */
+const FINAL_STEPS = new Set(['rejected', 'implemented']);
+
 export const actions = {
   publish: async (event) => {
     const id = pollIdParam(event.params.id);
@@ -27,9 +30,13 @@ export const actions = {
     const f = await event.request.formData();
     const status = String(f.get('status') ?? '');
     const text = String(f.get('text') ?? '').trim();
+    const values = { status, text };
+    // said at the field, before the API is asked: a rejection needs its reason, a final step a confirmation
+    if (status === 'rejected' && text.length < 3) return fail(400, { kind: 'step' as const, values, error: null, field: 'reason' as const });
+    if (FINAL_STEPS.has(status) && f.get('confirm') !== 'on') return fail(400, { kind: 'step' as const, values, error: null, field: 'confirm' as const });
     const body = status === 'rejected' ? { status, reason: text } : { status, ...(text ? { note: text } : {}) };
     const r = await serverApi(event)(`/polls/${id}/decision/status`, { method: 'POST', body });
-    if (!r.ok) return fail(r.status, { kind: 'step' as const, values: { status, text }, error: r.error.code });
+    if (!r.ok) return fail(r.status, { kind: 'step' as const, values, error: r.error.code });
     return { kind: 'step' as const, values: { status: '', text: '' }, error: null, done: true };
   },
 } satisfies Actions;

@@ -10,11 +10,13 @@ export const load = (async (event) => {
   const id = pollIdParam(event.params.id);
   const r = await serverApi(event)<PollView>(`/polls/${id}`);
   if (!r.ok) failLoad(r);
-  const { poll, voted, eligible, results } = r.data;
+  const { poll, voted, eligible, results, withheld } = r.data;
   const d = poll.status === 'closed' || poll.status === 'finalised' ? await serverApi(event)<DecisionView>(`/polls/${id}/decision`) : null;
   const oc = poll.status === 'finalised' ? await serverApi(event)<PollIntegrityReport>(`/polls/${id}/integrity`) : null;
   const ledgerSha256 = oc?.ok ? (oc.data.ledger?.jsonl.sha256 ?? null) : null;
-  return { poll, voted, eligible, results, decision: d?.ok ? d.data : null, justVoted: event.url.searchParams.has('voted'), ledgerSha256 };
+  // the projector link is for staff running a session (residents share the poll page itself)
+  const staff = (event.locals.user?.roles ?? []).some((role) => role !== 'resident');
+  return { poll, voted, eligible, results, withheld, decision: d?.ok ? d.data : null, justVoted: event.url.searchParams.has('voted'), profileBonus: event.url.searchParams.get('profile') === 'bonus', staff, ledgerSha256 };
 }) satisfies PageServerLoad;
 
 export const actions = {
