@@ -5,28 +5,10 @@
  * tag up on the server would tell it who is checking which ballot.
  */
 import type { PollResults } from '$shared/values/polls.ts';
+export { storedReceipt } from './receipt.ts';
 
 export type LedgerRow = { tag: string; answers: Record<string, string[]> };
 export type Recount = { rows: number; tallies: Record<string, Record<string, number>>; mismatches: string[] };
-
-const receiptKey = (pollId: number) => `ac:receipt:${pollId}`;
-
-/** Kept in this browser only, after a ballot is accepted (or a retry returned the same receipt). */
-export function rememberReceipt(pollId: number, receipt: unknown): void {
-  if (typeof receipt !== 'string' || !receipt) return;
-  try {
-    localStorage.setItem(receiptKey(pollId), receipt);
-  } catch {
-    /* storage off (private mode): the voter can still type the receipt in */
-  }
-}
-export function storedReceipt(pollId: number): string {
-  try {
-    return localStorage.getItem(receiptKey(pollId)) ?? '';
-  } catch {
-    return '';
-  }
-}
 
 export async function sha256Hex(data: BufferSource | string): Promise<string> {
   const bytes = typeof data === 'string' ? new TextEncoder().encode(data) : data;
