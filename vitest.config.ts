@@ -1,6 +1,6 @@
 import { defineConfig } from 'vitest/config';
 
-// unit: pure functions. integration: a real redis-server started once per run (tests/setup/redis.global.ts).
+// unit: pure functions. integration: a real redis-server and a real PostgreSQL started once per run (tests/setup/).
 // e2e: real Chromium against the real platform. faults: kills and restarts real processes.
 export default defineConfig({
   test: {
@@ -10,7 +10,7 @@ export default defineConfig({
         test: {
           name: 'integration',
           include: ['tests/integration/**/*.test.ts'],
-          globalSetup: ['tests/setup/redis.global.ts'],
+          globalSetup: ['tests/setup/redis.global.ts', 'tests/setup/postgres.global.ts'],
           testTimeout: 30_000,
           hookTimeout: 60_000,
         },
@@ -19,7 +19,7 @@ export default defineConfig({
         test: {
           name: 'e2e',
           include: ['tests/e2e/**/*.test.ts'],
-          globalSetup: ['tests/setup/redis.global.ts'],
+          globalSetup: ['tests/setup/redis.global.ts', 'tests/setup/postgres.global.ts'],
           testTimeout: 120_000,
           hookTimeout: 120_000,
           fileParallelism: false,

@@ -1,7 +1,8 @@
 // `npm run bench`: starts the real platform (private redis-server, server/main.ts, server/worker.ts) and
 // measures vote ingestion, live fan-out, worker lag, finalisation and the cost of AOF fsync, against
-// baselines run in the same session with the same tools. Progress on stderr, the table on stdout,
-// figures in bench/results.json. Flags: --quick, --only=votes,fanout,worker,finalise,durability,redis.
+// baselines run in the same session with the same tools; Our City's intake and queries (phase city, its own
+// PostgreSQL). Progress on stderr, the table on stdout, figures in bench/results.json.
+// Flags: --quick, --only=votes,fanout,worker,finalise,durability,redis,city.
 import { writeFileSync, mkdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from './lib/args.ts';
@@ -18,6 +19,7 @@ import { redisBenchmarkCast, type RedisBenchResult } from './phases/redis-benchm
 import { fanoutPlatform, fanoutWs, type FanoutResult } from './phases/fanout.ts';
 import { finalisePhase, type FinaliseResult } from './phases/finalise.ts';
 import type { HttpRunResult } from './load/http-votes.ts';
+import { cityPhase } from './phases/city.ts';
 
 const opts = parseArgs(process.argv.slice(2));
 const started = new Date();
@@ -48,8 +50,41 @@ for (const sig of ['SIGINT', 'SIGTERM'] as const) {
   });
 }
 
+function finish() {
+  results.finishedAt = new Date().toISOString();
+  results.loadavgAtEnd = loadNow();
+  results.durationSeconds = round((Date.now() - started.getTime()) / 1000);
+  results.table = rows;
+  const jsonPath = resolve(ROOT, opts.json); // relative to the checkout, or absolute
+  mkdirSync(dirname(jsonPath), { recursive: true });
+  writeFileSync(jsonPath, JSON.stringify(results, null, 2) + '\n');
+  process.stdout.write(`\nActive Citizen bench — ${started.toISOString()} — ${machine.cpus}× ${machine.cpuModel}, ${machine.node}, ${machine.redis.split(' ').slice(0, 3).join(' ')}\n`);
+  process.stdout.write(`machine load (1/5/15 min): ${machine.loadavgAtStart.split(' ').slice(0, 3).join(' ')} at start, ${results.loadavgAtEnd} at end — ratios are taken within this run\n`);
+  process.stdout.write(`load: ${opts.connections} keep-alive connections, ${opts.duration} s per vote run${opts.quick ? ' (QUICK run: small N, short)' : ''}\n\n`);
+  process.stdout.write(formatTable(rows) + '\n');
+  progress(`wrote ${opts.json} (${results.durationSeconds} s)`);
+}
+
 let main: Platform | null = null;
 try {
+  // ---------------- 6: Our City (its own PostgreSQL, redis-server and server) ----------------
+  if (has('city')) {
+    const c = await cityPhase({ quick: opts.quick, connections: opts.cityConnections, seconds: opts.duration, reports: opts.cityReports }, (fn) => cleanups.push(fn));
+    results.city = c;
+    const { baseline: b, platform: p } = c.intake;
+    rows.push(
+      { phase: '6 city', metric: `report intake with a ${(c.photoBytes / 1e6).toFixed(1)} MB photo: reports/s, p50/p99 ms`, value: `${fmt(p.perSec, 1)}  ${p.latencyMs.p50}/${p.latencyMs.p99}`, note: `statuses ${JSON.stringify(p.statuses)}; server CPU ${fmt((p.cpuMs?.server ?? NaN) / Math.max(1, p.ok))} ms per report` },
+      { phase: '6 city', metric: 'bare multipart upload (node:http + busboy): req/s, p50/p99 ms', value: `${fmt(b.perSec, 1)}  ${b.latencyMs.p50}/${b.latencyMs.p99}` },
+      { phase: '6 city', metric: 'intake ratio to the bare upload', value: fmt(c.intake.ratio, 3), note: `${opts.cityConnections} connections; the difference is decoding, re-encoding and thumbnailing the photo (sharp), the files and the transaction` },
+      { phase: '6 city', metric: `seed ${fmt(c.seed.reports)} reports (generate_series) + cycles (s)`, value: fmt(c.seed.seconds, 0) },
+      ...c.queries.map((q) => ({ phase: '6 city', metric: `${q.name}: p50 / p99 (ms)`, value: `${q.latencyMs.p50} / ${q.latencyMs.p99}`, target: 'p99 <= 100', pass: q.latencyMs.p99 <= 100 })),
+    );
+    if (opts.only.size === 1) {
+      finish();
+      process.exit(0);
+    }
+  }
+
   const needVotes = has('votes') || has('worker') || has('durability');
   const fanoutNs = opts.watchers.map((n) => Math.min(n, openFilesLimit() - 400));
   const votersNeeded = opts.voters;
@@ -196,18 +231,7 @@ try {
     );
   }
 
-  results.finishedAt = new Date().toISOString();
-  results.loadavgAtEnd = loadNow();
-  results.durationSeconds = round((Date.now() - started.getTime()) / 1000);
-  results.table = rows;
-  const jsonPath = resolve(ROOT, opts.json); // relative to the checkout, or absolute
-  mkdirSync(dirname(jsonPath), { recursive: true });
-  writeFileSync(jsonPath, JSON.stringify(results, null, 2) + '\n');
-  process.stdout.write(`\nActive Citizen bench — ${started.toISOString()} — ${machine.cpus}× ${machine.cpuModel}, ${machine.node}, ${machine.redis.split(' ').slice(0, 3).join(' ')}\n`);
-  process.stdout.write(`machine load (1/5/15 min): ${machine.loadavgAtStart.split(' ').slice(0, 3).join(' ')} at start, ${results.loadavgAtEnd} at end — ratios are taken within this run\n`);
-  process.stdout.write(`load: ${opts.connections} keep-alive connections, ${opts.duration} s per vote run${opts.quick ? ' (QUICK run: small N, short)' : ''}\n\n`);
-  process.stdout.write(formatTable(rows) + '\n');
-  progress(`wrote ${opts.json} (${results.durationSeconds} s)`);
+  finish();
   process.exit(0);
 } catch (err) {
   progress(`bench failed: ${(err as Error).stack ?? err}`);

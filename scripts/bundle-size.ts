@@ -48,7 +48,7 @@ if (import.meta.main) {
     return i > 0 ? process.argv[i + 1] : d;
   };
   const budget = Number(arg('--budget-kb', '64')) * 1024;
-  const routes = [arg('--route', '/polls/[id]'), '/', '/live/[id]', '/moderate/[id]'];
+  const routes = [arg('--route', '/polls/[id]'), '/', '/live/[id]', '/moderate/[id]', '/city/reports/[id]', '/city/report/new', '/city/board'];
   let failed = false;
   for (const [i, route] of routes.entries()) {
     let files: { file: string; gzip: number }[];

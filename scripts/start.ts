@@ -1,8 +1,9 @@
 // `npm start`: the whole platform on one machine. Starts a private redis-server (AOF on, data under
-// DATA_DIR) unless REDIS_URL or REDIS_SENTINELS is set, then the server and the worker as child
-// processes, and supervises all three (scripts/supervisor.ts): a child that dies is started again
-// (Redis on the same port, reloading its AOF); the server and worker reconnect by themselves.
-// SIGTERM/SIGINT/SIGHUP stops them in order: server and worker drain, then Redis fsyncs and exits.
+// DATA_DIR) unless REDIS_URL or REDIS_SENTINELS is set, a private PostgreSQL (data under DATA_DIR/postgres)
+// unless DATABASE_URL is set, then the server and the worker as child processes, and supervises them all
+// (scripts/supervisor.ts): a child that dies is started again (a store on the same port, replaying its
+// AOF or WAL); the server and worker reconnect by themselves. SIGTERM/SIGINT/SIGHUP stops them in order:
+// server and worker drain, then PostgreSQL checkpoints and exits, then Redis fsyncs and exits.
 //
 // Every child runs in its own process group, so a signal to the whole group (Ctrl-C, a process
 // manager killing the group) reaches only this launcher and npm; the launcher then stops the
@@ -15,6 +16,7 @@ import { redisTarget } from '../server/redis/connection.ts';
 import { startRedisServer, freePort, RedisServerNotFound } from '../server/redis/redis-server.ts';
 import { buildWeb } from './build-web.ts';
 import { supervise, type ChildHandle, type Supervised } from './supervisor.ts';
+import { startPostgresServer, PostgresServerNotFound } from '../server/postgres/postgres-server.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const say = (line: string) => process.stdout.write(`[start] ${line}\n`);
@@ -62,14 +64,20 @@ async function superviseStore<H extends StoreHandle>(name: string, bin: string, 
       say,
       giveUp,
       onStarted: (h, n) => {
-        say(n === 0 ? `private ${bin} pid ${h.pid} on ${h.url}, data in ${h.dir} (${describe(h)})` : `private ${bin} restarted (pid ${h.pid}, restart ${n})`);
+        const where = h.url.replace(/\/\/[^@]*@/, '//***@'); // the private postgres's password stays in its data dir
+        say(n === 0 ? `private ${bin} pid ${h.pid} on ${where}, data in ${h.dir} (${describe(h)})` : `private ${bin} restarted (pid ${h.pid}, restart ${n})`);
         reportRestarts();
       },
     });
     supervised.push(Object.assign(store, { stopped: `private ${bin} stopped` }));
     return store.handle();
   } catch (err) {
-    return fail(err instanceof RedisServerNotFound ? err.message : `could not start ${bin}: ${(err as Error).message}`);
+    const why = err instanceof RedisServerNotFound || err instanceof PostgresServerNotFound ? err.message : `could not start ${bin}: ${(err as Error).message}`;
+    if (!supervised.length) return fail(why); // nothing started yet: the one line says it all
+    process.stderr.write(`[start] ${why}\n`);
+    // the stores started before this one are detached: stop them rather than leave them running
+    await stop(1, `${name} did not start`);
+    return new Promise<never>(() => {}); // a stop already under way exits the process
   }
 }
 
@@ -89,6 +97,20 @@ if (!target) {
   say(`using REDIS_URL ${target.replace(/\/\/[^@]*@/, '//***@')}`);
 } else {
   say(`using Redis Sentinel master "${target.name}" via ${target.sentinels.map((s) => `${s.host}:${s.port}`).join(', ')}`);
+}
+
+// Our City's PostgreSQL: a private one (Debian's binaries, data under DATA_DIR/postgres) unless DATABASE_URL is
+// set. A restart after a crash replays the WAL: every committed report is there.
+if (!config.DATABASE_URL && !stopping) {
+  const port = await freePort();
+  const dir = join(config.DATA_DIR, 'postgres');
+  const postgres = await superviseStore(
+    'postgres',
+    'postgres',
+    () => startPostgresServer({ dir, port, database: 'active_citizen', detached: true }),
+    () => 'WAL, fsync on',
+  );
+  childEnv.DATABASE_URL = postgres.url;
 }
 
 // ---- services ----

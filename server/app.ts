@@ -15,6 +15,8 @@ import { decisionsRoutes } from './decisions/decisions.module.ts';
 import { notificationsRoutes } from './notifications/notifications.module.ts';
 import { archiveDomainRoutes } from './archive/archive.module.ts';
 import { openApiRoutes } from './openapi/openapi.routes.ts';
+import { cityRoutes, isCityMultipart } from './city/city.routes.ts';
+import { open311Routes } from './city/open311.routes.ts';
 import { integrityRoutes } from './integrity/integrity.routes.ts';
 
 export type WebHandler = RequestHandler | null;
@@ -81,7 +83,8 @@ export function createApp(ctx: AppContext, opts: { web?: WebHandler; isShuttingD
   api.use(express.json({ limit: '64kb', strict: true, type: ['application/json', 'application/*+json'] }));
   api.use((req, _res, next) => {
     // A body on a state-changing request must be JSON (no form posts into a JSON API).
-    if (!['GET', 'HEAD', 'OPTIONS', 'DELETE'].includes(req.method) && Number(req.headers['content-length'] ?? 0) > 0 && !req.is(['application/json', 'application/*+json'])) {
+    // (Our City's report and answer uploads are multipart/form-data: their routes parse and bound it.)
+    if (!['GET', 'HEAD', 'OPTIONS', 'DELETE'].includes(req.method) && Number(req.headers['content-length'] ?? 0) > 0 && !req.is(['application/json', 'application/*+json']) && !isCityMultipart(req)) {
       return next(new AppError('unsupported_media_type', 'Send the body as application/json'));
     }
     next();
@@ -95,11 +98,15 @@ export function createApp(ctx: AppContext, opts: { web?: WebHandler; isShuttingD
   api.use(pointsRouter(ctx.points));
   api.use(rewardsRouter(ctx.rewards));
   api.use(decisionsRoutes(ctx), notificationsRoutes(ctx), archiveDomainRoutes(ctx));
+  api.use(cityRoutes(ctx));
   api.use(openApiRoutes({ version: '0.1.0' }));
   api.use(integrityRoutes(ctx.openCount));
 
   api.use(apiNotFound);
   app.use('/api', api);
+
+  // Open311 GeoReport v2 (the 311 ecosystem's convention), beside the platform's own API
+  app.use('/open311/v2', open311Routes(ctx));
 
   // bull-board (admins only), outside /api and before the web handler
   app.use(BOARD_PATH, queueBoard(ctx));

@@ -18,6 +18,18 @@ export const configSchema = z.object({
   /** Prefix of every key this deployment writes; tests give each file its own. Must not contain braces. */
   REDIS_PREFIX: z.string().regex(/^[a-zA-Z0-9:_-]{0,40}$/, 'letters, digits, : _ - only').default('ac:'),
   DATA_DIR: z.string().min(1).default('./data'),
+  /** postgres://user:pass@host:5432/db; unset under `npm start` means "start a private PostgreSQL" (data in DATA_DIR/postgres). */
+  DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must start with postgres:// or postgresql://').optional(),
+  /** Connections per process in the PostgreSQL pool. */
+  DATABASE_POOL_MAX: int(1, 200).default(10),
+  /** How long a request waits for a database connection before answering 503 `unavailable`. */
+  DATABASE_CONNECT_TIMEOUT_MS: int(100, 60_000).default(2_000),
+  /** Our City: new reports a resident may file per day (more gets 429 + Retry-After). */
+  CITY_REPORTS_PER_DAY: int(1, 10_000).default(10),
+  /** Our City's safety-net sweep period (missed escalations, auto-close, unpaid points, orphan files). */
+  CITY_SWEEP_MS: int(1_000, 3_600_000).default(60_000),
+  /** Our City photos on disk (by content hash); default DATA_DIR/photos. */
+  PHOTO_DIR: z.string().min(1).optional(),
   /** AOF fsync policy of the private redis-server: `always` loses nothing acknowledged; `everysec` up to ~1 s. */
   REDIS_APPENDFSYNC: z.enum(['always', 'everysec']).default('always'),
   /** Redis Sentinel instead of REDIS_URL: `host:port,host:port,…`; clients follow the master named REDIS_SENTINEL_NAME. */

@@ -18,6 +18,7 @@ import { createDecisionsDomain } from './decisions/decisions.module.ts';
 import { createNotificationsDomain } from './notifications/notifications.module.ts';
 import { createArchiveDomain } from './archive/archive.module.ts';
 import { createLiveService } from './realtime/live.service.ts';
+import { createCityDomain } from './city/city.module.ts';
 import { createOpenCount } from './integrity/open-count.module.ts';
 
 /**
@@ -62,6 +63,10 @@ export function createContext(config: Config, logger: Logger, opts: { processNam
   const decisionsDomain = createDecisionsDomain({ redis, keys, config, logger, queues, realtime, polls });
   const notificationsDomain = createNotificationsDomain({ redis, keys, config, logger, realtime, polls, ballots, decisionStore: decisionsDomain.decisionStore });
   const archiveDomain = createArchiveDomain({ polls, pollViews, ballots, decisions: decisionsDomain.decisions, minGroup: config.RESULTS_MIN_GROUP_SIZE });
+  // Our City (reports with a deadline): PostgreSQL is its system of record; null without DATABASE_URL
+  const city = config.DATABASE_URL
+    ? createCityDomain({ config, logger, redis, keys, queue: queues.city, realtime, users, points, notifications: notificationsDomain.notifications, metrics })
+    : null;
 
   return {
     config,
@@ -86,6 +91,7 @@ export function createContext(config: Config, logger: Logger, opts: { processNam
     ...decisionsDomain,
     ...notificationsDomain,
     ...archiveDomain,
+    city,
     residents: openCount.residents,
     openCount: openCountService,
     /** Workers alive = heartbeats newer than 15 s. */
@@ -95,6 +101,7 @@ export function createContext(config: Config, logger: Logger, opts: { processNam
     async close() {
       await openCount.refusals.close().catch(() => {}); // the last invalid-ballot counts reach Redis
       await closePolls();
+      await city?.close();
       await queues.close();
       await closeRedis(queueRedis);
       await closeRedis(redis);

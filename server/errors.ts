@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { ERROR_CODES, type Ack, type ErrorCode } from '../shared/errors.ts';
 import type { Logger } from './logger.ts';
 import { isRedisUnavailable, RETRY_AFTER_SECONDS } from './redis/unavailable.ts';
+import { isDbUnavailable, isSerializationFailure } from './db/db-errors.ts';
 
 /** The one way to fail: a code from shared/errors.ts, its HTTP status, a message and optional details. */
 export class AppError extends Error {
@@ -35,8 +36,10 @@ export function parseOr<T extends z.ZodType>(schema: T, value: unknown, code: Er
 /** Maps anything thrown to an AppError; unknown errors become `internal` (logged, never shown). */
 export function toAppError(err: unknown): AppError {
   if (err instanceof AppError) return err;
+  if (isSerializationFailure(err)) return new AppError('conflict', 'Another change happened at the same time; try again');
   if (err instanceof z.ZodError) return new AppError('bad_request', 'Invalid input', zodDetails(err));
-  if (isRedisUnavailable(err)) return unavailable();
+  // an outage of either store (down, restarting, failing over) is a 503 the client may retry, never a 500
+  if (isRedisUnavailable(err) || isDbUnavailable(err)) return unavailable();
   const e = err as { type?: string; status?: number; statusCode?: number };
   // body-parser errors carry `type` and a 4xx status
   if (e && typeof e === 'object' && typeof e.type === 'string') {

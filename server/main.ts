@@ -21,6 +21,9 @@ export type RunningServer = {
 /** Build and listen. Used by the process entry below and by tests that need a real server in-process. */
 export async function startServer(config: Config, logger: Logger, opts: { web?: boolean } = {}): Promise<RunningServer> {
   const ctx = createContext(config, logger, { processName: 'server', failFast: true });
+  // Our City's schema: migrate + seed before serving (bounded: with the database down the server still
+  // starts, polls work, Our City answers 503 and init keeps retrying in the background)
+  if (ctx.city) await Promise.race([ctx.city.init(), new Promise((r) => setTimeout(r, 15_000).unref())]);
   let shuttingDown = false;
   const web = opts.web === false ? null : await loadWebHandler();
   if (!web && opts.web !== false) logger.warn('web app not built (web/build missing): only /api is served');

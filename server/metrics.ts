@@ -34,6 +34,14 @@ export function createMetrics(processName: string) {
       labelNames: ['poll'] as const,
       registers: [registry],
     }),
+    cityEscalations: new Counter({
+      name: 'ac_city_escalations_total',
+      help: 'Our City reports that passed their answer deadline unanswered (once per deadline)',
+      labelNames: ['category'] as const,
+      registers: [registry],
+    }),
+    cityReminders: new Counter({ name: 'ac_city_reminders_total', help: 'Our City deadline reminders sent to organisations (once per deadline)', registers: [registry] }),
+    citySteps: new Counter({ name: 'ac_city_steps_total', help: 'Our City report lifecycle steps taken', labelNames: ['step'] as const, registers: [registry] }),
   };
 }
 export type Metrics = ReturnType<typeof createMetrics>;

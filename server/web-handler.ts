@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { join } from 'node:path';
 import type { RequestHandler } from 'express';
+import { MAX_PHOTOS, MAX_PHOTO_BYTES } from '../shared/values/city.ts';
 
 export const WEB_BUILD_DIR = join(fileURLToPath(new URL('..', import.meta.url)), 'web', 'build');
 
@@ -18,6 +19,9 @@ export async function loadWebHandler(): Promise<RequestHandler | null> {
   const file = join(WEB_BUILD_DIR, 'handler.js');
   if (!existsSync(file)) return null;
   process.env.PROTOCOL_HEADER ??= PROTO_HEADER; // read once by adapter-node when the handler module loads
+  // Our City's forms post their photos through the page's form action (it works without JavaScript), and
+  // adapter-node refuses bodies over 512 KB by default: allow a full set of photos plus the text fields.
+  process.env.BODY_SIZE_LIMIT ??= String(MAX_PHOTOS * MAX_PHOTO_BYTES + 1024 * 1024);
   const mod = (await import(pathToFileURL(file).href)) as { handler: RequestHandler };
   return (req, res, next) => {
     req.headers[PROTO_HEADER] = req.protocol;

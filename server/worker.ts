@@ -11,7 +11,7 @@ import { createContext } from './context.ts';
 import { pointsHandlers } from './points/points.jobs.ts';
 import { lifecycleHandlers } from './polls/lifecycle.jobs.ts';
 import { notificationHandlers } from './notifications/notifications.module.ts';
-import { RECONCILE_SCHEDULER_ID } from '../shared/jobs.ts';
+import { RECONCILE_SCHEDULER_ID, CITY_SWEEP_SCHEDULER_ID } from '../shared/jobs.ts';
 
 export type RunningWorker = { id: string; workers: Worker[]; close: () => Promise<void> };
 
@@ -24,6 +24,8 @@ export async function startWorkers(config: Config, logger: Logger, opts: { concu
       points: pointsHandlers({ ...ctx, reconcileAfterMs: config.REDEMPTION_RECONCILE_AFTER_MS }),
       lifecycle: lifecycleHandlers(ctx),
       notifications: notificationHandlers(ctx),
+      // without DATABASE_URL there is no Our City: its jobs fail for good as unknown
+      city: ctx.city?.jobs.handlers ?? {},
     },
     logger,
   );
@@ -58,6 +60,17 @@ export async function startWorkers(config: Config, logger: Logger, opts: { concu
     { every: Math.max(5_000, Math.floor(config.REDEMPTION_RECONCILE_AFTER_MS / 2)) },
     { name: 'reconcile-redemptions', data: {}, opts: { removeOnComplete: true, removeOnFail: defaultJobOptions.removeOnFail } },
   );
+
+  if (ctx.city) {
+    await Promise.race([ctx.city.init(), new Promise((r) => setTimeout(r, 15_000).unref())]);
+    // Our City's safety net: escalations whose delayed job never got queued, verdicts past due, points of
+    // confirmed reports not yet credited, photo files of interrupted submits
+    await ctx.queues.city.upsertJobScheduler(
+      CITY_SWEEP_SCHEDULER_ID,
+      { every: config.CITY_SWEEP_MS },
+      { name: 'sweep', data: {}, opts: { removeOnComplete: true, removeOnFail: defaultJobOptions.removeOnFail } },
+    );
+  }
 
   const beat = async () => {
     try {

@@ -22,6 +22,8 @@ export const ERROR_CODES = {
   not_eligible: 403,
   not_found: 404,
   conflict: 409,
+  /** an open report with the same category, district and address exists: support it instead (details.reportId) */
+  duplicate: 409,
   already_voted: 409,
   poll_closed: 409,
   poll_not_open: 409,

@@ -44,3 +44,21 @@ export const decisionFanoutJob = z
 export type DecisionFanoutJob = z.infer<typeof decisionFanoutJob>;
 export const NOTIFICATION_JOBS = ['fanout'] as const;
 export const fanoutJobId = (j: Pick<DecisionFanoutJob, 'pollId' | 'seq'>) => `fanout-${j.pollId}-${j.seq}`;
+
+// ---- city queue (Our City) ----
+/**
+ * `remind` / `escalate`: one answer cycle (a routing and its deadline) of a report; delayed to 2 working days
+ * before / exactly at the deadline. The handler acts only while that cycle is current and unanswered, and
+ * marks it in the same transaction, so each runs once per deadline whatever is re-added or re-run.
+ */
+export const cityDeadlineJob = z.object({ reportId: z.number().int().positive(), cycle: z.number().int().positive().max(10_000) }).strict();
+export type CityDeadlineJob = z.infer<typeof cityDeadlineJob>;
+/** `auto-close`: an answer (its time in ms) left without a verdict for VERDICT_DAYS. */
+export const cityAutoCloseJob = z.object({ reportId: z.number().int().positive(), answeredAt: z.number().int().positive() }).strict();
+export type CityAutoCloseJob = z.infer<typeof cityAutoCloseJob>;
+/** `sweep`: the repeatable safety net (missed deadline jobs, unconfirmed points, orphan photo files). */
+export const citySweepJob = z.object({}).strict();
+export const CITY_JOBS = ['remind', 'escalate', 'auto-close', 'sweep'] as const;
+export const cityJobId = (name: 'remind' | 'escalate', j: CityDeadlineJob) => `city-${name}-${j.reportId}-${j.cycle}`;
+export const cityAutoCloseJobId = (j: CityAutoCloseJob) => `city-close-${j.reportId}-${j.answeredAt}`;
+export const CITY_SWEEP_SCHEDULER_ID = 'city-sweep';

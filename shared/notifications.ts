@@ -4,7 +4,15 @@ import { z } from 'zod';
 // event `notification` (NotificationFrame in shared/socket.ts: an item plus the new unread count).
 
 /** decision.<status>: a poll you voted in got a decision, or its decision moved. */
-export const NOTIFICATION_KINDS = ['decision.decided', 'decision.in_progress', 'decision.implemented', 'decision.rejected'] as const;
+/**
+ * city.step: a report you filed or support moved (any timeline step); city.alert: a new report or an answer in an
+ * area you follow; city.reminder: your organisation's deadline is 2 working days away; city.escalation: a report
+ * passed its deadline (moderators and officials).
+ */
+export const NOTIFICATION_KINDS = [
+  'decision.decided', 'decision.in_progress', 'decision.implemented', 'decision.rejected',
+  'city.step', 'city.alert', 'city.reminder', 'city.escalation',
+] as const;
 export const notificationKindSchema = z.enum(NOTIFICATION_KINDS);
 export type NotificationKind = z.infer<typeof notificationKindSchema>;
 
@@ -19,6 +27,8 @@ export const notificationSchema = z.object({
   pollId: z.number().int().optional(),
   /** The poll's title alone, so a client can word `title` in its own language from `kind` (title is English). */
   pollTitle: z.string().optional(),
+  /** Our City notifications: the report concerned. */
+  reportId: z.number().int().optional(),
   createdAt: z.string(),
   read: z.boolean(),
 });

@@ -23,7 +23,8 @@ export function levelOf(earned: number): { level: Level; nextLevelAt: number | n
 }
 
 /** Why points moved: an award (vote, profile), a redemption in the shop, or its refund. */
-export const POINTS_REASONS = ['vote', 'profile', 'redeem', 'refund'] as const;
+/** `report`: the reporter confirmed the answer to their Our City report (ref = report id). */
+export const POINTS_REASONS = ['vote', 'profile', 'redeem', 'refund', 'report'] as const;
 export type PointsReason = (typeof POINTS_REASONS)[number];
 
 export const pointsLedgerEntrySchema = z.object({

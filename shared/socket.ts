@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { Ack } from './errors.ts';
 import type { PollResults, PollStatus } from './polls.ts';
 import type { User } from './users.ts';
+import type { CityQueueFrame, CityQueueWatchAck, CityReportFrame, CityWatchPayload } from './city.ts';
 
 /**
  * The typed Socket.IO contract. Server: `Server<ClientToServerEvents, ServerToClientEvents, {}, SocketData>`,
@@ -14,7 +15,7 @@ export type PollWatchPayload = z.infer<typeof pollWatchPayload>;
 
 export type TallyFrame = { pollId: number; results: PollResults; participants: number };
 export type PollStatusFrame = { pollId: number; status: PollStatus; at: string; decisionStatus?: string };
-export type NotificationFrame = { id: string; kind: string; title: string; body: string; pollId?: number; pollTitle?: string; createdAt: string; unread: number };
+export type NotificationFrame = { id: string; kind: string; title: string; body: string; pollId?: number; pollTitle?: string; reportId?: number; createdAt: string; unread: number };
 export type PointsFrame = { balance: number; delta: number; reason: string; level: string };
 
 /** Live participant count (ballots cast so far) for watchers who may not see results yet. */
@@ -49,12 +50,21 @@ export interface ServerToClientEvents {
   'poll:participants': (frame: ParticipantsFrame) => void;
   'notification': (frame: NotificationFrame) => void;
   'points': (frame: PointsFrame) => void;
+  /** Our City: a watched report moved (see shared/city.ts). */
+  'city:report': (frame: CityReportFrame) => void;
+  /** Our City: the moderation queue / an organisation's inbox changed. */
+  'city:queue': (frame: CityQueueFrame) => void;
 }
 
 export interface ClientToServerEvents {
   'ping:server': (ack: (res: Ack<{ at: number }>) => void) => void;
   'poll:watch': (payload: PollWatchPayload, ack: (res: Ack<WatchAckData>) => void) => void;
   'poll:unwatch': (payload: PollWatchPayload, ack: (res: Ack<{ pollId: number }>) => void) => void;
+  /** Our City: follow one report's steps (public). */
+  'city:watch': (payload: CityWatchPayload, ack: (res: Ack<{ reportId: number }>) => void) => void;
+  'city:unwatch': (payload: CityWatchPayload, ack: (res: Ack<{ reportId: number }>) => void) => void;
+  /** Our City staff: join the moderation queue (moderators) and your organisations' inboxes (responders). */
+  'city:queue:watch': (ack: (res: Ack<CityQueueWatchAck>) => void) => void;
 }
 
 export interface SocketData {

@@ -1,5 +1,5 @@
 /** Command-line flags of `npm run bench`. */
-export const PHASES = ['votes', 'fanout', 'worker', 'finalise', 'durability', 'redis'] as const;
+export const PHASES = ['votes', 'fanout', 'worker', 'finalise', 'durability', 'redis', 'city'] as const;
 export type Phase = (typeof PHASES)[number];
 
 export type BenchOptions = {
@@ -22,6 +22,9 @@ export type BenchOptions = {
   tickMs: number;
   /** WORKER_CONCURRENCY of the platform's worker (unset: the project's default). */
   workerConcurrency?: number;
+  /** Our City: reports seeded for the list/board queries, and the intake run's connections. */
+  cityReports: number;
+  cityConnections: number;
   /** Write a CPU profile of the server process during vote ingestion (bench/profiles/). */
   profile: boolean;
   json: string;
@@ -31,7 +34,7 @@ export function parseArgs(argv: string[]): BenchOptions {
   const flags = new Map<string, string>();
   for (const a of argv) {
     const m = /^--([a-z-]+)(?:=(.*))?$/.exec(a);
-    if (!m) throw new Error(`unknown argument ${a} (flags: --quick --only=${PHASES.join(',')} --duration=s --connections=n --watchers=1000,5000 --finalise=n --voters=n --tick=ms --worker-concurrency=n --json=path --profile)`);
+    if (!m) throw new Error(`unknown argument ${a} (flags: --quick --only=${PHASES.join(',')} --duration=s --connections=n --watchers=1000,5000 --finalise=n --voters=n --tick=ms --worker-concurrency=n --city-reports=n --city-connections=n --json=path --profile)`);
     flags.set(m[1], m[2] ?? 'true');
   }
   const quick = flags.get('quick') === 'true';
@@ -55,6 +58,8 @@ export function parseArgs(argv: string[]): BenchOptions {
     voters: num('voters', quick ? 20_000 : 120_000),
     tickMs: num('tick', 200),
     workerConcurrency: flags.has('worker-concurrency') ? Number(flags.get('worker-concurrency')) : undefined,
+    cityReports: num('city-reports', quick ? 100_000 : 1_000_000),
+    cityConnections: num('city-connections', 8),
     profile: flags.get('profile') === 'true',
     json: flags.get('json') ?? 'bench/results.json',
   };

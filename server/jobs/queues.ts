@@ -2,7 +2,7 @@ import { Queue, type ConnectionOptions } from 'bullmq';
 import { queuePrefix } from '../redis/keys.ts';
 
 /** Every BullMQ queue of the platform. Job payload schemas live in shared/jobs.ts. */
-export const QUEUE_NAMES = ['points', 'lifecycle', 'notifications'] as const;
+export const QUEUE_NAMES = ['points', 'lifecycle', 'notifications', 'city'] as const;
 export type QueueName = (typeof QUEUE_NAMES)[number];
 
 export const defaultJobOptions = {

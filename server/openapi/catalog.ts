@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { createRouteRegistry, type RouteRegistry } from './registry.ts';
+import { cityCatalog, open311Catalog } from './city.catalog.ts';
 import {
   ballotBodySchema,
   ballotReceiptSchema,
@@ -134,5 +135,8 @@ export function apiCatalog(): RouteRegistry {
       summary: 'This document, readable: Swagger UI for a browser (Accept: text/html), the JSON otherwise',
       responses: { 200: { description: 'HTML page (Swagger UI) or the OpenAPI document (JSON)' } },
     },
+    // ---- Our City (server/openapi/city.catalog.ts) ----
+    ...cityCatalog(),
+    ...open311Catalog(),
   );
 }

@@ -12,6 +12,10 @@ function jsonSchema(schema: z.ZodType, io: 'input' | 'output'): Json {
   return s;
 }
 
+/** The mounts the document covers: the platform's API and the Open311 GeoReport v2 endpoints beside it. */
+export const DOCUMENTED_MOUNTS = ['/api', '/open311/v2'] as const;
+export const isDocumentedPath = (p: string) => DOCUMENTED_MOUNTS.some((m) => p.startsWith(`${m}/`));
+
 /** `/polls/:id/results.csv` → `/polls/{id}/results.csv` */
 export const toOpenApiPath = (expressPath: string) => expressPath.replace(/:([A-Za-z_][A-Za-z0-9_]*)/g, '{$1}');
 
@@ -21,7 +25,10 @@ const ERROR_TEXT: Record<number, string> = {
   403: 'Not allowed (forbidden, csrf_rejected, …)',
   404: 'No such resource (not_found)',
   409: 'Conflicts with the current state (invalid_state, conflict, …)',
+  413: 'Too large (payload_too_large)',
+  415: 'Wrong media type (unsupported_media_type)',
   429: 'Rate limited',
+  503: 'A backing service is unavailable (unavailable): retry after Retry-After',
 };
 
 function parameters(where: 'path' | 'query', obj: z.ZodObject | undefined, pathNames: string[]): Json[] {
@@ -39,6 +46,15 @@ function parameters(where: 'path' | 'query', obj: z.ZodObject | undefined, pathN
     });
   }
   return out;
+}
+
+function multipartSchema(m: NonNullable<RouteDoc['multipart']>): Json {
+  const fields = jsonSchema(m.fields, 'input') as { properties?: Json; required?: string[] };
+  return {
+    type: 'object',
+    properties: { ...fields.properties, [m.files]: { type: 'array', maxItems: m.maxFiles, items: { type: 'string', contentMediaType: 'application/octet-stream' } } },
+    required: fields.required ?? [],
+  };
 }
 
 function operation(r: RouteDoc): Json {
@@ -60,13 +76,14 @@ function operation(r: RouteDoc): Json {
   responses.default = { $ref: '#/components/responses/Error' };
   const auth = r.auth === 'public' ? 'anyone' : r.auth === 'user' ? 'any signed-in user' : `roles: ${r.auth.join(', ')}`;
   return {
-    operationId: `${r.method}${r.path.replace(/[^A-Za-z0-9]+(.)?/g, (_, c: string | undefined) => (c ? c.toUpperCase() : ''))}`,
+    operationId: `${r.method}${r.mount === '/open311/v2' ? 'Open311' : ''}${r.path.replace(/[^A-Za-z0-9]+(.)?/g, (_, c: string | undefined) => (c ? c.toUpperCase() : ''))}`,
     summary: r.summary,
     description: `Who: ${auth}.`,
     tags: [r.tag],
     ...(r.auth === 'public' ? { security: [{}, { session: [] }] } : { security: [{ session: [] }] }),
     parameters: [...parameters('path', r.params, pathNames), ...parameters('query', r.query, [])],
     ...(r.body ? { requestBody: { required: true, content: { 'application/json': { schema: jsonSchema(r.body, 'input') } } } } : {}),
+    ...(r.multipart ? { requestBody: { required: true, content: { 'multipart/form-data': { schema: multipartSchema(r.multipart) } } } } : {}),
     responses,
   };
 }
@@ -78,9 +95,9 @@ function operation(r: RouteDoc): Json {
  */
 export function buildOpenApi(routes: RouteDoc[], live: LiveRoute[], info: { version: string }): Json {
   const paths: Record<string, Record<string, Json>> = {};
-  for (const r of routes) (paths[`/api${toOpenApiPath(r.path)}`] ??= {})[r.method] = operation(r);
+  for (const r of routes) (paths[`${r.mount ?? '/api'}${toOpenApiPath(r.path)}`] ??= {})[r.method] = operation(r);
   for (const l of live) {
-    if (!l.path.startsWith('/api/')) continue;
+    if (!isDocumentedPath(l.path)) continue;
     const p = toOpenApiPath(l.path);
     const m = l.method.toLowerCase() as HttpMethod;
     if (paths[p]?.[m]) continue;

@@ -14,8 +14,10 @@ export type ResponseDoc = {
 /** One route of the public API, as the OpenAPI document describes it. */
 export type RouteDoc = {
   method: HttpMethod;
-  /** Express-style path under /api, e.g. `/polls/:id/decision`. */
+  /** Express-style path under `mount`, e.g. `/polls/:id/decision`. */
   path: string;
+  /** Where the router is mounted: `/api` (default) or `/open311/v2` (DOCUMENTED_MOUNTS in document.ts). */
+  mount?: '/api' | '/open311/v2';
   summary: string;
   tag: string;
   /** Who may call it: anyone, any signed-in user, or one of these roles. */
@@ -24,6 +26,8 @@ export type RouteDoc = {
   params?: z.ZodObject;
   query?: z.ZodObject;
   body?: z.ZodType;
+  /** A multipart/form-data body instead of JSON: text fields, and files under one field name. */
+  multipart?: { fields: z.ZodObject; files: string; maxFiles: number };
   /** Success responses by status; the error responses (the one error shape) are added for you. */
   responses: Record<number, ResponseDoc>;
   /** Error codes (shared/errors.ts) this route may answer with beyond the generic ones. */

@@ -19,7 +19,7 @@ declare module 'ioredis' {
   }
 }
 
-export type AwardReason = 'vote' | 'profile';
+export type AwardReason = 'vote' | 'profile' | 'report';
 export type AwardOutcome = { created: boolean; balance: number; earned: number };
 
 /** A ledger entry as stored by the Lua scripts: `at` in ms. */

@@ -10,6 +10,10 @@ export const rooms = {
   poll: (pollId: number | string) => `poll:${pollId}`,
   pollTally: (pollId: number | string) => `poll:${pollId}:tally`,
   user: (userId: number) => `user:${userId}`,
+  /** Our City: watchers of one report; the moderation queue; one organisation's inbox. */
+  cityReport: (reportId: number) => `city:r:${reportId}`,
+  cityModeration: () => 'city:moderation',
+  cityOrg: (organisationId: number) => `city:org:${organisationId}`,
 };
 
 /**
@@ -26,6 +30,9 @@ export function createRealtimeEmitter(redis: Redis, prefix: string) {
   return {
     toUser<E extends keyof ServerToClientEvents>(userId: number, event: E, ...args: Parameters<ServerToClientEvents[E]>) {
       emitter.to(rooms.user(userId)).emit(event, ...args);
+    },
+    toRooms<E extends keyof ServerToClientEvents>(names: string[], event: E, ...args: Parameters<ServerToClientEvents[E]>) {
+      if (names.length) emitter.to(names).emit(event, ...args);
     },
     toPoll<E extends keyof ServerToClientEvents>(pollId: number, event: E, ...args: Parameters<ServerToClientEvents[E]>) {
       emitter.to(rooms.poll(pollId)).emit(event, ...args);

@@ -13,6 +13,8 @@ import { resolveSession } from '../auth/auth.middleware.ts';
 import { isAllowedOrigin } from '../http/origin.middleware.ts';
 import { AppError, ackError, parseOr } from '../errors.ts';
 import { createRedis, closeRedis, redisTarget } from '../redis/connection.ts';
+import { registerCitySocket } from '../city/city.socket.ts';
+import type { CityDomain } from '../city/city.module.ts';
 import { rooms } from './emitter.ts';
 import { createBroadcaster, type Broadcaster } from './broadcaster.ts';
 import type { LiveService } from './live.service.ts';
@@ -53,6 +55,8 @@ export type RealtimeDeps = {
   sessions: SessionStore;
   users: UserStore;
   live: LiveService;
+  /** Our City (null without a database): its socket events. */
+  city: CityDomain | null;
 };
 
 export function createRealtime(httpServer: HttpServer, deps: RealtimeDeps, opts: { rateLimit?: SocketRateLimit; tickMs?: number } = {}): Realtime {
@@ -155,6 +159,8 @@ export function createRealtime(httpServer: HttpServer, deps: RealtimeDeps, opts:
       void socket.leave(rooms.poll(pollId));
       return { pollId };
     });
+
+    registerCitySocket(socket, deps.city, (event, schema, fn) => handle(socket, event, schema, log, fn));
   });
 
   let closing: Promise<void> | null = null;

@@ -12,6 +12,8 @@ export function createKeys(prefix: string) {
     user: (id: number) => `${p}user:{u:${id}}`,
     userByPhone: () => `${p}user:by-phone`,
     userRoles: (id: number) => `${p}user:{u:${id}}:roles`,
+    /** SET of user ids holding a staff role (moderator, official, admin, responder): who escalations reach. */
+    roleMembers: (role: string) => `${p}role:{staff}:${role}`,
     /** HASH userId, createdAt, absoluteExpiresAt: in the user's slot (auth/session-id.ts reads the user id out of the sid). */
     session: (userId: number, sid: string) => `${p}user:{u:${userId}}:sess:${sid}`,
     userSessions: (id: number) => `${p}user:{u:${id}}:sessions`,

@@ -25,7 +25,20 @@ export function userFromRow(row: Row): User | null {
 
 /** Users live in Redis: a dense integer id (INCR) — the voter bitmaps index by it. */
 export function createUserStore(redis: Redis, keys: Keys) {
+  /** Keeps each staff role's member set in step with the user's roles (residents are not indexed). */
+  async function indexRoles(id: number, roles: readonly Role[]) {
+    const p = redis.pipeline();
+    for (const r of ROLES) if (r !== 'resident') (roles.includes(r) ? p.sadd(keys.roleMembers(r), String(id)) : p.srem(keys.roleMembers(r), String(id)));
+    await p.exec();
+  }
   return {
+    /** Users holding any of the staff roles (ids, unsorted). */
+    async withRoles(roles: readonly Exclude<Role, 'resident'>[]): Promise<number[]> {
+      if (!roles.length) return [];
+      const ids = await redis.sunion(...roles.map((r) => keys.roleMembers(r)));
+      return ids.map(Number);
+    },
+
     async get(id: number): Promise<User | null> {
       if (!Number.isSafeInteger(id) || id <= 0) return null;
       return userFromRow(await redis.hgetall(keys.user(id)));
@@ -48,6 +61,7 @@ export function createUserStore(redis: Redis, keys: Keys) {
       }
       const roles = Array.from(new Set<Role>(['resident', ...initialRoles]));
       await redis.hset(keys.user(id), { id: String(id), phone, roles: roles.join(','), createdAt: new Date().toISOString() });
+      await indexRoles(id, roles);
       return { user: (await this.get(id))!, created: true };
     },
 
@@ -61,6 +75,7 @@ export function createUserStore(redis: Redis, keys: Keys) {
     async setRoles(id: number, roles: Role[]): Promise<User | null> {
       const set = Array.from(new Set<Role>(['resident', ...roles]));
       await redis.hset(keys.user(id), 'roles', set.join(','));
+      await indexRoles(id, set);
       return this.get(id);
     },
 

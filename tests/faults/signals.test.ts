@@ -33,6 +33,7 @@ async function stopsCleanly(label: string, signal: NodeJS.Signals, target: (p: L
     expect(ms).toBeLessThan(5_000 + 6_000); // SHUTDOWN_TIMEOUT_MS of the launch + the launcher's margin
     expect(p.proc.output()).toMatch(/server stopped/);
     expect(p.proc.output()).toMatch(/worker stopped/);
+    expect(p.proc.output()).toMatch(/private postgres stopped/);
     expect(p.proc.output()).toMatch(/private redis-server stopped/);
     expect(await portIsFree(p.port)).toBe(true);
   } finally {

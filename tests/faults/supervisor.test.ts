@@ -22,7 +22,7 @@ async function killRedis(p: Launched): Promise<number> {
   return pid;
 }
 
-describe('faults: npm start supervises its private redis-server', () => {
+describe('faults: npm start supervises its private stores', () => {
   it('when the private redis-server is killed -9 (3 times, mid-stream), then the supervisor restarts it on the same port with its AOF, ballots resume, none acknowledged is lost, and /metrics counts the restarts (also on a restarted server)', async () => {
     const p = await launch({ via: 'node', label: 'supervised' });
     let ctx: AppContext | undefined;
@@ -88,6 +88,40 @@ describe('faults: npm start supervises its private redis-server', () => {
       expect(code).toBe(1);
       expect(p.proc.output()).toMatch(/redis failed 5 times in a row \(did not start, or exited within 10 s of starting\); giving up/);
       expect(p.proc.output()).toMatch(/redis did not start: .*(Address already in use|bind)/i);
+      expect(p.survivors()).toEqual([]);
+    } finally {
+      squatter.close();
+      await p.destroy();
+    }
+  });
+
+  it('when the private postgres is killed -9, then the supervisor restarts it on the same port (Our City answers 503 meanwhile, then 200, /metrics counts it); when it then cannot start again (its port taken), then the supervisor gives up and stops everything', async () => {
+    const p = await launch({ via: 'node', label: 'pg' });
+    const squatter = createServer();
+    const reports = async () => (await fetch(`${p.url}/api/city/reports`, { signal: AbortSignal.timeout(10_000) })).status;
+    const killPostgres = async () => {
+      const m = [...p.proc.output().matchAll(/private postgres (?:restarted \(pid|pid) (\d+)/g)];
+      const pid = Number(m[m.length - 1]![1]);
+      process.kill(pid, 'SIGKILL');
+      await until(() => !isAlive(pid), 10_000, 10);
+    };
+    try {
+      expect(await reports()).toBe(200);
+      const restarted = p.proc.waitFor(/private postgres restarted \(pid \d+, restart 1\)/, 60_000);
+      await killPostgres();
+      const during = await reports();
+      await restarted;
+      // while it was down the answer was a 503 `unavailable`, or already 200 if the restart was that quick
+      expect([200, 503]).toContain(during);
+      await until(async () => (await reports()) === 200, 30_000, 100);
+      expect(await metric(p.url, 'ac_supervised_restarts', 'child="postgres"')).toBe(1);
+      expect(isAlive(p.pids.server) && isAlive(p.pids.worker)).toBe(true);
+
+      await killPostgres();
+      await new Promise<void>((res, rej) => squatter.once('error', rej).listen(p.postgresPort, '127.0.0.1', () => res()));
+      const { code } = await Promise.race([p.proc.exited, new Promise<{ code: null }>((res) => setTimeout(() => res({ code: null }), 90_000))]);
+      expect(code, p.proc.output().slice(-3000)).toBe(1);
+      expect(p.proc.output()).toMatch(/postgres failed 5 times in a row .*; giving up/);
       expect(p.survivors()).toEqual([]);
     } finally {
       squatter.close();

@@ -16,6 +16,8 @@ import { createRealtime } from '../../server/realtime/io.ts';
 const config = loadConfig(process.env);
 const logger = pino({ name: 'fuzz-server', level: config.LOG_LEVEL }) as unknown as Logger;
 const ctx = createContext(config, logger, { processName: 'server' });
+// Our City's schema (with DATABASE_URL): migrated and seeded before the first request, as startServer does
+if (ctx.city) await ctx.city.init();
 const app = createApp(ctx, { web: null });
 const httpServer = createServer({ keepAliveTimeout: 65_000, headersTimeout: 20_000, requestTimeout: 30_000 }, app);
 const realtime = createRealtime(httpServer, ctx, { rateLimit: { ratePerSec: 1e9, burst: 1e9, maxRejected: 1e9 } });

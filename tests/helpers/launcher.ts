@@ -1,12 +1,12 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from '../../server/redis/redis-server.ts';
 import { FAULT_ORIGIN, FAULT_SECRET } from './faults.ts';
 import { spawnCommand, spawnScript, isAlive, until, ROOT, type Spawned } from './processes.ts';
 
-/** The pids `npm start` reports: the launcher, its private redis-server, the server and the worker. */
-export type LaunchedPids = { launcher: number; redis: number; server: number; worker: number };
+/** The pids `npm start` reports: the launcher, its private redis-server and postgres, the server and the worker. */
+export type LaunchedPids = { launcher: number; redis: number; postgres: number; server: number; worker: number };
 
 export type Launched = {
   proc: Spawned;
@@ -15,6 +15,8 @@ export type Launched = {
   prefix: string;
   /** The private redis-server's URL (same port across supervisor restarts). */
   redisUrl: string;
+  /** The private postgres's port (the same across supervisor restarts). */
+  postgresPort: number;
   pids: LaunchedPids;
   /** Every pid of the platform seen so far that is still alive. */
   survivors: () => number[];
@@ -36,11 +38,12 @@ const pinoPid = (out: string, msg: RegExp) => {
 
 /**
  * The whole platform as an operator starts it: `npm start` (via: 'npm', a process-group leader so a test
- * can signal the group) or `node scripts/start.ts` (via: 'node'), with a private redis-server in a temp
- * DATA_DIR, the fault suite's secret and origin. Resolves once /readyz is 200.
+ * can signal the group) or `node scripts/start.ts` (via: 'node'), with a private redis-server and
+ * postgres in a temp DATA_DIR, the fault suite's secret and origin. Resolves once /readyz is 200.
  */
 export async function launch(opts: { via: 'npm' | 'node'; label: string; env?: Record<string, string> }): Promise<Launched> {
   const dataDir = mkdtempSync(join(tmpdir(), `ac-launch-${opts.label}-`));
+  chmodSync(dataDir, 0o711); // as root, the private postgres runs as `postgres` and must reach its data dir in here
   const port = await freePort();
   const prefix = `f:${opts.label}:`;
   const env: Record<string, string | undefined> = {
@@ -63,9 +66,9 @@ export async function launch(opts: { via: 'npm' | 'node'; label: string; env?: R
       ? spawnCommand('npm', ['start', '--silent', '--', '--no-build'], env, { detached: true })
       : spawnScript('scripts/start.ts', ['--no-build'], env);
   const seen = new Set<number>();
-  /** Every redis-server the launcher reported (the first and each supervisor restart). */
+  /** Every private store the launcher reported (the first of each and each supervisor restart). */
   const scanRedisPids = () => {
-    for (const m of proc.output().matchAll(/redis-server (?:restarted \(pid|pid) (\d+)/g)) seen.add(Number(m[1]));
+    for (const m of proc.output().matchAll(/private (?:redis-server|postgres) (?:restarted \(pid|pid) (\d+)/g)) seen.add(Number(m[1]));
   };
   const destroy = async () => {
     scanRedisPids();
@@ -78,6 +81,7 @@ export async function launch(opts: { via: 'npm' | 'node'; label: string; env?: R
   };
   try {
     const [, redisPid, redisUrl] = await proc.waitFor(/private redis-server pid (\d+) on (redis:\/\/[\d.]+:\d+)/, 60_000);
+    const [, postgresPid, postgresPort] = await proc.waitFor(/private postgres pid (\d+) on postgres:\/\/\*\*\*@[\d.]+:(\d+)/, 60_000);
     const [, launcherPid] = await proc.waitFor(/launcher pid (\d+)/, 60_000);
     await proc.waitFor(/server listening/, 60_000);
     await proc.waitFor(/workers started/, 60_000);
@@ -86,6 +90,7 @@ export async function launch(opts: { via: 'npm' | 'node'; label: string; env?: R
     const pids = {
       launcher: Number(launcherPid),
       redis: Number(redisPid),
+      postgres: Number(postgresPid),
       server: pinoPid(proc.output(), /"msg":"server listening/)!,
       worker: pinoPid(proc.output(), /"msg":"workers started"/)!,
     };
@@ -96,6 +101,7 @@ export async function launch(opts: { via: 'npm' | 'node'; label: string; env?: R
       port,
       prefix,
       redisUrl,
+      postgresPort: Number(postgresPort),
       pids,
       survivors: () => {
         scanRedisPids();

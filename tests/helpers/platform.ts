@@ -2,6 +2,7 @@ import { inject } from 'vitest';
 import { spawnScript, until, TEST_DATA_DIR, type Spawned } from './processes.ts';
 import { uniquePrefix } from './context.ts';
 import { freePort } from '../../server/redis/redis-server.ts';
+import { createTestDatabase } from './city.ts';
 
 export type Platform = { url: string; port: number; prefix: string; proc: Spawned; stop: () => Promise<void> };
 
@@ -21,6 +22,7 @@ export async function startPlatform(env: Record<string, string> = {}): Promise<P
     PORT: String(port),
     REDIS_URL: inject('redisUrl'),
     REDIS_PREFIX: prefix,
+    DATABASE_URL: await createTestDatabase('e2e'),
     APP_SECRET: 'e2e-secret-0123456789abcdef',
     DATA_DIR: TEST_DATA_DIR,
     ...env,

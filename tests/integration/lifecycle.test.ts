@@ -1,5 +1,5 @@
 import { describe, it, expect } from 'vitest';
-import { mkdtempSync, rmSync, existsSync } from 'node:fs';
+import { mkdtempSync, rmSync, existsSync, chmodSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { spawnScript, isAlive, until } from '../helpers/processes.ts';
@@ -13,8 +13,9 @@ const baseEnv = () => ({
 });
 
 describe('npm start launcher (scripts/start.ts)', () => {
-  it('when started without REDIS_URL, then it runs a private redis-server, becomes ready, and SIGTERM stops everything cleanly', async () => {
+  it('when started without REDIS_URL and DATABASE_URL, then it runs a private redis-server and postgres, becomes ready (Our City migrated), and SIGTERM stops everything cleanly', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'ac-start-'));
+    chmodSync(dataDir, 0o711); // as root, the private postgres runs as `postgres` and must reach DATA_DIR/postgres
     const port = await freePort();
     const p = spawnScript('scripts/start.ts', ['--no-build'], { ...baseEnv(), PORT: String(port), DATA_DIR: dataDir });
     try {
@@ -23,6 +24,11 @@ describe('npm start launcher (scripts/start.ts)', () => {
       expect(isAlive(redisPid)).toBe(true);
       await until(async () => (await fetch(`http://127.0.0.1:${port}/readyz`)).status === 200, 30_000);
       expect(existsSync(join(dataDir, 'redis', 'appendonlydir'))).toBe(true);
+      const pgPid = Number((await p.waitFor(/private postgres pid (\d+)/))[1]);
+      expect(existsSync(join(dataDir, 'postgres', 'PG_VERSION'))).toBe(true);
+      const cats = await fetch(`http://127.0.0.1:${port}/api/city/categories`);
+      expect(cats.status).toBe(200);
+      expect((((await cats.json()) as { items: unknown[] }).items.length)).toBeGreaterThanOrEqual(12);
 
       p.child.kill('SIGTERM');
       const { code } = await p.exited;
@@ -30,7 +36,9 @@ describe('npm start launcher (scripts/start.ts)', () => {
       expect(p.output()).toMatch(/server stopped/);
       expect(p.output()).toMatch(/worker stopped/);
       expect(p.output()).toMatch(/private redis-server stopped/);
+      expect(p.output()).toMatch(/private postgres stopped/);
       expect(isAlive(redisPid)).toBe(false);
+      expect(isAlive(pgPid)).toBe(false);
       await expect(fetch(`http://127.0.0.1:${port}/healthz`)).rejects.toThrow();
     } finally {
       if (p.child.exitCode === null) p.child.kill('SIGKILL');

@@ -166,7 +166,7 @@ describe('poll lifecycle jobs, finalisation and the queue board (in-process work
     const api = await fetch(`${s.url}/admin/queues/api/queues`, { headers: admin.headers });
     expect(api.status).toBe(200);
     const names = ((await api.json()) as any).queues.map((q: any) => q.name).sort();
-    expect(names).toEqual(['lifecycle', 'notifications', 'points']);
+    expect(names).toEqual(['city', 'lifecycle', 'notifications', 'points']);
     const csrf = await fetch(`${s.url}/admin/queues/api/queues/points/retry/failed`, { method: 'PUT', headers: { ...admin.headers, origin: 'https://evil.example' } });
     expect(csrf.status).toBe(403);
     expect(((await csrf.json()) as any).error.code).toBe('csrf_rejected');

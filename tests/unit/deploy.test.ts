@@ -39,8 +39,8 @@ describe('docker-compose.yml', () => {
   const inProfile = (profile: string | null) =>
     Object.keys(compose.services).filter((k) => (profile === null ? !compose.services[k]!.profiles : compose.services[k]!.profiles?.includes(profile))).sort();
 
-  it('when parsed, then it is valid YAML with redis, server and worker services by default', () => {
-    expect(inProfile(null)).toEqual(['redis', 'server', 'worker']);
+  it('when parsed, then it is valid YAML with postgres, redis, server and worker services by default', () => {
+    expect(inProfile(null)).toEqual(['postgres', 'redis', 'server', 'worker']);
   });
 
   it('when the sentinel profile is read, then a replica of redis (same durability) and three Sentinels with quorum 2 monitor it', () => {
@@ -64,6 +64,17 @@ describe('docker-compose.yml', () => {
     expect(config.REDIS_SENTINELS).toEqual(given.REDIS_SENTINELS.split(','));
     expect(config.REDIS_SENTINEL_NAME).toBe('acmaster');
     expect(config.REDIS_WAIT_REPLICAS).toBe(1);
+  });
+
+  it('when postgres is read, then it keeps its data on a volume, has a health check, and the app reaches it by DATABASE_URL after it is healthy', () => {
+    const pg = compose.services.postgres!;
+    expect(pg.image).toMatch(/^postgres:1[5-9]/);
+    expect(Object.keys(compose.volumes ?? {})).toContain('postgres-data');
+    expect(pg.healthcheck?.test.join(' ')).toMatch(/pg_isready/);
+    for (const s of [compose.services.server!, compose.services.worker!]) {
+      expect(s.depends_on?.postgres?.condition).toBe('service_healthy');
+      expect(s.environment?.DATABASE_URL).toMatch(/^postgres:\/\/.*@postgres:5432\/active_citizen$/);
+    }
   });
 
   it('when redis is read, then it runs with AOF always and noeviction, keeps its data on a volume and has a health check', () => {
@@ -99,5 +110,6 @@ describe('docker-compose.yml', () => {
     const config = loadConfig(env);
     expect(config.NODE_ENV).toBe('production');
     expect(config.REDIS_URL).toBe('redis://redis:6379');
+    expect(config.DATABASE_URL).toBe('postgres://active_citizen:active_citizen@postgres:5432/active_citizen');
   });
 });

@@ -15,8 +15,16 @@ const outages: [string, Error][] = [
   ['a refused connection', Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:1'), { code: 'ECONNREFUSED' })],
 ];
 
-describe('Redis outages as API errors', () => {
-  it.each(outages)('when %s, then the answer is 503 unavailable with Retry-After: 1, over HTTP and in a socket ack', (_what, err) => {
+// PostgreSQL's, as pg raises them (live: tests/faults/city-postgres-kill.test.ts, supervisor.test.ts)
+const dbOutages: [string, Error][] = [
+  ['the database terminated the connection (admin shutdown, 57P01)', Object.assign(new Error('terminating connection due to administrator command'), { code: '57P01' })],
+  ['the database is starting up (57P03)', Object.assign(new Error('the database system is starting up'), { code: '57P03' })],
+  ['the pool cannot connect in time', new Error('timeout exceeded when trying to connect')],
+  ['a connection ended under a query', new Error('Connection terminated unexpectedly')],
+];
+
+describe('Redis and PostgreSQL outages as API errors', () => {
+  it.each([...outages, ...dbOutages])('when %s, then the answer is 503 unavailable with Retry-After: 1, over HTTP and in a socket ack', (_what, err) => {
     const e = toAppError(err);
     expect(e.status).toBe(503);
     expect(e.code).toBe('unavailable');
@@ -28,5 +36,6 @@ describe('Redis outages as API errors', () => {
     expect(toAppError(new ReplyError('ERR Error running script (call to f_x): user_script:1: oops')).code).toBe('internal');
     expect(toAppError(new TypeError("Cannot read properties of undefined (reading 'x')")).code).toBe('internal');
     expect(toAppError(new AppError('not_found', 'No such poll')).code).toBe('not_found');
+    expect(toAppError(Object.assign(new Error('syntax error at or near "x"'), { code: '42601' })).code).toBe('internal');
   });
 });

@@ -2,6 +2,7 @@ import { page } from '$app/state';
 import type { ru } from './ru.ts';
 import type { adminRu } from './admin.ru.ts';
 import type { staffRu } from './staff.ru.ts';
+import type { cityRu } from './city.ru.ts';
 import type { openCountRu } from './open-count.ru.ts';
 
 export type Lang = 'ru' | 'en';
@@ -10,8 +11,10 @@ export type Dict = Record<keyof typeof ru, string>;
 /** Area dictionaries: loaded and merged into `dict` by their own routes only (i18n/areas.ts). */
 export type AdminKey = keyof typeof adminRu;
 export type StaffKey = keyof typeof staffRu;
+/** Our City's area dictionary (city.*.ts), merged in by the /city layout and /me/reports. */
+export type CityKey = keyof typeof cityRu;
 export type OpenCountKey = keyof typeof openCountRu;
-export type Key = keyof typeof ru | AdminKey | StaffKey | OpenCountKey;
+export type Key = keyof typeof ru | AdminKey | StaffKey | CityKey | OpenCountKey;
 export const LANGS: readonly Lang[] = ['ru', 'en'];
 
 /**
@@ -27,7 +30,7 @@ function fill(s: string, vars?: Record<string, string | number>): string {
 }
 
 /** A translator over a given dictionary (server code, tests). */
-export function translator(dict: Dict & Partial<Record<AdminKey | StaffKey | OpenCountKey, string>>) {
+export function translator(dict: Dict & Partial<Record<AdminKey | StaffKey | CityKey | OpenCountKey, string>>) {
   return (key: Key, vars?: Record<string, string | number>) => fill(dict[key] ?? key, vars);
 }
 

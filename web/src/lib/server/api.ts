@@ -16,6 +16,7 @@ function apiBase(event: Pick<RequestEvent, 'url'>): string {
   return event.url.origin;
 }
 
+/** `body` is sent as JSON, except a FormData (photo uploads), which goes as multipart with its own boundary. */
 type Init = { method?: 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE'; body?: unknown };
 
 export type ServerApi = <T>(path: string, init?: Init) => Promise<ApiResult<T>>;
@@ -33,13 +34,14 @@ export function serverApi(event: Pick<RequestEvent, 'url' | 'request' | 'cookies
     } catch {
       /* not available (e.g. prerender) */
     }
-    if (init.body !== undefined) headers['content-type'] = 'application/json';
+    const multipart = init.body instanceof FormData;
+    if (init.body !== undefined && !multipart) headers['content-type'] = 'application/json';
     let res: Response;
     try {
       res = await fetch(apiBase(event) + '/api' + path, {
         method: init.method ?? 'GET',
         headers,
-        body: init.body === undefined ? undefined : JSON.stringify(init.body),
+        body: init.body === undefined ? undefined : multipart ? (init.body as FormData) : JSON.stringify(init.body),
         redirect: 'manual',
       });
     } catch {
