@@ -23,3 +23,26 @@ export function myBallot(pollId: number): Record<string, string[]> | null {
     return null;
   }
 }
+
+/**
+ * The ballot's receipt, kept the same way (after a 201, or the 409 of a retry): the integrity page finds this
+ * voter's row in the published ledger with it. Nobody but this browser's user sees it.
+ */
+const receiptKey = (pollId: number) => `ac:receipt:${pollId}`;
+
+export function rememberReceipt(pollId: number, receipt: unknown): void {
+  if (typeof receipt !== 'string' || !receipt) return;
+  try {
+    localStorage.setItem(receiptKey(pollId), receipt);
+  } catch {
+    // storage off (private mode): the voter can still type the receipt in
+  }
+}
+
+export function storedReceipt(pollId: number): string {
+  try {
+    return localStorage.getItem(receiptKey(pollId)) ?? '';
+  } catch {
+    return '';
+  }
+}

@@ -5,7 +5,7 @@
  * tag up on the server would tell it who is checking which ballot.
  */
 import type { PollResults } from '$shared/values/polls.ts';
-export { storedReceipt } from './receipt.ts';
+export { storedReceipt } from './my-ballot.ts';
 
 export type LedgerRow = { tag: string; answers: Record<string, string[]> };
 export type Recount = { rows: number; tallies: Record<string, Record<string, number>>; mismatches: string[] };

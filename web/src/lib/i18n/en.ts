@@ -272,6 +272,6 @@ export const en: Dict = {
   'notifications.city.reminder': 'The answer to report #{id} is due in 2 working days',
   'notifications.city.escalation': 'The answer to report #{id} is overdue',
   // ---- the open count: the poll page's link (the rest: open-count.*.ts) ----
-  'integrity.link': 'Check the count: counters, the ballot ledger, who voted',
-  'integrity.ledger.hash': 'SHA-256 of ledger.jsonl',
+  'integrity.link': 'Check the count',
+  'integrity.ledger.hash': 'Ledger SHA-256',
 };

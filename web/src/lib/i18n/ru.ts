@@ -270,6 +270,6 @@ export const ru = {
   'notifications.city.reminder': 'Через 2 рабочих дня истекает срок ответа по сообщению №{id}',
   'notifications.city.escalation': 'Истёк срок ответа по сообщению №{id}',
   // ---- the open count: the poll page's link (the rest: open-count.*.ts) ----
-  'integrity.link': 'Проверить подсчёт: счётчики, реестр бюллетеней, кто голосовал',
-  'integrity.ledger.hash': 'SHA-256 файла ledger.jsonl',
+  'integrity.link': 'Проверить подсчёт',
+  'integrity.ledger.hash': 'SHA-256 реестра',
 } as const;
