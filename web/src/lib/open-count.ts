@@ -5,7 +5,16 @@
  * tag up on the server would tell it who is checking which ballot.
  */
 import type { PollResults } from '$shared/values/polls.ts';
-export { storedReceipt } from './my-ballot.ts';
+import { receiptStorageKey } from '$shared/values/polls.ts';
+
+/** The receipt this browser kept after voting ('' when none). */
+export function storedReceipt(pollId: number): string {
+  try {
+    return localStorage.getItem(receiptStorageKey(pollId)) ?? '';
+  } catch {
+    return '';
+  }
+}
 
 export type LedgerRow = { tag: string; answers: Record<string, string[]> };
 export type Recount = { rows: number; tallies: Record<string, Record<string, number>>; mismatches: string[] };
