@@ -9,6 +9,7 @@ import type { PointsService } from '../points/points.service.ts';
 import type { BallotService } from '../ballots/ballot.service.ts';
 import type { PollService } from './poll.service.ts';
 import { parseJob, type JobHandlers } from '../jobs/job-data.ts';
+import type { IntegrityService } from '../integrity/integrity.service.ts';
 
 /** Awards in flight at once during the finalisation sweep (auto-pipelined on one connection). */
 const SWEEP_BATCH = 500;
@@ -26,6 +27,8 @@ export type LifecycleJobDeps = {
   queues: Pick<Queues, 'lifecycle'>;
   integrity: Pick<IntegrityStore, 'record'>;
   metrics: Pick<Metrics, 'integrityAlarms'>;
+  /** The open count's part of finalisation: the published ledger and the frozen representativeness panel. */
+  openCount: Pick<IntegrityService, 'finaliseExtras'>;
 };
 
 export function lifecycleHandlers(deps: LifecycleJobDeps): JobHandlers {
@@ -53,7 +56,7 @@ export function lifecycleHandlers(deps: LifecycleJobDeps): JobHandlers {
     async finalise(job, log) {
       const { pollId } = parseJob(pollLifecycleJob, job);
       const out = await finalisePoll(deps, pollId, log, (p) => job.updateProgress(p));
-      return { pollId, finalisedAt: out.final.finalisedAt, ballots: out.final.results.ballots, swept: out.swept, awarded: out.awarded, already: out.already };
+      return { pollId, finalisedAt: out.final.finalisedAt, ballots: out.final.results.ballots, swept: out.swept, awarded: out.awarded, already: out.already, openCountSeconds: out.openCountSeconds };
     },
   };
 }
@@ -68,8 +71,8 @@ export async function finalisePoll(
   deps: LifecycleJobDeps,
   pollId: number,
   log: Logger,
-  progress: (p: { swept: number; awarded: number }) => unknown = () => {},
-): Promise<{ final: PollFinal; swept: number; awarded: number; already: boolean }> {
+  progress: (p: { swept: number; awarded: number } | { exported: number; of: number }) => unknown = () => {},
+): Promise<{ final: PollFinal; swept: number; awarded: number; already: boolean; openCountSeconds?: number }> {
   const existing = await deps.polls.getFinal(pollId);
   // already written: markFinalised returns it unchanged (and finishes the state if a crash interrupted it)
   if (existing) return { final: await deps.polls.markFinalised(pollId, existing), swept: 0, awarded: 0, already: true };
@@ -109,11 +112,16 @@ export async function finalisePoll(
     await deps.ballots.clearAwardQueues(pollId);
   }
 
+  // the published ledger (written once, its hash in the snapshot) and the frozen representativeness panel
+  const t0 = performance.now();
+  const extras = await deps.openCount.finaliseExtras(pollId, log, progress);
+  const openCountSeconds = (performance.now() - t0) / 1000;
   const results = await deps.ballots.results(pollId);
   const final = await deps.polls.markFinalised(pollId, {
     results,
     integrity: { votersMarked: integrity.votersMarked, ledgerLength: integrity.ledgerLength, ballots: integrity.ballots, ok: integrity.ok },
+    ...extras,
   });
   log.info({ pollId, ballots: final.results.ballots, swept, awarded, integrityOk: integrity.ok }, 'poll finalised');
-  return { final, swept, awarded, already: false };
+  return { final, swept, awarded, already: false, openCountSeconds };
 }
