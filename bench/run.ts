@@ -231,6 +231,13 @@ try {
     const f: FinaliseResult = await finalisePhase(main, ctx, opts.finaliseBallots, { awardsDone: true });
     results.finalise = { ...f, load };
     rows.push({ phase: '4 finalise', metric: `finalise a poll of ${fmt(f.ballots)} ballots (s)`, value: fmt(f.seconds, 2), target: '<= 5', pass: f.ok && f.seconds <= 5, note: `${f.note}; load ${load}` });
+    rows.push({
+      phase: '4 finalise',
+      metric: `+ publish its ballot ledger (s)`,
+      value: fmt(f.exportSeconds, 2),
+      target: '—',
+      note: `what finalisation adds when publicLedger is on: read, shuffle, write and hash ledger.jsonl + ledger.csv (${fmt(Math.round(f.exportBytes / 1e6))} MB); load ${loadNow()}`,
+    });
   }
 
   await cleanup();

@@ -17,6 +17,7 @@ import { archiveDomainRoutes } from './archive/archive.module.ts';
 import { openApiRoutes } from './openapi/openapi.routes.ts';
 import { cityRoutes, isCityMultipart } from './city/city.routes.ts';
 import { open311Routes } from './city/open311.routes.ts';
+import { integrityRoutes } from './integrity/integrity.routes.ts';
 
 export type WebHandler = RequestHandler | null;
 
@@ -100,6 +101,7 @@ export function createApp(ctx: AppContext, opts: { web?: WebHandler; isShuttingD
   api.use(decisionsRoutes(ctx), notificationsRoutes(ctx), archiveDomainRoutes(ctx));
   api.use(cityRoutes(ctx));
   api.use(openApiRoutes({ version: '0.1.0' }));
+  api.use(integrityRoutes(ctx.openCount));
 
   api.use(apiNotFound);
   app.use('/api', api);

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { readPopulationFile, type PopulationRow } from './representativeness/population-file.ts';
 
 const bool = z
   .enum(['1', '0', 'true', 'false', 'yes', 'no'])
@@ -75,6 +76,8 @@ export const configSchema = z.object({
   // polls
   /** Breakdown groups (district, age band) smaller than this are merged into "other" (anonymity). */
   RESULTS_MIN_GROUP_SIZE: int(1, 10_000).default(5),
+  /** Official population figures (CSV district,age_band,gender,count) for the representativeness panel. */
+  POPULATION_FILE: z.string().min(1).optional(),
   // workers
   /** How often a worker checks for stalled jobs (a killed worker's active jobs re-run after this). */
   WORKER_STALLED_INTERVAL_MS: int(500, 600_000).default(15_000),
@@ -105,6 +108,8 @@ export type Config = Readonly<
   Omit<z.infer<typeof configSchema>, 'ALLOWED_ORIGINS' | 'APP_SECRET'> & {
     ALLOWED_ORIGINS: string[];
     APP_SECRET: string;
+    /** POPULATION_FILE's rows, read and validated at start-up; null when it is not set. */
+    POPULATION: readonly PopulationRow[] | null;
   }
 >;
 
@@ -144,8 +149,17 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   for (const o of origins) {
     if (!/^https?:\/\/[^/\s]+$/.test(o)) throw new ConfigError(`invalid configuration: ALLOWED_ORIGINS: "${o}" is not an origin like https://example.org`);
   }
+  let population: PopulationRow[] | null = null;
+  if (c.POPULATION_FILE) {
+    try {
+      population = readPopulationFile(c.POPULATION_FILE);
+    } catch (err) {
+      throw new ConfigError(`invalid configuration: POPULATION_FILE: ${(err as Error).message}`);
+    }
+  }
   return Object.freeze({
     ...c,
+    POPULATION: population,
     ALLOWED_ORIGINS: origins,
     APP_SECRET: c.APP_SECRET ?? 'dev-only-secret-change-me-in-production',
   });

@@ -20,6 +20,7 @@ import { createNotificationsDomain } from './notifications/notifications.module.
 import { createArchiveDomain } from './archive/archive.module.ts';
 import { createLiveService } from './realtime/live.service.ts';
 import { createCityDomain } from './city/city.module.ts';
+import { createOpenCount } from './integrity/open-count.module.ts';
 
 /**
  * The dependencies of one server process, built once and passed to factories (no DI container).
@@ -34,6 +35,9 @@ export function createContext(config: Config, logger: Logger, opts: { processNam
   const keys = createKeys(config.REDIS_PREFIX);
   const sessionCache = createSessionCache({ redis, keys, ttlMs: config.SESSION_CACHE_MS });
   const users = createUserStore(redis, keys, sessionCache.changed);
+  // the open count (integrity page, published ledger, representativeness): stores first, the identity
+  // domain keeps the eligible base current on every profile change
+  const openCount = createOpenCount({ redis, keys, config, logger });
   const sessions = createSessionStore(
     redis,
     keys,
@@ -48,10 +52,12 @@ export function createContext(config: Config, logger: Logger, opts: { processNam
   const realtime = createRealtimeEmitter(redis, config.REDIS_PREFIX);
 
   // ---- domain stores and services (each domain adds its lines here) ----
-  // identity: OTP sign-in (ctx.auth), profile and roles (ctx.accounts)
-  const { auth, accounts } = createIdentity({ config, logger, redis, keys, users, sessions, queues });
+  // identity: OTP sign-in (ctx.auth), profile and roles (ctx.accounts); the profile step keeps the eligible base current
+  const { auth, accounts } = createIdentity({ config, logger, redis, keys, users, sessions, queues, residents: openCount.residents });
   // polls and ballots: definitions, lifecycle, the vote path, results, viewer reads
-  const { polls, ballots, pollViews, closePolls } = createPollsDomain({ redis, keys, config, logger, queues, realtime });
+  const { polls, ballots, pollViews, closePolls } = createPollsDomain({ redis, keys, config, logger, queues, realtime, refusals: openCount.refusals });
+  // the open count's reads and the finalise step's export (integrity page, published ledger, panel)
+  const openCountService = openCount.service({ polls, ballots, views: pollViews });
   // points, rewards shop, finalisation alarms
   const points = createPointsService({ store: createPointsStore(redis, keys), realtime, logger });
   const rewards = createRewardService({ store: createRewardStore(redis, keys), points, logger });
@@ -94,11 +100,14 @@ export function createContext(config: Config, logger: Logger, opts: { processNam
     ...notificationsDomain,
     ...archiveDomain,
     city,
+    residents: openCount.residents,
+    openCount: openCountService,
     /** Workers alive = heartbeats newer than 15 s. */
     async workersAlive(): Promise<number> {
       return redis.zcount(keys.workers(), Date.now() - 15_000, '+inf');
     },
     async close() {
+      await openCount.refusals.close().catch(() => {}); // the last invalid-ballot counts reach Redis
       await closePolls();
       await sessionCache.close();
       await city?.close();

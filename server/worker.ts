@@ -51,6 +51,8 @@ export async function startWorkers(config: Config, logger: Logger, opts: { concu
   await Promise.all(workers.map((w) => w.waitUntilReady()));
 
   await checkEviction(ctx.redis, logger);
+  // the eligible base counts of users that predate them: recounted once per deployment, in the background
+  void ctx.residents.buildOnce().catch((err: Error) => logger.warn({ err }, 'resident cells rebuild failed'));
   // the repeatable reconciler of half-done redemptions (upsert: one schedule however many workers).
   // A numeric keep-count would trim the points queue's WHOLE completed/failed set on every run (BullMQ
   // applies it per set, not per job name): `true` removes only the run itself.

@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { ledgerExportSchema } from './ledger.ts';
+import { representativenessSchema } from './representativeness.ts';
 import { MAX_OPTIONS, MAX_QUESTIONS, MAX_SHARDS, MIN_OPTIONS, POLL_LIST_FILTERS, POLL_STATUSES, QUESTION_KINDS } from './values/polls.ts';
 
 // The polls contract's schemas. Its constants, pure rules (ballotIssues, publishIssues, ageBandOf) and
@@ -107,6 +109,11 @@ const pollFields = {
   publicResults: z.boolean().default(true),
   /** Projector view: anyone, signed in or not, may watch the live results while the poll is active. */
   publicLive: z.boolean().default(false),
+  /**
+   * Publish the anonymised ballot ledger at finalisation (receipt tags + answers). Off for a sensitive
+   * poll: with it a voter can prove how they voted (coercion, vote buying).
+   */
+  publicLedger: z.boolean().default(true),
 };
 
 function checkDefinition(d: { questions: { id: string }[]; opensAt: string | null; closesAt: string | null }, ctx: z.RefinementCtx) {
@@ -138,6 +145,7 @@ export const pollPatchSchema = z
     shards: pollFields.shards.unwrap(),
     publicResults: z.boolean(),
     publicLive: z.boolean(),
+    publicLedger: z.boolean(),
   })
   .partial()
   .strict()
@@ -166,6 +174,8 @@ export const pollSchema = z.object({
   shards: z.number().int(),
   publicResults: z.boolean(),
   publicLive: z.boolean(),
+  /** Absent on polls stored before the option existed: read as true. */
+  publicLedger: z.boolean().default(true),
   /** Effective status: from the stored state and the clock (a published poll past closesAt is `closed`). */
   status: pollStatusSchema,
   createdAt: z.string(),
@@ -239,5 +249,9 @@ export const pollFinalSchema = z.object({
   integrity: z
     .object({ votersMarked: z.number().int(), ledgerLength: z.number().int(), ballots: z.number().int(), ok: z.boolean() })
     .optional(),
+  /** The published ballot ledger (hashes, rows); absent when the poll's publicLedger is off. */
+  ledger: ledgerExportSchema.optional(),
+  /** Turnout against the eligible base and the raked (weighted) result, frozen at finalisation. */
+  representativeness: representativenessSchema.optional(),
 });
 export type PollFinal = z.infer<typeof pollFinalSchema>;

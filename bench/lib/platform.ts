@@ -37,6 +37,8 @@ export async function startPlatform(opts: { appendfsync: 'always' | 'everysec'; 
     APP_SECRET: BENCH_SECRET,
     REDIS_URL: redis.url,
     REDIS_PREFIX: BENCH_PREFIX,
+    // published ballot ledgers land in the run's temp dir, never in the checkout
+    DATA_DIR: dir,
     HOST: '127.0.0.1',
     PORT: String(port),
     LOG_LEVEL: 'warn',

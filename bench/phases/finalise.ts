@@ -1,4 +1,9 @@
 import { Job } from 'bullmq';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createOpenCountStore } from '../../server/integrity/open-count.store.ts';
+import { exportLedger } from '../../server/integrity/ledger-export.ts';
 import type { AppContext } from '../../server/context.ts';
 import { lifecycleJobId } from '../../shared/jobs.ts';
 import type { Platform } from '../lib/platform.ts';
@@ -16,6 +21,9 @@ export type FinaliseResult = {
   jobSeconds: number;
   swept: number;
   awarded: number;
+  /** The published ledger of the same poll, exported on its own (what finalise adds when `publicLedger` is on). */
+  exportSeconds: number;
+  exportBytes: number;
   awardsDone: boolean;
   ok: boolean;
   note?: string;
@@ -29,7 +37,8 @@ export type FinaliseResult = {
  * worker's `finalise` job timed end to end.
  */
 export async function finalisePhase(p: Platform, ctx: AppContext, n: number, o: { awardsDone: boolean }): Promise<FinaliseResult> {
-  const pollId = await publishedPoll(ctx);
+  // publicLedger off: the target is close → snapshot; the ledger export is timed separately below
+  const pollId = await publishedPoll(ctx, { publicLedger: false });
   const pool = connectionPool(p.redisUrl, 8);
   const ids = Int32Array.from({ length: n }, (_, i) => i + 1);
   let seedSeconds: number;
@@ -63,7 +72,18 @@ export async function finalisePhase(p: Platform, ctx: AppContext, n: number, o: 
     job = await Job.fromId(ctx.queues.lifecycle, lifecycleJobId('finalise', pollId));
     if (!job?.finishedOn) await sleep(50);
   }
-  const rv = (job?.returnvalue ?? {}) as { swept?: number; awarded?: number; ballots?: number };
+  const rv = (job?.returnvalue ?? {}) as { swept?: number; awarded?: number; ballots?: number; openCountSeconds?: number };
+  // the export a publicLedger poll adds to finalisation, run here (bench process) on the same closed poll
+  const dir = mkdtempSync(join(tmpdir(), 'ac-bench-ledger-'));
+  progress(`finalise: exporting the ballot ledger of ${n} ballots (as finalise does when publicLedger is on)`);
+  const e0 = performance.now();
+  const ledger = await exportLedger(
+    { store: createOpenCountStore(ctx.redis, ctx.keys), dir, logger: ctx.logger },
+    { pollId, shards: 1, questionIds: (await ctx.polls.get(pollId))!.questions.map((q) => q.id) },
+    (x) => progress(`finalise: ledger export ${x.exported}/${x.of}`),
+  );
+  const exportSeconds = (performance.now() - e0) / 1000;
+  rmSync(dir, { recursive: true, force: true });
   const final = await ctx.polls.getFinal(pollId);
   const ok = final?.results.ballots === n;
   const r: FinaliseResult = {
@@ -74,9 +94,11 @@ export async function finalisePhase(p: Platform, ctx: AppContext, n: number, o: 
     jobSeconds: job?.finishedOn && job.processedOn ? (job.finishedOn - job.processedOn) / 1000 : NaN,
     swept: rv.swept ?? NaN,
     awarded: rv.awarded ?? NaN,
+    exportSeconds,
+    exportBytes: ledger.jsonl.bytes + ledger.csv.bytes,
     ok,
     awardsDone: o.awardsDone,
-    note: `${rv.swept ?? '?'} voters swept, ${rv.awarded ?? '?'} awards made by the sweep (${o.awardsDone ? 'every vote award already made by the batches: the normal case' : 'no vote award made: worst case, as after losing the award queues'}); seeded at ${Math.round(n / seedSeconds)} ballots/s${ok ? '' : `; final snapshot has ${final?.results.ballots} ballots, expected ${n}`}`,
+    note: `of which the open count (representativeness panel; ledger not published) ${rv.openCountSeconds?.toFixed(2) ?? '?'} s; ${rv.swept ?? '?'} voters swept, ${rv.awarded ?? '?'} awards made by the sweep (${o.awardsDone ? 'every vote award already made by the batches: the normal case' : 'no vote award made: worst case, as after losing the award queues'}); seeded at ${Math.round(n / seedSeconds)} ballots/s${ok ? '' : `; final snapshot has ${final?.results.ballots} ballots, expected ${n}`}`,
   };
   progress(`finalise: ${n} ballots finalised in ${seconds.toFixed(2)} s (job ${r.jobSeconds.toFixed(2)} s; swept ${r.swept}, awarded ${r.awarded})`);
   return r;

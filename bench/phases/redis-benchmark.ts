@@ -25,10 +25,10 @@ export async function redisBenchmarkCast(p: Platform, ctx: AppContext, o: { requ
   const pollId = await publishedPoll(ctx);
   const k = ctx.keys;
   const admin = new Redis(p.redisUrl);
-  const sha = (await admin.script('LOAD', readFileSync(join(ROOT, 'server/redis/scripts/cast-ballot-7.lua'), 'utf8'))) as string;
+  const sha = (await admin.script('LOAD', readFileSync(join(ROOT, 'server/redis/scripts/cast-ballot-8.lua'), 'utf8'))) as string;
   admin.disconnect();
   const args = [
-    'EVALSHA', sha, '7',
+    'EVALSHA', sha, '8',
     k.pollShardState(pollId, 0),
     `${k.pollVoters(pollId, 0)}:__rand_int__`,
     k.pollReceipts(pollId, 0),
@@ -36,8 +36,9 @@ export async function redisBenchmarkCast(p: Platform, ctx: AppContext, o: { requ
     k.pollBreakdown(pollId, 0),
     k.pollLedger(pollId, 0),
     k.pollAwardPending(pollId, 0),
+    k.pollCounts(pollId, 0),
     '0', 'u__rand_int__', 'AAAAAAAAAAAAAAAAAAAAAA', '0123456789abcdef0123456789abcdef',
-    '{"q1":["o2"],"q2":["o1","o3"]}', 'd:arbat', 'a:35-44', '1',
+    '{"q1":["o2"],"q2":["o1","o3"]}', 'd:arbat', 'a:35-44', '1', 'cao|35-44|female',
     'a:q1', 'o:q1:o2', 'a:q2', 'o:q2:o1', 'o:q2:o3',
   ];
   const cmd = ['redis-benchmark', '-h', '127.0.0.1', '-p', String(p.redis.port), '-c', String(o.connections), '-n', String(o.requests), '-r', '1000000000', '--csv', ...args];

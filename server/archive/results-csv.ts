@@ -24,8 +24,9 @@ export const UTF8_BOM = '\uFEFF';
  * RFC 4180 CSV of a finalised snapshot, starting with a UTF-8 BOM: a `ballots` row, per question (in
  * definition order) a `respondents` row (ballots that answered it: the base of its percentages) when the
  * snapshot has it and one `option` row per option, then one row per breakdown group (`district`,
- * `age_band`; groups under the anonymity threshold are already merged into "other"). No personal data:
- * counts only.
+ * `age_band`; groups under the anonymity threshold are already merged into "other"), `weighted_option` rows
+ * (the raked result) and `ledger_sha256` rows (group `jsonl`/`csv`, the hash in `count`) when the snapshot
+ * has them. No personal data: counts only.
  */
 export function resultsCsv(poll: CsvPoll, final: PollFinal): string {
   const rows: (string | number)[][] = [[...RESULTS_CSV_HEADER]];
@@ -41,6 +42,14 @@ export function resultsCsv(poll: CsvPoll, final: PollFinal): string {
   }
   for (const g of r.breakdown.district) rows.push([poll.id, 'district', '', '', '', '', g.key, g.ballots]);
   for (const g of r.breakdown.ageBand) rows.push([poll.id, 'age_band', '', '', '', '', g.key, g.ballots]);
+  // the raked result (weighted counts over complete profiles, 2 decimals) and the published ledger's hashes
+  for (const q of final.representativeness?.weighting ? final.representativeness.questions : []) {
+    for (const o of q.options) rows.push([poll.id, 'weighted_option', q.id, '', o.id, '', '', o.weighted.toFixed(2)]);
+  }
+  if (final.ledger) {
+    rows.push([poll.id, 'ledger_sha256', '', '', '', '', 'jsonl', final.ledger.jsonl.sha256]);
+    rows.push([poll.id, 'ledger_sha256', '', '', '', '', 'csv', final.ledger.csv.sha256]);
+  }
   return UTF8_BOM + rows.map((row) => row.map(cell).join(',')).join('\r\n') + '\r\n';
 }
 

@@ -4,6 +4,7 @@ import type { Redis } from '../redis/connection.ts';
 import type { Keys } from '../redis/keys.ts';
 import type { Queues } from '../jobs/queues.ts';
 import type { UserStore } from '../users/user.store.ts';
+import type { ResidentCellsStore } from '../representativeness/resident-cells.store.ts';
 import { createUserService } from '../users/user.service.ts';
 import { createRateLimiter } from '../redis/rate-limiter.ts';
 import type { SessionStore } from './session.store.ts';
@@ -20,6 +21,7 @@ export function createIdentity(deps: {
   users: UserStore;
   sessions: SessionStore;
   queues: Pick<Queues, 'points'>;
+  residents?: Pick<ResidentCellsStore, 'track'>;
   sender?: OtpSender;
 }) {
   const { config, logger, redis, keys, users, sessions } = deps;
@@ -40,6 +42,6 @@ export function createIdentity(deps: {
     },
     adminPhones: config.ADMIN_PHONES,
   });
-  const accounts = createUserService({ users, queues: deps.queues, logger });
+  const accounts = createUserService({ users, queues: deps.queues, logger, residents: deps.residents });
   return { auth, accounts, otp };
 }

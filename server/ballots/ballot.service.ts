@@ -1,7 +1,7 @@
 import type { Config } from '../config.ts';
 import type { Logger } from '../logger.ts';
 import type { Queues } from '../jobs/queues.ts';
-import { AppError, parseOr } from '../errors.ts';
+import { AppError, zodDetails } from '../errors.ts';
 import type { User } from '../../shared/users.ts';
 import { ageBandOf, AGE_BANDS, ballotBodySchema, ballotIssues, type BallotReceipt, type PollFinal, type PollRate, type PollResults } from '../../shared/polls.ts';
 import type { PollCache } from '../polls/poll.cache.ts';
@@ -12,6 +12,8 @@ import type { AwardBatchStore } from './award-batch.store.ts';
 import { ballotIds } from './ballot-ids.ts';
 import { createAwardBatchQueue } from './award-batch.queue.ts';
 import { ballotTallyFields, splitBreakdown, tallyField } from './tally-fields.ts';
+import type { RefusalCounter } from './refusal-counter.ts';
+import { respondentCell } from '../representativeness/cells.ts';
 
 export type PollIntegrity = {
   votersMarked: number;
@@ -50,6 +52,8 @@ export type BallotServiceDeps = {
   config: Pick<Config, 'APP_SECRET' | 'RESULTS_MIN_GROUP_SIZE' | 'AWARD_BATCH_DELAY_MS'>;
   logger: Logger;
   queues: Pick<Queues, 'points'>;
+  /** Counts ballots refused as invalid (before the cast script, which counts the other refusals). */
+  refusals?: Pick<RefusalCounter, 'invalid'>;
   now?: () => number;
 };
 
@@ -155,9 +159,14 @@ export function createBallotService(deps: BallotServiceDeps) {
       if (!row) throw new AppError('not_found', 'No such poll');
       const why = ineligibility(row.def, user, new Date(now()).getUTCFullYear());
       if (why) throw new AppError('not_eligible', why);
-      const { answers } = parseOr(ballotBodySchema, body, 'invalid_ballot', 'Invalid ballot');
-      const issues = ballotIssues(row.def.questions, answers);
-      if (issues.length) throw new AppError('invalid_ballot', issues[0].message, issues);
+      const parsed = ballotBodySchema.safeParse(body);
+      const issues = parsed.success ? ballotIssues(row.def.questions, parsed.data.answers) : [];
+      if (!parsed.success || issues.length) {
+        deps.refusals?.invalid(pollId);
+        if (!parsed.success) throw new AppError('invalid_ballot', 'Invalid ballot', zodDetails(parsed.error));
+        throw new AppError('invalid_ballot', issues[0].message, issues);
+      }
+      const { answers } = parsed.data;
 
       const { normal, fields } = ballotTallyFields(row.def.questions, answers);
       const out = await store.cast(pollId, row.def.shards, user.id, {
@@ -165,6 +174,7 @@ export function createBallotService(deps: BallotServiceDeps) {
         answersJson: JSON.stringify(normal),
         district: user.district ?? 'unknown',
         ageBand: ageBandOf(user.birthYear, new Date(now()).getUTCFullYear()),
+        cell: respondentCell(user, new Date(now()).getUTCFullYear()),
         tallyFields: fields,
         awardPoints: row.def.points > 0,
       });

@@ -6,7 +6,7 @@ import { tallyField } from './tally-fields.ts';
 
 declare module 'ioredis' {
   interface RedisCommander<Context> {
-    /** server/redis/scripts/cast-ballot-7.lua */
+    /** server/redis/scripts/cast-ballot-8.lua */
     castBallot(
       stateKey: string,
       votersKey: string,
@@ -15,6 +15,7 @@ declare module 'ioredis' {
       breakdownKey: string,
       ledgerKey: string,
       awardPendingKey: string,
+      countsKey: string,
       bit: string,
       userId: string,
       receipt: string,
@@ -23,6 +24,7 @@ declare module 'ioredis' {
       districtField: string,
       ageField: string,
       award: '1' | '0',
+      cell: string,
       ...tallyFields: string[]
     ): Result<[string, string, string?, string?], Context>;
   }
@@ -62,7 +64,7 @@ export function createBallotStore(redis: Redis, keys: Keys, durability: { REDIS_
       pollId: number,
       shards: number,
       userId: number,
-      b: { receipt: string; voterHash: string; answersJson: string; district: string; ageBand: string; tallyFields: string[]; awardPoints: boolean },
+      b: { receipt: string; voterHash: string; answersJson: string; district: string; ageBand: string; cell?: string; tallyFields: string[]; awardPoints: boolean },
     ): Promise<CastOutcome> {
       const { shard: k, bit } = shardOf(userId, shards);
       const [code, a, c, batch] = await redis.castBallot(
@@ -73,6 +75,7 @@ export function createBallotStore(redis: Redis, keys: Keys, durability: { REDIS_
         keys.pollBreakdown(pollId, k),
         keys.pollLedger(pollId, k),
         keys.pollAwardPending(pollId, k),
+        keys.pollCounts(pollId, k),
         String(bit),
         String(userId),
         b.receipt,
@@ -81,6 +84,7 @@ export function createBallotStore(redis: Redis, keys: Keys, durability: { REDIS_
         tallyField.district(b.district),
         tallyField.ageBand(b.ageBand),
         b.awardPoints ? '1' : '0',
+        b.cell ?? '',
         ...b.tallyFields,
       );
       switch (code) {

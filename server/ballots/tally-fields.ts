@@ -5,7 +5,7 @@ import type { PollQuestion } from '../../shared/polls.ts';
  * - tally:     `_ballots`, `_v` (tally version), `a:<q>` (ballots that answered q), `o:<q>:<o>` (option count);
  * - breakdown: `d:<district>`, `a:<ageBand>` (ballots per group).
  * The cast script HINCRBYs the question, option and group fields it is given, so only this file knows
- * their names; it writes `_ballots` and `_v` by name itself (scripts/cast-ballot-6.lua must match).
+ * their names; it writes `_ballots` and `_v` by name itself (scripts/cast-ballot-8.lua must match).
  */
 export const tallyField = {
   ballots: '_ballots',

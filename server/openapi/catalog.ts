@@ -18,6 +18,8 @@ import {
 import { decisionCreateSchema, decisionStepSchema, decisionViewSchema } from '../../shared/decisions.ts';
 import { markReadSchema, notificationListQuerySchema, notificationListSchema, unreadCountSchema } from '../../shared/notifications.ts';
 import { archivePageSchema, archiveQuerySchema } from '../../shared/archive.ts';
+import { pollIntegrityReportSchema } from '../../shared/integrity.ts';
+import { representativenessSchema } from '../../shared/representativeness.ts';
 import {
   authUserResponse,
   meResponse,
@@ -89,6 +91,27 @@ export function apiCatalog(): RouteRegistry {
     {
       method: 'get', path: '/polls/:id/results.csv', tag: 'open data', auth: 'public', summary: 'Open data: the finalised snapshot as CSV (ballots, one row per option, breakdown rows)', params: pollId,
       responses: { 200: { description: 'RFC 4180 CSV with a header row', contentType: 'text/csv' }, 304: { description: 'Not modified (ETag)' } }, errors: [409],
+    },
+    // ---- the open count: integrity, the published ballot ledger, representativeness ----
+    {
+      method: 'get', path: '/polls/:id/integrity', tag: 'open count', auth: 'public',
+      summary: "The poll's own counters: ballots per minute, refusals (duplicate, late, early, invalid), tallies == ledger == voters marked, points awarded, the ledger's hash (staff while open, everyone once closed)",
+      params: pollId, responses: { 200: ok(pollIntegrityReportSchema) }, errors: [403],
+    },
+    {
+      method: 'get', path: '/polls/:id/representativeness', tag: 'open count', auth: 'public',
+      summary: 'Turnout per okrug, age band and gender against the eligible base, and the result raked to the population (small groups merged; staff while open, everyone once closed)',
+      params: pollId, responses: { 200: ok(representativenessSchema) }, errors: [403],
+    },
+    {
+      method: 'get', path: '/polls/:id/ledger.jsonl', tag: 'open count', auth: 'public',
+      summary: 'The published ballot ledger: one JSON row per ballot {tag: SHA-256(receipt), answers}, in random order (immutable; its SHA-256 is in results.json)',
+      params: pollId, responses: { 200: { description: 'JSON Lines', contentType: 'application/jsonl' }, 304: { description: 'Not modified (ETag = the SHA-256)' } }, errors: [403, 409],
+    },
+    {
+      method: 'get', path: '/polls/:id/ledger.csv', tag: 'open count', auth: 'public',
+      summary: 'The published ballot ledger as CSV: tag, then one column per question (option ids joined by ";"), in random order',
+      params: pollId, responses: { 200: { description: 'RFC 4180 CSV with a header row', contentType: 'text/csv' }, 304: { description: 'Not modified (ETag = the SHA-256)' } }, errors: [403, 409],
     },
     // ---- notifications ----
     { method: 'get', path: '/me/notifications', tag: 'notifications', auth: 'user', summary: 'Your inbox, newest first', query: notificationListQuerySchema, responses: { 200: ok(notificationListSchema) } },

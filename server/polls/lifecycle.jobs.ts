@@ -10,6 +10,7 @@ import type { BallotService } from '../ballots/ballot.service.ts';
 import type { PollService } from './poll.service.ts';
 import type { ArchiveSync } from '../archive/archive.sync.ts';
 import { parseJob, type JobHandlers } from '../jobs/job-data.ts';
+import type { IntegrityService } from '../integrity/integrity.service.ts';
 
 /** Awards in flight at once during the finalisation sweep (auto-pipelined on one connection). */
 const SWEEP_BATCH = 500;
@@ -29,6 +30,8 @@ export type LifecycleJobDeps = {
   metrics: Pick<Metrics, 'integrityAlarms'>;
   /** Copies the finalised poll into the PostgreSQL archive (never holds finalisation up; a sweep retries). */
   archiveSync?: Pick<ArchiveSync, 'record' | 'sweep'>;
+  /** The open count's part of finalisation: the published ledger and the frozen representativeness panel. */
+  openCount: Pick<IntegrityService, 'finaliseExtras'>;
 };
 
 export function lifecycleHandlers(deps: LifecycleJobDeps): JobHandlers {
@@ -56,7 +59,7 @@ export function lifecycleHandlers(deps: LifecycleJobDeps): JobHandlers {
     async finalise(job, log) {
       const { pollId } = parseJob(pollLifecycleJob, job);
       const out = await finalisePoll(deps, pollId, log, (p) => job.updateProgress(p));
-      return { pollId, finalisedAt: out.final.finalisedAt, ballots: out.final.results.ballots, swept: out.swept, awarded: out.awarded, already: out.already };
+      return { pollId, finalisedAt: out.final.finalisedAt, ballots: out.final.results.ballots, swept: out.swept, awarded: out.awarded, already: out.already, openCountSeconds: out.openCountSeconds };
     },
 
     /** Repeatable: finalised polls whose archive row could not be written at finalisation (PostgreSQL down). */
@@ -76,8 +79,8 @@ export async function finalisePoll(
   deps: LifecycleJobDeps,
   pollId: number,
   log: Logger,
-  progress: (p: { swept: number; awarded: number }) => unknown = () => {},
-): Promise<{ final: PollFinal; swept: number; awarded: number; already: boolean }> {
+  progress: (p: { swept: number; awarded: number } | { exported: number; of: number }) => unknown = () => {},
+): Promise<{ final: PollFinal; swept: number; awarded: number; already: boolean; openCountSeconds?: number }> {
   const existing = await deps.polls.getFinal(pollId);
   // already written: markFinalised returns it unchanged (and finishes the state if a crash interrupted it)
   if (existing) {
@@ -121,12 +124,17 @@ export async function finalisePoll(
     await deps.ballots.clearAwardQueues(pollId);
   }
 
+  // the published ledger (written once, its hash in the snapshot) and the frozen representativeness panel
+  const t0 = performance.now();
+  const extras = await deps.openCount.finaliseExtras(pollId, log, progress);
+  const openCountSeconds = (performance.now() - t0) / 1000;
   const results = await deps.ballots.results(pollId);
   const final = await deps.polls.markFinalised(pollId, {
     results,
     integrity: { votersMarked: integrity.votersMarked, ledgerLength: integrity.ledgerLength, ballots: integrity.ballots, ok: integrity.ok },
+    ...extras,
   });
   log.info({ pollId, ballots: final.results.ballots, swept, awarded, integrityOk: integrity.ok }, 'poll finalised');
   await deps.archiveSync?.record(pollId, log);
-  return { final, swept, awarded, already: false };
+  return { final, swept, awarded, already: false, openCountSeconds };
 }

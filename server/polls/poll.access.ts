@@ -58,6 +58,16 @@ export const totalsShown = (user: Pick<User, 'roles'> | null, ballots: number, m
   isStaff(user) || ballots === 0 || ballots >= minGroup;
 
 /**
+ * The open count (integrity page, published ballot ledger, representativeness panel): staff at any time
+ * (live while the poll runs); anyone else once the poll is over, under the same rule as its results —
+ * the anonymity threshold on totals included (the caller refuses while they are withheld).
+ */
+export function canSeeOpenCount(poll: AccessPoll, user: User | null, voted: boolean): boolean {
+  if (isStaff(user)) return true;
+  return isOver(poll.status) && canSeeResults(poll, user, voted);
+}
+
+/**
  * Whether a poll appears in a viewer's feed: staff see all; open and upcoming polls whose audience
  * includes the viewer (anonymous: city-wide ones); closed ones whose audience includes the viewer or
  * whose results are public.

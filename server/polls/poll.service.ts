@@ -104,7 +104,10 @@ export function createPollService(deps: PollServiceDeps) {
      * Write the immutable final snapshot (SET NX: a second call returns the existing one) and set the
      * status finalised. The poll must be closed (effectively: a published poll past closesAt counts).
      */
-    async markFinalised(pollId: number, snapshot: PollResults | { results: PollResults; integrity?: PollFinal['integrity'] }): Promise<PollFinal> {
+    async markFinalised(
+      pollId: number,
+      snapshot: PollResults | ({ results: PollResults } & Partial<Pick<PollFinal, 'integrity' | 'ledger' | 'representativeness'>>),
+    ): Promise<PollFinal> {
       const row = await cache.row(pollId, true);
       if (!row) throw new AppError('not_found', 'No such poll');
       const status = effectiveStatus(row, now());
@@ -114,7 +117,7 @@ export function createPollService(deps: PollServiceDeps) {
       if (existing && row.state === 'finalised') return pollFinalSchema.parse(JSON.parse(existing));
       if (status === 'closed') await service.close(pollId);
       const body = 'results' in snapshot ? snapshot : { results: snapshot };
-      const final = pollFinalSchema.parse({ pollId, finalisedAt: iso(), results: pollResultsSchema.parse(body.results), integrity: body.integrity });
+      const final = pollFinalSchema.parse({ ...body, pollId, finalisedAt: iso(), results: pollResultsSchema.parse(body.results) });
       const { json } = await store.setFinalOnce(pollId, JSON.stringify(final));
       const stored = pollFinalSchema.parse(JSON.parse(json));
       await store.setShardStates(pollId, row.def.shards, ['none', 'published', 'closed'], 'finalised');

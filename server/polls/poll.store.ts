@@ -32,7 +32,8 @@ function fromHash(id: number, h: Record<string, string>): PollRow | null {
   if (!h.def || !h.state) return null;
   return {
     id,
-    def: JSON.parse(h.def) as PollDefinition,
+    // polls stored before publicLedger existed publish their ledger (the option's default)
+    def: Object.assign({ publicLedger: true }, JSON.parse(h.def)) as PollDefinition,
     state: h.state as StoredState,
     createdAt: h.createdAt,
     updatedAt: h.updatedAt,

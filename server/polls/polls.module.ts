@@ -5,6 +5,7 @@ import type { Redis } from '../redis/connection.ts';
 import type { Keys } from '../redis/keys.ts';
 import type { Queues } from '../jobs/queues.ts';
 import type { RealtimeEmitter } from '../realtime/emitter.ts';
+import type { RefusalCounter } from '../ballots/refusal-counter.ts';
 import { createBallotStore } from '../ballots/ballot.store.ts';
 import { createBallotService } from '../ballots/ballot.service.ts';
 import { createAwardBatchStore } from '../ballots/award-batch.store.ts';
@@ -25,12 +26,13 @@ export function createPollsDomain(deps: {
   logger: Logger;
   queues: Pick<Queues, 'lifecycle' | 'points'>;
   realtime: Pick<RealtimeEmitter, 'toPoll'>;
+  refusals?: Pick<RefusalCounter, 'invalid'>;
 }) {
   const { redis, keys, config, logger, queues, realtime } = deps;
   const store = createPollStore(redis, keys);
   const cache = createPollCache(store, logger.child({ domain: 'polls' }));
   const polls = createPollService({ store, cache, logger, queues, realtime });
-  const ballots = createBallotService({ cache, store: createBallotStore(redis, keys, config), awards: createAwardBatchStore(redis, keys), finals: polls, config, logger, queues });
+  const ballots = createBallotService({ cache, store: createBallotStore(redis, keys, config), awards: createAwardBatchStore(redis, keys), finals: polls, config, logger, queues, refusals: deps.refusals });
   const pollViews = createPollViews({ cache, store, ballots, minGroup: config.RESULTS_MIN_GROUP_SIZE });
   return { polls, ballots, pollViews, closePolls: () => cache.close() };
 }

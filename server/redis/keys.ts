@@ -57,6 +57,19 @@ export function createKeys(prefix: string) {
     pollAwardPending: (id: number, k: number) => `${p}poll:{p:${id}.s${k}}:award:pending`,
     /** ZSET user id -> time taken (ms): voters of a batch under way; award-done removes them after the award. */
     pollAwardTaken: (id: number, k: number) => `${p}poll:{p:${id}.s${k}}:award:taken`,
+    /**
+     * HASH of the open count, per shard: refusals counted by the cast script (`r:duplicate`, `r:late`,
+     * `r:early`) and by the server (`r:invalid`, flushed from process memory), ballots per minute
+     * (`m:<epoch minute>`), and per respondent cell `<okrug>|<ageBand>|<gender>` the ballots (`n:<cell>`)
+     * and tally fields (`c:<cell>|<tally field>`) the weighted result is raked from. Counts only.
+     */
+    pollCounts: (id: number, k: number) => `${p}poll:{p:${id}.s${k}}:counts`,
+    /** STRING (JSON, SET NX): the published ledger export's record — hashes, rows, file names. Written once. */
+    pollLedgerExport: (id: number) => `${p}poll:{p:${id}}:ledger-export`,
+    /** HASH `<district>|<birthYear>|<gender>` -> registered residents with a complete profile (the eligible base). */
+    residentCells: () => `${p}stats:{residents}:cells`,
+    /** STRING: set once the resident cells were rebuilt from every user (the worker does it at start if missing). */
+    residentCellsBuilt: () => `${p}stats:{residents}:built`,
     // ---- points and rewards ----
     // A user's points live in the user's slot {u:<id>} (award and debit are single-slot Lua steps);
     // a reward's stock and claim decisions in the reward's slot {r:<id>}.

@@ -6,13 +6,14 @@ import { okrugOf, type OkrugId } from '../../shared/districts.ts';
 import { pointsJobId } from '../../shared/jobs.ts';
 import { AppError } from '../errors.ts';
 import type { UserStore } from './user.store.ts';
+import type { ResidentCellsStore } from '../representativeness/resident-cells.store.ts';
 import { PROFILE_POINTS } from '../../shared/values/users.ts';
 
 /**
  * The resident's own profile and the admins' role management. No cache: every request re-reads the
  * user, so a role change takes effect on existing sessions at once.
  */
-export function createUserService(deps: { users: UserStore; queues: Pick<Queues, 'points'>; logger: Logger }) {
+export function createUserService(deps: { users: UserStore; queues: Pick<Queues, 'points'>; logger: Logger; residents?: Pick<ResidentCellsStore, 'track'> }) {
   const log = deps.logger.child({ component: 'users' });
 
   const view = (user: User): { user: User; okrug: OkrugId | null } => ({ user, okrug: okrugOf(user.district) });
@@ -28,6 +29,8 @@ export function createUserService(deps: { users: UserStore; queues: Pick<Queues,
     async updateProfile(userId: number, patch: ProfilePatchBody): Promise<{ user: User; okrug: OkrugId | null }> {
       const user = await deps.users.updateProfile(userId, patch);
       if (!user) throw new AppError('not_found', 'No such user');
+      // the eligible base (representativeness panel) follows every profile change
+      await deps.residents?.track(userId);
       if (user.profileComplete && !(await deps.users.profileRewarded(userId))) {
         const job = { userId, reason: 'profile' as const, ref: 'profile', points: PROFILE_POINTS };
         await deps.queues.points.add('award', job, { jobId: pointsJobId(job) });

@@ -87,3 +87,6 @@ export function ageBandOf(birthYear: number | null, year: number): AgeBand | 'un
   if (age < 65) return '55-64';
   return '65plus';
 }
+
+/** Where a browser keeps its ballot's receipt (localStorage): written after voting, read by the integrity page. */
+export const receiptStorageKey = (pollId: number) => `ac:receipt:${pollId}`;

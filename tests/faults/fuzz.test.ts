@@ -57,8 +57,11 @@ const RUNS = Number(process.env.FUZZ_RUNS ?? 10_000);
 const SEED = Number(process.env.FUZZ_SEED ?? Date.now() % 2_147_483_647);
 const CONCURRENCY = 16;
 const PREFIX = 'fz:';
-/** Keys that change by design on rejected requests: rate-limiter counters (every hit counts, rejected ones too). */
-const DIGEST_IGNORE = [/^fz:rate:/];
+/**
+ * Keys that change by design on rejected requests: rate-limiter counters (every hit counts, rejected ones too)
+ * and the open count's refusal counters (a refused ballot is counted: that is the integrity page's figure).
+ */
+const DIGEST_IGNORE = [/^fz:rate:/, /^fz:poll:\{p:[\d.s]+\}:counts$/];
 
 
 describe('fuzz: every /api route and socket event refuses invalid input with a 4xx JSON error and changes nothing', () => {
@@ -136,6 +139,10 @@ describe('fuzz: every /api route and socket event refuses invalid input with a 4
       'get /api/archive': {},
       'get /api/polls/:id/results.json': { id: poll(() => finalId) },
       'get /api/polls/:id/results.csv': { id: poll(() => finalId) },
+      'get /api/polls/:id/integrity': { id: poll(() => finalId) },
+      'get /api/polls/:id/representativeness': { id: poll(() => finalId) },
+      'get /api/polls/:id/ledger.jsonl': { id: poll(() => finalId) },
+      'get /api/polls/:id/ledger.csv': { id: poll(() => finalId) },
       'get /api/me/notifications': {},
       'get /api/me/notifications/unread': {},
       'post /api/me/notifications/read': { valid: () => ({ ids: ['d1.1', 'd2.3'] }) },

@@ -218,7 +218,7 @@ describe('ballot secrecy: logs, ledger, exports, every Redis key, and the AOF', 
     expect(linked).toEqual([]);
   });
 
-  it('when the ballot ledger is read, then entries hold only {v, a, t}, v is a keyed HMAC — no user id, phone, receipt or unkeyed hash of them — and only APP_SECRET maps it back', async () => {
+  it('when the ballot ledger is read, then entries hold only {v, a, t}, v is the SHA-256 of the keyed receipt — no user id, phone, receipt or unkeyed hash of them — and only APP_SECRET maps it back', async () => {
     const { entries } = await readLedger(ctx, pollId, SHARDS);
     expect(entries).toHaveLength(N);
     for (let k = 0; k < SHARDS; k++) {
@@ -226,7 +226,9 @@ describe('ballot secrecy: logs, ledger, exports, every Redis key, and the AOF', 
     }
     const vs = new Set(entries.map((e) => e.v));
     expect(vs.size).toBe(N);
-    for (const e of entries) expect(e.v).toMatch(/^[0-9a-f]{32}$/);
+    for (const e of entries) expect(e.v).toMatch(/^[0-9a-f]{64}$/);
+    // every comparison below is made on the first 32 hex digits too (a cut hash would match there)
+    for (const e of entries) vs.add(e.v.slice(0, 32));
     const text = JSON.stringify(entries);
     for (const tok of personal().filter((t) => !vs.has(t))) expect(text).not.toContain(tok);
     // no unkeyed hash (md5/sha1/sha256/sha512, full or cut to 32 hex) of the usual spellings, for every id a small city could have
@@ -259,12 +261,13 @@ describe('ballot secrecy: logs, ledger, exports, every Redis key, and the AOF', 
     expect(bySecret).toBe(N);
   });
 
-  it('when the poll is finalised, then results.json, results.csv, the archive and the results API hold counts only — no user id field, phone, name, session, receipt or voter hash', async () => {
+  it('when the poll is finalised, then results.json, results.csv, the archive, the results API, the integrity report and the panel hold counts only, and the published ledger only tags and answers — no user id field, phone, name, session or receipt', async () => {
     const close = await fetch(`${server.url}/api/polls/${pollId}/close`, { method: 'POST', headers: mod.headers });
     expect(close.status).toBe(200);
     await until(() => ctx.polls.getFinal(pollId), 60_000, 100);
     const docs: Record<string, string> = {};
-    for (const path of [`/api/polls/${pollId}/results.json`, `/api/polls/${pollId}/results.csv`, `/api/archive?q=${encodeURIComponent('embankment')}`, `/api/polls/${pollId}/results`, `/api/polls/${pollId}`]) {
+    const ledgerPaths = [`/api/polls/${pollId}/ledger.jsonl`, `/api/polls/${pollId}/ledger.csv`];
+    for (const path of [`/api/polls/${pollId}/results.json`, `/api/polls/${pollId}/results.csv`, `/api/archive?q=${encodeURIComponent('embankment')}`, `/api/polls/${pollId}/results`, `/api/polls/${pollId}`, `/api/polls/${pollId}/integrity`, `/api/polls/${pollId}/representativeness`, ...ledgerPaths]) {
       const r = await fetch(`${server.url}${path}`);
       expect(r.status, path).toBe(200);
       docs[path] = await r.text();
@@ -274,12 +277,17 @@ describe('ballot secrecy: logs, ledger, exports, every Redis key, and the AOF', 
     const problems: string[] = [];
     const keysOf = (x: unknown, path = ''): string[] =>
       x && typeof x === 'object' ? Object.entries(x).flatMap(([k, v]) => [`${path}.${k}`, ...keysOf(v, `${path}.${k}`)]) : [];
+    // the published ledger's rows carry each ballot's tag (the ledger's `v`) by design: only APP_SECRET maps a tag
+    // to a voter; it must hold nothing else of theirs
+    const tags = new Set(voters.map((v) => expectedVoterHash(pollId, v.userId)));
     for (const [path, text] of Object.entries(docs)) {
-      for (const tok of personal()) if (text.includes(tok)) problems.push(`${path} contains ${tok.slice(0, 12)}`);
+      for (const tok of personal()) if (text.includes(tok) && !(ledgerPaths.includes(path) && tags.has(tok))) problems.push(`${path} contains ${tok.slice(0, 12)}`);
       if (!path.endsWith('.csv')) {
-        for (const k of keysOf(JSON.parse(text))) if (/user|phone|voter(?!s)|receipt|session|sid\b|name$/i.test(k.split('.').pop()!)) problems.push(`${path} has field ${k}`);
+        const parsed = path.endsWith('.jsonl') ? text.trimEnd().split('\n').map((l) => JSON.parse(l)) : JSON.parse(text);
+        for (const k of keysOf(parsed)) if (/user|phone|voter(?!s)|receipt|session|sid\b|name$/i.test(k.split('.').pop()!)) problems.push(`${path} has field ${k}`);
       }
     }
+    expect(docs[ledgerPaths[0]].trimEnd().split('\n')).toHaveLength(N);
     const csvHeader = docs[`/api/polls/${pollId}/results.csv`].split('\r\n')[0];
     console.log(`[secrecy: exports] ${Object.keys(docs).length} documents (${Object.values(docs).reduce((s, d) => s + d.length, 0)} bytes) checked for ${personal().length} personal tokens and personal field names: ${problems.length} problems; CSV header ${csvHeader}`);
     expect(csvHeader).toBe('poll_id,row_type,question_id,question_text,option_id,option_text,group,count');

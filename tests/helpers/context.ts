@@ -4,6 +4,7 @@ import { loadConfig, type Config } from '../../server/config.ts';
 import { createLogger } from '../../server/logger.ts';
 import { createContext, type AppContext } from '../../server/context.ts';
 import { startServer, type RunningServer } from '../../server/main.ts';
+import { TEST_DATA_DIR } from './processes.ts';
 
 /** A key prefix no other test file uses, so files share one redis-server without seeing each other. */
 export function uniquePrefix(label = 't'): string {
@@ -24,6 +25,7 @@ export function testConfig(overrides: Record<string, string> = {}): Config {
     APP_SECRET: 'test-secret-0123456789abcdef',
     SERVER_PROCESSES: '1',
     ALLOWED_ORIGINS: 'http://localhost:5173,http://app.test',
+    DATA_DIR: TEST_DATA_DIR,
     // Integration tests seed thousands of records through an in-process server's own (fail-fast)
     // connection, far beyond any request's load; on a shared 2-core machine a command can then wait
     // past the default. The fail-fast bound itself is proven at the default in tests/faults/fail-fast.test.ts.

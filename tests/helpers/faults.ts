@@ -11,7 +11,7 @@ import type { Redis } from '../../server/redis/connection.ts';
 import { SESSION_COOKIE } from '../../server/auth/auth.middleware.ts';
 import type { User } from '../../shared/users.ts';
 import type { PollCreate } from '../../shared/polls.ts';
-import { childEnv, spawnScript, type Spawned } from './processes.ts';
+import { childEnv, spawnScript, TEST_DATA_DIR, type Spawned } from './processes.ts';
 import { pollBody } from './polls.ts';
 
 /** The fault suite's secret, origin and prefix: processes and in-test contexts must agree on them. */
@@ -78,6 +78,7 @@ export function faultConfig(redisUrl: string, prefix: string, overrides: Record<
     APP_SECRET: FAULT_SECRET,
     SERVER_PROCESSES: '1',
     ALLOWED_ORIGINS: FAULT_ORIGIN,
+    DATA_DIR: TEST_DATA_DIR,
     ...overrides,
   });
 }
@@ -206,8 +207,7 @@ export async function castHttp(url: string, headers: Record<string, string>, pol
 /** The receipt and ledger voter hash the server derives for (poll, user) — computed here independently. */
 export const expectedReceipt = (pollId: number, userId: number) =>
   createHmac('sha256', FAULT_SECRET).update(`receipt:${pollId}:${userId}`).digest().toString('base64url').slice(0, 22);
-export const expectedVoterHash = (pollId: number, userId: number) =>
-  createHmac('sha256', FAULT_SECRET).update(`voter:${pollId}:${userId}`).digest('hex').slice(0, 32);
+export const expectedVoterHash = (pollId: number, userId: number) => createHash('sha256').update(expectedReceipt(pollId, userId)).digest('hex');
 
 /** Every ledger entry of a poll over its shards: voter hash -> answers JSON (and how many entries in all). */
 export async function readLedger(ctx: AppContext, pollId: number, shards: number): Promise<{ entries: { v: string; a: string; t: string; id: string }[] }> {

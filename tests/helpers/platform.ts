@@ -1,5 +1,5 @@
 import { inject } from 'vitest';
-import { spawnScript, until, type Spawned } from './processes.ts';
+import { spawnScript, until, TEST_DATA_DIR, type Spawned } from './processes.ts';
 import { uniquePrefix } from './context.ts';
 import { freePort } from '../../server/redis/redis-server.ts';
 import { createTestDatabase } from './city.ts';
@@ -24,6 +24,7 @@ export async function startPlatform(env: Record<string, string> = {}): Promise<P
     REDIS_PREFIX: prefix,
     DATABASE_URL: await createTestDatabase('e2e'),
     APP_SECRET: 'e2e-secret-0123456789abcdef',
+    DATA_DIR: TEST_DATA_DIR,
     ...env,
   });
   const url = `http://localhost:${port}`;

@@ -32,7 +32,10 @@ export async function publishedPoll(ctx: AppContext, moderator: User, overrides:
   return ctx.polls.publish(draft.id);
 }
 
-/** Every key of a poll (poll slot and shard slots) with its DUMP, to prove a request changed nothing. */
+/**
+ * Every key of a poll (poll slot and shard slots) with its DUMP, to prove a request changed nothing — except
+ * the open count's `:counts`, which a refused ballot moves by design (its refusal is counted).
+ */
 export async function pollSnapshot(ctx: AppContext, pollId: number): Promise<Record<string, string | null>> {
   const keys = new Set<string>();
   for (const pattern of [`${ctx.keys.prefix}poll:{p:${pollId}}*`, `${ctx.keys.prefix}poll:{p:${pollId}.s*`]) {
@@ -40,7 +43,7 @@ export async function pollSnapshot(ctx: AppContext, pollId: number): Promise<Rec
     do {
       const [next, batch] = await ctx.redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
       cursor = next;
-      batch.forEach((k) => keys.add(k));
+      batch.filter((k) => !k.endsWith(':counts')).forEach((k) => keys.add(k));
     } while (cursor !== '0');
   }
   const out: Record<string, string | null> = {};

@@ -1,8 +1,14 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { tmpdir } from 'node:os';
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+/**
+ * DATA_DIR of test servers and workers: published ballot ledgers land here, never in the checkout's ./data.
+ * Shared by every test (files are kept apart by the key prefix in their path).
+ */
+export const TEST_DATA_DIR = join(tmpdir(), 'ac-test-data');
 
 export type Spawned = {
   child: ChildProcess;
@@ -30,6 +36,7 @@ export function childEnv(
     REDIS_URL: config.REDIS_URL,
     REDIS_PREFIX: config.REDIS_PREFIX,
     APP_SECRET: config.APP_SECRET,
+    DATA_DIR: TEST_DATA_DIR,
     ...extra,
   };
 }

@@ -34,6 +34,7 @@ describe('public archive and open data (results.csv / results.json)', () => {
     const districts = ['arbat', 'arbat', 'arbat', 'arbat', 'arbat', 'arbat', 'tverskoy', 'tverskoy', 'tverskoy', 'tverskoy', 'tverskoy', 'khamovniki'];
     voters = [];
     for (const [i, district] of districts.entries()) voters.push((await createTestUser(s.ctx, { profile: { district, birthYear: i < 7 ? 1990 : 1955, gender: 'male' } })).user);
+    await s.ctx.residents.rebuild(); // made through the store: count them into the eligible base (the raking targets)
     park = await finalisedPoll(s.ctx, mod.user, voters, trickyPoll());
   });
   afterAll(async () => {
@@ -64,7 +65,15 @@ describe('public archive and open data (results.csv / results.json)', () => {
     const respondents = body.filter((x) => x[1] === 'respondents');
     expect(respondents.map((x) => ({ q: x[2], n: Number(x[7]) }))).toEqual(f.questions.map((q) => ({ q: q.id, n: q.respondents })));
     expect(f.questions.every((q) => typeof q.respondents === 'number' && q.respondents > 0)).toBe(true);
-    expect(body).toHaveLength(1 + respondents.length + options.length + f.breakdown.district.length + f.breakdown.ageBand.length);
+    // the raked result and the published ledger's hashes (the open count)
+    const weighted = body.filter((x) => x[1] === 'weighted_option');
+    expect(park.final.representativeness?.weighting).toBeTruthy();
+    expect(weighted.map((x) => ({ q: x[2], o: x[4], n: Number(x[7]) }))).toEqual(
+      park.final.representativeness!.questions.flatMap((q) => q.options.map((o) => ({ q: q.id, o: o.id, n: Number(o.weighted.toFixed(2)) }))),
+    );
+    const hashes = body.filter((x) => x[1] === 'ledger_sha256');
+    expect(hashes.map((x) => [x[6], x[7]])).toEqual([['jsonl', park.final.ledger!.jsonl.sha256], ['csv', park.final.ledger!.csv.sha256]]);
+    expect(body).toHaveLength(1 + respondents.length + options.length + f.breakdown.district.length + f.breakdown.ageBand.length + weighted.length + hashes.length);
     // breakdowns are the anonymity-merged ones (khamovniki has 1 voter: never shown on its own)
     expect(f.breakdown.district.map((g) => g.key)).not.toContain('khamovniki');
     // texts survive quoting; a formula is defused with a leading apostrophe

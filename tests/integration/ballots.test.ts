@@ -69,7 +69,7 @@ describe('ballots: POST /api/polls/:id/ballots', () => {
     }
   });
 
-  it('when a ballot is accepted, then the ledger carries a keyed voter hash, never the user id, and the voter is queued once for the shard\'s award batch (a job naming no voter)', async () => {
+  it('when a ballot is accepted, then the ledger carries the receipt\'s tag (SHA-256 of the keyed receipt), never the user id, and the voter is queued once for the shard\'s award batch (a job naming no voter)', async () => {
     const poll = await publishedPoll(s.ctx, mod, { points: 7 });
     const { headers, user } = await createTestUser(s.ctx);
     const r = await cast(poll.id, headers, { answers: { q1: ['o1'], q2: ['o4'], q3: ['no'] } });
@@ -80,11 +80,12 @@ describe('ballots: POST /api/polls/:id/ballots', () => {
     expect(entries).toHaveLength(1);
     const f = entries[0].fields;
     expect(Object.keys(f).sort()).toEqual(['a', 't', 'v']);
-    expect(f.v).toMatch(/^[0-9a-f]{32}$/);
+    expect(f.v).toMatch(/^[0-9a-f]{64}$/);
     expect(Object.values(f)).not.toContain(String(user.id));
-    // a keyed hash: without APP_SECRET nobody can link it to the user
-    const { createHmac } = await import('node:crypto');
-    expect(f.v).toBe(createHmac('sha256', s.ctx.config.APP_SECRET).update(`voter:${poll.id}:${user.id}`).digest('hex').slice(0, 32));
+    // the tag of a keyed receipt: without APP_SECRET nobody can link it to the user; its voter can find it
+    const { createHash, createHmac } = await import('node:crypto');
+    expect(receipt).toBe(createHmac('sha256', s.ctx.config.APP_SECRET).update(`receipt:${poll.id}:${user.id}`).digest('base64url').slice(0, 22));
+    expect(f.v).toBe(createHash('sha256').update(receipt).digest('hex'));
     expect(f.v).not.toBe(receipt);
     expect(JSON.parse(f.a)).toEqual({ q1: ['o1'], q2: ['o4'], q3: ['no'] });
     expect(await s.ctx.redis.smembers(s.ctx.keys.pollAwardPending(poll.id, 0))).toEqual([String(user.id)]);

@@ -13,6 +13,7 @@ type Service = {
   build?: string;
   command?: string[];
   environment?: Record<string, string>;
+  volumes?: string[];
   deploy?: { replicas?: number };
   depends_on?: Record<string, { condition: string }>;
   healthcheck?: { test: string[] };
@@ -95,6 +96,8 @@ describe('docker-compose.yml', () => {
     for (const s of [server!, worker!]) {
       expect(s.depends_on?.redis?.condition).toBe('service_healthy');
       expect(interpolate(s.environment!.REDIS_URL!, {})).toBe('redis://redis:6379');
+      // the worker writes the published ballot ledgers, every server replica serves them: one shared volume
+      expect(s.volumes).toContain(`open-data:${s.environment?.DATA_DIR}/open-data`);
     }
     for (const file of ['server/main.ts', 'server/worker.ts', 'Dockerfile']) expect(existsSync(join(ROOT, file)), file).toBe(true);
     expect(readFileSync(join(ROOT, 'Dockerfile'), 'utf8')).toMatch(/^FROM node:24/m);

@@ -20,6 +20,8 @@ export type Draft = {
   districts: string[];
   /** live results for everyone (projector view) while the poll runs */
   publicLive: boolean;
+  /** publish the anonymised ballot ledger at finalisation (off for a sensitive poll) */
+  publicLedger: boolean;
   questions: DraftQuestion[];
 };
 
@@ -50,6 +52,7 @@ export function emptyDraft(now: number): Draft {
     maxAge: '',
     districts: [],
     publicLive: false,
+    publicLedger: true,
     questions: [newQuestion()],
   };
 }
@@ -73,6 +76,7 @@ export function pollToDraft(p: Poll, now: number, copy = false): Draft {
     maxAge: p.audience.maxAge === null ? '' : String(p.audience.maxAge),
     districts: [...p.audience.districts],
     publicLive: p.publicLive,
+    publicLedger: p.publicLedger,
     questions: p.questions.map((q) => ({
       text: q.text,
       kind: q.kind,
@@ -108,6 +112,7 @@ export function draftFromForm(form: FormData): Draft {
     maxAge: s('maxAge'),
     districts: form.getAll('district').map(String),
     publicLive: form.get('publicLive') === 'on',
+    publicLedger: form.get('publicLedger') === 'on',
     questions,
   };
 }
@@ -145,6 +150,7 @@ export function draftToBody(d: Draft) {
     closesAt: fromLocalInput(d.closesAt),
     audience: { districts: d.districts, minAge: age(d.minAge), maxAge: age(d.maxAge) },
     publicLive: d.publicLive,
+    publicLedger: d.publicLedger,
     questions: d.questions
       .filter((q) => q.text.trim())
       .map((q, i) => ({

@@ -1,3 +1,5 @@
+import { receiptStorageKey } from '$shared/values/polls.ts';
+
 /**
  * This browser's own answers per poll, kept in localStorage so the results can mark "your answer". The
  * server never links a ballot to its voter (ballot secrecy), so only the device that voted knows it.
@@ -21,5 +23,18 @@ export function myBallot(pollId: number): Record<string, string[]> | null {
     return out;
   } catch {
     return null;
+  }
+}
+
+/**
+ * The ballot's receipt, kept the same way (after a 201, or the 409 of a retry): the integrity page finds this
+ * voter's row in the published ledger with it. Nobody but this browser's user sees it.
+ */
+export function rememberReceipt(pollId: number, receipt: unknown): void {
+  if (typeof receipt !== 'string' || !receipt) return;
+  try {
+    localStorage.setItem(receiptStorageKey(pollId), receipt);
+  } catch {
+    // storage off (private mode): the voter can still type the receipt in
   }
 }

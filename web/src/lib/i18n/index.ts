@@ -3,6 +3,8 @@ import type { ru } from './ru.ts';
 import type { adminRu } from './admin.ru.ts';
 import type { staffRu } from './staff.ru.ts';
 import type { cityRu } from './city.ru.ts';
+import type { openCountRu } from './open-count.ru.ts';
+import type { pagesRu } from './pages.ru.ts';
 
 export type Lang = 'ru' | 'en';
 /** The dictionary every page loads (ru.ts is the source of truth, en.ts must match it). */
@@ -12,7 +14,10 @@ export type AdminKey = keyof typeof adminRu;
 export type StaffKey = keyof typeof staffRu;
 /** Our City's area dictionary (city.*.ts), merged in by the /city layout and /me/reports. */
 export type CityKey = keyof typeof cityRu;
-export type Key = keyof typeof ru | AdminKey | StaffKey | CityKey;
+export type OpenCountKey = keyof typeof openCountRu;
+/** The rewards shop's and the projector's strings (pages.*.ts), merged in by those routes. */
+export type PagesKey = keyof typeof pagesRu;
+export type Key = keyof typeof ru | AdminKey | StaffKey | CityKey | OpenCountKey | PagesKey;
 export const LANGS: readonly Lang[] = ['ru', 'en'];
 
 /**
@@ -28,7 +33,7 @@ function fill(s: string, vars?: Record<string, string | number>): string {
 }
 
 /** A translator over a given dictionary (server code, tests). */
-export function translator(dict: Dict & Partial<Record<AdminKey | StaffKey | CityKey, string>>) {
+export function translator(dict: Dict & Partial<Record<AdminKey | StaffKey | CityKey | OpenCountKey, string>>) {
   return (key: Key, vars?: Record<string, string | number>) => fill(dict[key] ?? key, vars);
 }
 

@@ -32,6 +32,7 @@ export const staffEn: Record<keyof typeof staffRu, string> = {
   'builder.points': 'Points for taking part',
   'builder.cityTime': 'Moscow time',
   'builder.publicLive': 'Show live results to everyone (projector view)',
+  'builder.publicLedger': 'Publish the anonymised ballot ledger when finalised (untick for a sensitive poll: a receipt lets a voter prove how they voted)',
   'builder.preview': 'Preview',
   'builder.saveDraft': 'Save draft',
   'builder.saveAndPublish': 'Save and publish',

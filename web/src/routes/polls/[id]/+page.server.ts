@@ -3,6 +3,7 @@ import { failLoad, pollIdParam, serverApi } from '$lib/server/api.ts';
 import { answerIssueKey, ballotBody } from '$lib/polls.ts';
 import type { PollView } from '$shared/values/polls.ts';
 import type { DecisionView } from '$shared/values/decisions.ts';
+import type { PollIntegrityReport } from '$shared/integrity.ts';
 import type { Actions, PageServerLoad } from './$types';
 
 export const load = (async (event) => {
@@ -11,9 +12,11 @@ export const load = (async (event) => {
   if (!r.ok) failLoad(r);
   const { poll, voted, eligible, results, withheld } = r.data;
   const d = poll.status === 'closed' || poll.status === 'finalised' ? await serverApi(event)<DecisionView>(`/polls/${id}/decision`) : null;
+  const oc = poll.status === 'finalised' ? await serverApi(event)<PollIntegrityReport>(`/polls/${id}/integrity`) : null;
+  const ledgerSha256 = oc?.ok ? (oc.data.ledger?.jsonl.sha256 ?? null) : null;
   // the projector link is for staff running a session (residents share the poll page itself)
   const staff = (event.locals.user?.roles ?? []).some((role) => role !== 'resident');
-  return { poll, voted, eligible, results, withheld, decision: d?.ok ? d.data : null, justVoted: event.url.searchParams.has('voted'), profileBonus: event.url.searchParams.get('profile') === 'bonus', staff };
+  return { poll, voted, eligible, results, withheld, decision: d?.ok ? d.data : null, justVoted: event.url.searchParams.has('voted'), profileBonus: event.url.searchParams.get('profile') === 'bonus', staff, ledgerSha256 };
 }) satisfies PageServerLoad;
 
 export const actions = {

@@ -1,0 +1,32 @@
+import type { pagesRu } from './pages.ru.ts';
+
+/** The rewards shop's and the projector's strings in English. Typed against the Russian ones. */
+export const pagesEn: Record<keyof typeof pagesRu, string> = {
+  'rewards.none': 'No rewards yet.',
+  'rewards.status.pending': 'processing',
+  'rewards.status.done': 'ready',
+  'rewards.status.refunded': 'refunded',
+  'rewards.title': 'Rewards shop',
+  'rewards.price': '{n} points',
+  'rewards.stock': 'Left: {n}',
+  'rewards.redeem': 'Redeem',
+  'rewards.redeemed': 'Done! Code: {code}',
+  'rewards.mine': 'My rewards',
+  'rewards.balance': 'You have {n} points',
+  'projector.scan': 'Vote now: scan the code',
+  'projector.qr': 'QR code linking to the poll',
+  'projector.timeLeft': 'Time left',
+  'projector.hiddenResults': 'Results are hidden so that they do not sway the vote.',
+  'projector.controls': 'Presentation controls',
+  'projector.show': 'Show results',
+  'projector.hide': 'Hide results',
+  'projector.fullscreen': 'Full screen',
+  'projector.keys': 'Keys: ← → questions, H hide or show results, F full screen.',
+  'projector.join': 'How to vote',
+  'projector.closed': 'Voting closed',
+  'projector.code': 'Code',
+  'rewards.soldOut': 'Sold out',
+  'rewards.missing': 'Points missing: {n}',
+  'rewards.confirm': 'Spend {n} points on “{name}”? {left} will be left.',
+  'rewards.confirmYes': 'Yes, spend {n} points',
+};
