@@ -1,7 +1,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, chownSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { chmodSync, chownSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import pg from 'pg';
 import { freePort } from '../redis/redis-server.ts';
 
@@ -60,7 +60,13 @@ export async function startPostgresServer(opts: {
   const dir = resolve(opts.dir);
   const user = runAs();
   mkdirSync(dir, { recursive: true, mode: 0o700 });
-  if (user) chownSync(dir, user.uid, user.gid);
+  if (user) {
+    // As root the cluster runs as `postgres`, who must pass through DATA_DIR: the platform's own folder,
+    // which the private Redis creates 0700 (its AOF is ballot-secret). Execute only, never listing.
+    const parent = statSync(dirname(dir));
+    if (parent.uid === process.getuid?.() && (parent.mode & 0o001) === 0) chmodSync(dirname(dir), (parent.mode & 0o777) | 0o011);
+    chownSync(dir, user.uid, user.gid);
+  }
   chmodSync(dir, 0o700);
   if (user && spawnSync(user.prefix[0]!, [...user.prefix.slice(1), 'test', '-w', dir]).status !== 0) {
     throw new Error(`the postgres user cannot reach ${dir}: make its parent directories traversable (chmod o+x) or set DATABASE_URL`);

@@ -14,8 +14,11 @@ const baseEnv = () => ({
 
 describe('npm start launcher (scripts/start.ts)', () => {
   it('when started without REDIS_URL and DATABASE_URL, then it runs a private redis-server and postgres, becomes ready (Our City migrated), and SIGTERM stops everything cleanly', async () => {
-    const dataDir = mkdtempSync(join(tmpdir(), 'ac-start-'));
-    chmodSync(dataDir, 0o711); // as root, the private postgres runs as `postgres` and must reach DATA_DIR/postgres
+    // as on a fresh clone: a checkout folder anyone may traverse, and no DATA_DIR yet (the private Redis
+    // creates it 0700; as root, the private postgres runs as `postgres` and must still reach DATA_DIR/postgres)
+    const checkout = mkdtempSync(join(tmpdir(), 'ac-start-'));
+    chmodSync(checkout, 0o755);
+    const dataDir = join(checkout, 'data');
     const port = await freePort();
     const p = spawnScript('scripts/start.ts', ['--no-build'], { ...baseEnv(), PORT: String(port), DATA_DIR: dataDir });
     try {
@@ -42,7 +45,7 @@ describe('npm start launcher (scripts/start.ts)', () => {
       await expect(fetch(`http://127.0.0.1:${port}/healthz`)).rejects.toThrow();
     } finally {
       if (p.child.exitCode === null) p.child.kill('SIGKILL');
-      rmSync(dataDir, { recursive: true, force: true });
+      rmSync(checkout, { recursive: true, force: true });
     }
   });
 
