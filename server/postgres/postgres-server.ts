@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { chmodSync, chownSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import pg from 'pg';
-import { freePort } from '../redis/redis-server.ts';
+import { freePort, stopChild } from '../redis/redis-server.ts';
 
 export type PostgresServerHandle = {
   /** postgres://… of the `database` asked for (created on first start). */
@@ -134,12 +134,6 @@ export async function startPostgresServer(opts: {
     pid: child.pid!,
     dir,
     process: child,
-    stop: async (signal = 'SIGINT') => {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      child.kill(signal);
-      const t = setTimeout(() => child.kill('SIGKILL'), 15_000);
-      await exited;
-      clearTimeout(t);
-    },
+    stop: (signal: NodeJS.Signals = 'SIGINT') => stopChild(child, exited, signal, 15_000),
   };
 }
