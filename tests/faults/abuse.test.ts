@@ -161,6 +161,12 @@ describe('abuse: brute force, sign-in flood, socket flood, cross-origin writes a
       OTP_MAX_ATTEMPTS: String(OTP_MAX_ATTEMPTS),
       OTP_PER_PHONE_PER_HOUR: String(OTP_PER_PHONE_PER_HOUR),
       DATABASE_URL: pgs.url,
+      // the cross-origin case compares all of Redis before and after: the worker's own schedules must not
+      // fire inside that window (each run rewrites its queue's delayed set, id counter and events stream)
+      AWARD_SWEEP_EVERY_MS: '3600000',
+      CITY_SWEEP_MS: '3600000',
+      ARCHIVE_SWEEP_MS: '3600000',
+      REDEMPTION_RECONCILE_AFTER_MS: '86400000',
     });
     server = procs.add(await spawnServer(env, await freePort()));
     procs.add(await spawnWorker(env));
