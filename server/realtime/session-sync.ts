@@ -14,6 +14,7 @@ type IoSocket = Socket<ClientToServerEvents, ServerToClientEvents, Record<string
 type Namespace = { sockets: Map<string, IoSocket>; adapter: { rooms: Map<string, Set<string>> } };
 
 const POLL_ROOM = /^poll:(\d+)$/;
+const USER_ROOM = /^user:(\d+)$/;
 const ORG_ROOM = /^city:org:(\d+)$/;
 
 /**
@@ -37,8 +38,8 @@ const sameRoles = (a: User | null, b: User | null) => a?.id === b?.id && [...(a?
  * that user's sockets it holds, and puts the socket's rooms in line with the new user under the same
  * policies that let it in: a poll's tally room (poll.access.ts, through the live service: joined with a
  * fresh frame when the results became visible, left when they no longer are), Our City's staff rooms
- * (left when the policy no longer lets the user in; the client re-asks `city:queue:watch` to join),
- * the user's own room (left on sign-out). The socket then gets `session` again when its user or roles
+ * (left when the policy no longer lets the user in; the client re-asks `city:queue:watch` on `session`
+ * to join), the user's own room (left on sign-out; a recovered socket keeps only its current user's). The socket then gets `session` again when its user or roles
  * changed. A change whose message this process missed (its subscriber reconnecting) applies at the next
  * connection; a socket whose session cannot be read now (Redis away) has its transport closed, so it
  * reconnects through the handshake, which reads the user again.
@@ -62,6 +63,9 @@ export function createSessionSync(deps: {
     const joined: number[] = [];
     for (const room of [...socket.rooms]) {
       if (!mayStayInCityRoom(room, user)) void socket.leave(room);
+      // only its own user's room (a recovered socket gets back the room of whoever it was before)
+      const owner = USER_ROOM.exec(room);
+      if (owner && Number(owner[1]) !== user?.id) void socket.leave(room);
       const m = POLL_ROOM.exec(room);
       if (!m) continue;
       const pollId = Number(m[1]);
@@ -89,10 +93,7 @@ export function createSessionSync(deps: {
     const sid = socket.data.sid;
     try {
       socket.data.user = sid ? await deps.resolve(sid) : null;
-      if (before && socket.data.user?.id !== before.id) {
-        void socket.leave(rooms.user(before.id));
-        socket.data.sid = undefined;
-      }
+      if (!socket.data.user) socket.data.sid = undefined; // signed out: anonymous from now on
       const joined = await recheckRooms(socket);
       for (const pollId of joined) {
         const frame = await live.snapshot(pollId);
