@@ -3,6 +3,7 @@ import { cityApi, cityTestServer, cityUser, reportFields, type TestActor } from 
 import { createActivePoll } from '../helpers/live.ts';
 import { connectSocket, nextEvent, record, ask, type ClientSocket } from '../helpers/sockets.ts';
 import type { Role } from '../../shared/users.ts';
+import { rooms } from '../../server/realtime/emitter.ts';
 
 type Server = Awaited<ReturnType<typeof cityTestServer>>;
 
@@ -101,5 +102,40 @@ describe('socket roles follow role changes without a reconnect', () => {
     expect(await anonymous).toEqual({ userId: null, roles: [] });
     expect(await ask(x, 'city:queue:watch')).toMatchObject({ ok: false, error: { code: 'unauthenticated' } });
     expect((await ask(x, 'poll:watch', { pollId })).data.canSeeResults).toBe(false);
+  });
+
+  it('when a socket is away while its user loses the moderator role and signs out everywhere, then on recovery its restored rooms are re-checked: no staff tallies, no city queue, no more of that user\'s events', async () => {
+    const staffer = await cityUser(s1.ctx, ['moderator']);
+    const pollId = await createActivePoll(s1.ctx, moderator.user);
+    const x = await connectSocket(s1.url, { cookie: staffer.cookie }); // reconnects by itself
+    open.push(x);
+    const control = await socket(s1, moderator); // staff all along, on the same server
+    for (const w of [x, control]) {
+      expect((await ask(w, 'poll:watch', { pollId })).data.canSeeResults).toBe(true);
+      expect((await ask(w, 'city:queue:watch')).ok).toBe(true);
+    }
+    const gone = new Promise((res) => x.once('disconnect', res));
+    const back = new Promise<boolean>((res) => x.once('connect', () => res(x.recovered)));
+    x.io.engine.close(); // drop the transport: the client reconnects with its recovery offset
+    await gone;
+    await setRoles(staffer, []);
+    await s1.ctx.sessions.destroyAllOf(staffer.user.id);
+    const anonymous = nextEvent(x, 'session', (f) => f.userId === null);
+    expect(await back).toBe(true);
+    await anonymous;
+    const [tallies, queue, notes] = [record(x, 'poll:tally'), record(x, 'city:queue'), record(x, 'notification')];
+    // what the control gets, the recovered socket would have got by the time it answers a ping (same server)
+    const counts = nextEvent(x, 'poll:participants', (f) => f.pollId === pollId && f.participants === 1);
+    const staffTally = nextEvent(control, 'poll:tally', (f) => f.pollId === pollId && f.participants === 1);
+    expect((await fetch(`${s1.url}/api/polls/${pollId}/ballots`, { method: 'POST', headers: voter.headers, body: JSON.stringify({ answers: { q1: ['a'] } }) })).status).toBe(201);
+    await Promise.all([counts, staffTally]);
+    const staffQueued = nextEvent(control, 'city:queue', (f) => f.step === 'submitted');
+    await cityApi(s1.url).file(reporter, reportFields({ district: 'khamovniki' }));
+    await staffQueued;
+    const note = nextEvent(control, 'notification', (f) => f.id === 'n-both');
+    s1.ctx.realtime.toRooms([rooms.user(staffer.user.id), rooms.user(moderator.user.id)], 'notification', { id: 'n-both', kind: 'test', title: 't', body: 'b', createdAt: new Date().toISOString(), unread: 1 });
+    await note;
+    expect((await ask(x, 'ping:server')).ok).toBe(true);
+    expect([tallies.length, queue.length, notes.length]).toEqual([0, 0, 0]);
   });
 });
