@@ -105,9 +105,13 @@ export function createRealtime(httpServer: HttpServer, deps: RealtimeDeps, opts:
   broadcaster.start();
   const sync = createSessionSync({ nsp: io.of('/') as never, sessionCache: deps.sessionCache, resolve: (sid) => resolveSessionId({ sessions: deps.sessions }, sid), live, broadcaster, logger });
 
+  /** Recovered sockets whose user is not the one their restored rooms were joined as. */
+  const userChanged = new WeakSet<object>();
   io.use(async (socket, next) => {
     try {
       const r = await resolveSession({ sessions: deps.sessions, users: deps.users }, socket.handshake.headers.cookie);
+      // a recovered socket arrives with the data it had at the drop: its user then
+      if (socket.recovered && JSON.stringify(socket.data.user ?? null) !== JSON.stringify(r?.user ?? null)) userChanged.add(socket);
       socket.data.user = r?.user ?? null;
       socket.data.sid = r?.sessionId;
       next();
@@ -146,7 +150,7 @@ export function createRealtime(httpServer: HttpServer, deps: RealtimeDeps, opts:
     });
 
     socket.emit('session', { userId: user?.id ?? null, roles: user?.roles ?? [] });
-    if (socket.recovered) void recovered(socket, sync, live, broadcaster, log);
+    if (socket.recovered) void recovered(socket, userChanged.has(socket) ? sync : null, live, broadcaster, log);
 
     socket.on('ping:server', (ack) => {
       if (typeof ack === 'function') ack({ ok: true, data: { at: Date.now() } });
@@ -200,13 +204,13 @@ export function createRealtime(httpServer: HttpServer, deps: RealtimeDeps, opts:
 }
 
 /**
- * A recovered socket has its rooms back as they were at the drop: first put them in line with the user
- * its handshake just read (roles may have changed meanwhile; unreadable now: close it again, fail closed),
- * then one fresh frame per watched poll (it missed the tally frames).
+ * A recovered socket has its rooms back as they were at the drop. When its user changed meanwhile (roles,
+ * profile, sign-out: `sync` given), first put them in line with the user its handshake just read (that
+ * failing: close it again, fail closed); then one fresh frame per watched poll (it missed the tally frames).
  */
-async function recovered(socket: IoSocket, sync: SessionSync, live: LiveService, broadcaster: Broadcaster, log: Logger) {
+async function recovered(socket: IoSocket, sync: SessionSync | null, live: LiveService, broadcaster: Broadcaster, log: Logger) {
   try {
-    await sync.recheckRooms(socket);
+    await sync?.recheckRooms(socket);
   } catch (err) {
     log.warn({ err }, 'rooms of a recovered socket could not be re-checked: closing its transport');
     socket.conn.close();
