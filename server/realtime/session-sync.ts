@@ -120,7 +120,7 @@ export function createSessionSync(deps: {
 
   const stop = deps.sessionCache.onChange(changed);
   return {
-    /** A recovered connection gets its old rooms back: re-check them against the user its handshake read. */
+    /** A recovered connection gets its old rooms back: re-check them against the user its handshake read (io.ts: when that user changed). */
     recheckRooms: (socket: IoSocket) => recheckRooms(socket).then(() => undefined),
     close: stop,
   };
