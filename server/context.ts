@@ -21,6 +21,7 @@ import { createArchiveDomain } from './archive/archive.module.ts';
 import { createLiveService } from './realtime/live.service.ts';
 import { createCityDomain } from './city/city.module.ts';
 import { createOpenCount } from './integrity/open-count.module.ts';
+import { createElectorate } from './representativeness/electorate.ts';
 
 /**
  * The dependencies of one server process, built once and passed to factories (no DI container).
@@ -55,7 +56,9 @@ export function createContext(config: Config, logger: Logger, opts: { processNam
   // identity: OTP sign-in (ctx.auth), profile and roles (ctx.accounts); the profile step keeps the eligible base current
   const { auth, accounts } = createIdentity({ config, logger, redis, keys, users, sessions, queues, residents: openCount.residents });
   // polls and ballots: definitions, lifecycle, the vote path, results, viewer reads
-  const { polls, ballots, pollViews, closePolls } = createPollsDomain({ redis, keys, config, logger, queues, realtime, refusals: openCount.refusals });
+  // (staff views also carry the turnout's base: the registered residents a poll's audience takes in)
+  const electorate = createElectorate({ residents: openCount.residents, users });
+  const { polls, ballots, pollViews, closePolls } = createPollsDomain({ redis, keys, config, logger, queues, realtime, refusals: openCount.refusals, electorate });
   // the open count's reads and the finalise step's export (integrity page, published ledger, panel)
   const openCountService = openCount.service({ polls, ballots, views: pollViews });
   // points, rewards shop, finalisation alarms

@@ -198,6 +198,8 @@ export const pollViewSchema = z.object({
   results: pollResultsSchema.nullable(),
   /** Set when the results would be visible but fewer than `minGroup` ballots are in (non-staff only). */
   withheld: z.object({ minGroup: z.number().int() }).nullable(),
+  /** Staff only (null for anyone else): registered residents who may vote in it, the base of its turnout. */
+  eligibleResidents: z.number().int().nullable(),
 });
 export type PollView = z.infer<typeof pollViewSchema>;
 

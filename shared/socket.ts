@@ -38,6 +38,8 @@ export type WatchAckData = {
    * `poll:participants` reaches `minGroup`.
    */
   withheld: { minGroup: number } | null;
+  /** Staff only (null for anyone else): registered residents who may vote in the poll, the base of its turnout. */
+  eligibleResidents: number | null;
 };
 
 export interface ServerToClientEvents {
@@ -68,6 +70,8 @@ export interface ClientToServerEvents {
 }
 
 export interface SocketData {
-  /** The signed-in user resolved at the handshake, or null (anonymous). */
+  /** The signed-in user, resolved at the handshake and again whenever that user's sessions change (roles, profile, sign-out). */
   user: User | null;
+  /** Server only: the session the socket signed in with (re-resolved on such a change). */
+  sid?: string;
 }

@@ -46,14 +46,20 @@ export async function resolveSession(
 ): Promise<{ user: User; sessionId: string } | null> {
   const sid = parseCookies(cookieHeader)[SESSION_COOKIE];
   if (!sid) return null;
+  const user = await resolveSessionId(deps, sid, cache);
+  return user ? { user, sessionId: sid } : null;
+}
+
+/** The user of a session id, or null when the session is unknown, expired or its user gone (see resolveSession). */
+export async function resolveSessionId(deps: { sessions: SessionStore; sessionCache?: SessionCache }, sid: string, cache = false): Promise<User | null> {
   const cached = cache ? deps.sessionCache?.get(sid) : undefined;
-  if (cached) return { user: cached, sessionId: sid };
+  if (cached) return cached;
   // the session and its user in one round trip (both live in the user's slot)
   const r = await deps.sessions.resolve(sid);
   if (!r) return null;
   const user = userFromRow(r.user);
   if (user && cache) deps.sessionCache?.remember(sid, user, r.session.absoluteExpiresAt);
-  return user ? { user, sessionId: sid } : null;
+  return user;
 }
 
 /** Attaches `req.user` when the request carries a live session; never rejects by itself. */

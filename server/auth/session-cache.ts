@@ -21,6 +21,7 @@ export function createSessionCache(deps: { redis: Redis; keys: Keys; ttlMs: numb
   const byUser = new Map<number, Set<string>>();
   let sub: Redis | null = null;
   let closed = false;
+  const listeners = new Set<(c: SessionChange) => void>();
 
   const drop = (c: SessionChange) => {
     if ('sid' in c) {
@@ -32,11 +33,15 @@ export function createSessionCache(deps: { redis: Redis; keys: Keys; ttlMs: numb
     for (const sid of byUser.get(c.userId) ?? []) bySid.delete(sid);
     byUser.delete(c.userId);
   };
+  const heard = (c: SessionChange) => {
+    drop(c);
+    for (const l of listeners) l(c);
+  };
   const subscribe = () => {
-    if (sub || closed || ttlMs === 0) return;
+    if (sub || closed || (ttlMs === 0 && !listeners.size)) return;
     sub = redis.duplicate({ enableAutoPipelining: false, lazyConnect: false });
     sub.on('error', () => {}); // the command connection reports Redis trouble; the TTL bounds a missed message
-    sub.on('message', (_ch: string, msg: string) => drop(msg.startsWith('s:') ? { sid: msg.slice(2) } : { userId: Number(msg.slice(2)) }));
+    sub.on('message', (_ch: string, msg: string) => heard(msg.startsWith('s:') ? { sid: msg.slice(2) } : { userId: Number(msg.slice(2)) }));
     sub.subscribe(keys.sessionsChanged()).catch(() => {});
   };
 
@@ -63,6 +68,17 @@ export function createSessionCache(deps: { redis: Redis; keys: Keys; ttlMs: numb
       sids.add(sid);
     },
 
+    /**
+     * Be told of every change, from this process or any other (the open sockets re-read their user:
+     * server/realtime/session-sync.ts). Returns the unsubscribe. A change published while this process's
+     * subscriber is reconnecting is missed.
+     */
+    onChange(listener: (c: SessionChange) => void): () => void {
+      listeners.add(listener);
+      subscribe();
+      return () => void listeners.delete(listener);
+    },
+
     /** Drop here now, and tell the other processes (best effort: the TTL bounds a lost message). */
     async changed(c: SessionChange): Promise<void> {
       drop(c);
@@ -71,6 +87,7 @@ export function createSessionCache(deps: { redis: Redis; keys: Keys; ttlMs: numb
 
     async close(): Promise<void> {
       closed = true;
+      listeners.clear();
       bySid.clear();
       byUser.clear();
       if (sub) await closeRedis(sub);

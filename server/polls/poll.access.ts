@@ -1,5 +1,5 @@
 import { AppError } from '../errors.ts';
-import { isTargeted, type PollDefinition, type PollStatus } from '../../shared/polls.ts';
+import { isTargeted, type Poll, type PollDefinition, type PollStatus } from '../../shared/polls.ts';
 import type { User } from '../../shared/users.ts';
 
 /**
@@ -11,8 +11,11 @@ import type { User } from '../../shared/users.ts';
 const STAFF_ROLES: ReadonlySet<string> = new Set(['moderator', 'official', 'admin']);
 export const isStaff = (user: Pick<User, 'roles'> | null | undefined): boolean => !!user && user.roles.some((r) => STAFF_ROLES.has(r));
 
-/** Why a user may not vote in a poll, or null when they may. */
-export function ineligibility(def: Pick<PollDefinition, 'audience'>, user: User, year = new Date().getUTCFullYear()): string | null {
+/** What the eligibility rule reads of a person: their profile (a user, or a cell of the eligible base). */
+export type EligibilityProfile = Pick<User, 'profileComplete' | 'district' | 'birthYear'>;
+
+/** Why a user may not vote in a poll, or null when they may. Ages are `year - birthYear`. */
+export function ineligibility(def: Pick<PollDefinition, 'audience'>, user: EligibilityProfile, year = new Date().getUTCFullYear()): string | null {
   const a = def.audience;
   if (!isTargeted(a)) return null;
   if (!user.profileComplete) return 'This poll is for a specific audience: complete your profile (district, birth year) first';
@@ -21,6 +24,17 @@ export function ineligibility(def: Pick<PollDefinition, 'audience'>, user: User,
   if (a.minAge !== null && age < a.minAge) return `This poll is for residents aged ${a.minAge} and over`;
   if (a.maxAge !== null && age > a.maxAge) return `This poll is for residents aged up to ${a.maxAge}`;
   return null;
+}
+
+/**
+ * The year whose ages `ineligibility` applies to a poll as a whole (its eligible count). A ballot is
+ * checked in the year it is cast, so this is the year of the voting moment nearest `now`: now while the
+ * poll runs, its opening before, its real end (early close included) after.
+ */
+export function audienceYear(poll: Pick<Poll, 'opensAt' | 'closesAt' | 'closedAt'>, now: number): number {
+  const opens = poll.opensAt ? Date.parse(poll.opensAt) : now;
+  const ends = Date.parse(poll.closedAt ?? poll.closesAt ?? '');
+  return new Date(Math.max(opens, Number.isFinite(ends) ? Math.min(now, ends) : now)).getUTCFullYear();
 }
 
 /** What the policy reads of a poll: its effective status and its visibility flags. */

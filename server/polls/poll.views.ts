@@ -2,6 +2,7 @@ import { AppError } from '../errors.ts';
 import type { User } from '../../shared/users.ts';
 import type { Poll, PollListItem, PollListQuery, PollResults, PollStatus, PollView } from '../../shared/polls.ts';
 import type { BallotService } from '../ballots/ballot.service.ts';
+import type { Electorate } from '../representativeness/electorate.ts';
 import type { PollCache } from './poll.cache.ts';
 import type { PollRow, PollStore } from './poll.store.ts';
 import { assertVisible, canSeeResults, ineligibility, inFeed, isStaff, totalsShown } from './poll.access.ts';
@@ -16,6 +17,8 @@ export type PollViewsDeps = {
   ballots: Pick<BallotService, 'hasVoted' | 'votedMany' | 'visibleResults'>;
   /** The anonymity threshold (RESULTS_MIN_GROUP_SIZE): totals too are withheld from non-staff below it. */
   minGroup: number;
+  /** The turnout's base (staff views): absent, it is reported as null. */
+  electorate?: Pick<Electorate, 'count'>;
   now?: () => number;
 };
 
@@ -58,10 +61,15 @@ export function createPollViews(deps: PollViewsDeps) {
       return { ...base, canSeeResults: true, withheld: null, results };
     },
 
+    /** Staff only (null for anyone else): registered residents who may vote in the poll (the dashboard's turnout base). */
+    async eligibleResidents(poll: Poll, user: User | null): Promise<number | null> {
+      return isStaff(user) && deps.electorate ? deps.electorate.count(poll, now()) : null;
+    },
+
     /** `GET /api/polls/:id`. */
     async view(pollId: number, user: User | null): Promise<PollView> {
       const a = await views.access(pollId, user);
-      return { poll: a.poll, voted: a.voted, eligible: a.eligible, results: a.results, withheld: a.withheld };
+      return { poll: a.poll, voted: a.voted, eligible: a.eligible, results: a.results, withheld: a.withheld, eligibleResidents: await views.eligibleResidents(a.poll, user) };
     },
 
     /** `GET /api/polls/:id/results`: 403 while this viewer may not see them. */

@@ -6,10 +6,11 @@ import type { Logger } from '../logger.ts';
 import type { Metrics } from '../metrics.ts';
 import type { Redis } from '../redis/connection.ts';
 import type { SessionStore } from '../auth/session.store.ts';
+import type { SessionCache } from '../auth/session-cache.ts';
 import type { UserStore } from '../users/user.store.ts';
 import type { Ack } from '../../shared/errors.ts';
 import { pollWatchPayload, type ClientToServerEvents, type ServerToClientEvents, type SocketData, type WatchAckData } from '../../shared/socket.ts';
-import { resolveSession } from '../auth/auth.middleware.ts';
+import { resolveSession, resolveSessionId } from '../auth/auth.middleware.ts';
 import { isAllowedOrigin } from '../http/origin.middleware.ts';
 import { AppError, ackError, parseOr } from '../errors.ts';
 import { createRedis, closeRedis, redisTarget } from '../redis/connection.ts';
@@ -21,6 +22,7 @@ import type { LiveService } from './live.service.ts';
 import { RecoveringRedisAdapter } from './recovering-adapter.ts';
 import { serverProcesses } from '../cluster.ts';
 import { createSocketLimiter, SOCKET_RATE_LIMIT, type SocketRateLimit } from './rate-limit.ts';
+import { createSessionSync, type SessionSync } from './session-sync.ts';
 
 export type IoServer = Server<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketData>;
 type IoSocket = Socket<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketData>;
@@ -55,6 +57,8 @@ export type RealtimeDeps = {
   redis: Redis;
   sessions: SessionStore;
   users: UserStore;
+  /** Its change messages keep open sockets' users current (session-sync.ts). */
+  sessionCache: Pick<SessionCache, 'onChange'>;
   live: LiveService;
   /** Our City (null without a database): its socket events. */
   city: CityDomain | null;
@@ -99,11 +103,17 @@ export function createRealtime(httpServer: HttpServer, deps: RealtimeDeps, opts:
     registry: metrics.registry,
   });
   broadcaster.start();
+  const sync = createSessionSync({ nsp: io.of('/') as never, sessionCache: deps.sessionCache, resolve: (sid) => resolveSessionId({ sessions: deps.sessions }, sid), live, broadcaster, logger });
 
+  /** Recovered sockets whose user is not the one their restored rooms were joined as. */
+  const userChanged = new WeakSet<object>();
   io.use(async (socket, next) => {
     try {
-      const r = await resolveSession(deps, socket.handshake.headers.cookie);
+      const r = await resolveSession({ sessions: deps.sessions, users: deps.users }, socket.handshake.headers.cookie);
+      // a recovered socket arrives with the data it had at the drop: its user then
+      if (socket.recovered && JSON.stringify(socket.data.user ?? null) !== JSON.stringify(r?.user ?? null)) userChanged.add(socket);
       socket.data.user = r?.user ?? null;
+      socket.data.sid = r?.sessionId;
       next();
     } catch (err) {
       logger.warn({ err }, 'socket auth failed');
@@ -114,6 +124,8 @@ export function createRealtime(httpServer: HttpServer, deps: RealtimeDeps, opts:
   const limit = opts.rateLimit ?? SOCKET_RATE_LIMIT;
 
   io.on('connection', (socket) => {
+    // the user at connect; handlers read socket.data.user, which session-sync.ts replaces when the user's
+    // roles, profile or sessions change
     const user = socket.data.user;
     // the handshake (headers, address) is built by now: the upgrade request itself is not kept per socket
     (socket.conn as unknown as { request: unknown }).request = undefined;
@@ -138,14 +150,14 @@ export function createRealtime(httpServer: HttpServer, deps: RealtimeDeps, opts:
     });
 
     socket.emit('session', { userId: user?.id ?? null, roles: user?.roles ?? [] });
-    if (socket.recovered) void resendSnapshots(socket, live, broadcaster, log);
+    if (socket.recovered) void recovered(socket, userChanged.has(socket) ? sync : null, live, broadcaster, log);
 
     socket.on('ping:server', (ack) => {
       if (typeof ack === 'function') ack({ ok: true, data: { at: Date.now() } });
     });
 
     handle(socket, 'poll:watch', pollWatchPayload, log, async ({ pollId }): Promise<WatchAckData> => {
-      const access = await live.access(pollId, user);
+      const access = await live.access(pollId, socket.data.user);
       if (!socket.rooms.has(rooms.poll(pollId)) && watchedBy(socket) >= MAX_WATCHED_POLLS) {
         throw new AppError('rate_limited', `Watch at most ${MAX_WATCHED_POLLS} polls at once`);
       }
@@ -163,6 +175,7 @@ export function createRealtime(httpServer: HttpServer, deps: RealtimeDeps, opts:
         snapshot: access.canSeeResults ? snapshot : null,
         participants: snapshot.participants,
         withheld: access.withheld,
+        eligibleResidents: access.eligibleResidents,
       };
     });
 
@@ -181,6 +194,7 @@ export function createRealtime(httpServer: HttpServer, deps: RealtimeDeps, opts:
     broadcaster,
     close: () =>
       (closing ??= (async () => {
+        sync.close();
         await broadcaster.stop();
         // io.close() rejects only when the HTTP server was already closed, which is the state wanted here
         await io.close().catch(() => {});
@@ -189,7 +203,23 @@ export function createRealtime(httpServer: HttpServer, deps: RealtimeDeps, opts:
   };
 }
 
-/** A recovered socket has its rooms back but missed tally frames: one fresh frame per watched poll. */
+/**
+ * A recovered socket has its rooms back as they were at the drop. When its user changed meanwhile (roles,
+ * profile, sign-out: `sync` given), first put them in line with the user its handshake just read (that
+ * failing: close it again, fail closed); then one fresh frame per watched poll (it missed the tally frames).
+ */
+async function recovered(socket: IoSocket, sync: SessionSync | null, live: LiveService, broadcaster: Broadcaster, log: Logger) {
+  try {
+    await sync?.recheckRooms(socket);
+  } catch (err) {
+    log.warn({ err }, 'rooms of a recovered socket could not be re-checked: closing its transport');
+    socket.conn.close();
+    return;
+  }
+  await resendSnapshots(socket, live, broadcaster, log);
+}
+
+/** One fresh frame per watched poll (tally room: the results; otherwise the participant count). */
 async function resendSnapshots(socket: IoSocket, live: LiveService, broadcaster: Broadcaster, log: Logger) {
   for (const room of socket.rooms) {
     const m = /^poll:(\d+)$/.exec(room);

@@ -6,6 +6,7 @@ import type { OpenCountStore } from '../integrity/open-count.store.ts';
 import type { PopulationRow } from './population-file.ts';
 import type { ResidentCellsStore } from './resident-cells.store.ts';
 import { rake } from './raking.ts';
+import { cellsInAudience } from './electorate.ts';
 
 /** Ages an age band spans (for matching a poll's audience to population rows given by band). */
 const BAND_AGES: Record<(typeof AGE_BANDS)[number], [number, number]> = {
@@ -23,8 +24,6 @@ const emptyMargins = (): MarginCounts => ({ okrug: new Map(), ageBand: new Map()
 const add = (m: MarginCounts, okrug: string, band: string, gender: string, n: number) => {
   for (const [margin, key] of [['okrug', okrug], ['ageBand', band], ['gender', gender]] as const) m[margin].set(key, (m[margin].get(key) ?? 0) + n);
 };
-const inAudience = (a: Audience, district: string, age: number) =>
-  (!a.districts.length || a.districts.includes(district)) && (a.minAge === null || age >= a.minAge) && (a.maxAge === null || age <= a.maxAge);
 
 /**
  * The representativeness panel: turnout per okrug, age band and gender against the eligible base
@@ -42,11 +41,9 @@ export function createRepresentativenessService(deps: {
 
   function eligibleBase(cells: Record<string, number>, audience: Audience, year: number): MarginCounts {
     const out = emptyMargins();
-    for (const [cell, n] of Object.entries(cells)) {
-      const [district, birthYear, gender] = cellParts(cell);
+    for (const [district, birthYear, gender, n] of cellsInAudience(cells, audience, year)) {
       const okrug = okrugOf(district);
-      if (!okrug || !inAudience(audience, district, year - Number(birthYear))) continue;
-      add(out, okrug, ageBandOf(Number(birthYear), year), gender, n);
+      if (okrug) add(out, okrug, ageBandOf(birthYear, year), gender, n);
     }
     return out;
   }

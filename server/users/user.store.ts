@@ -98,6 +98,11 @@ export function createUserStore(redis: Redis, keys: Keys, changed: (c: { userId:
       return (await redis.hexists(keys.user(id), 'profileRewardedAt')) === 1;
     },
 
+    /** Registered users (one per phone, whatever their profile or roles). */
+    async registered(): Promise<number> {
+      return redis.hlen(keys.userByPhone());
+    },
+
     async count(): Promise<number> {
       return Number((await redis.get(keys.userSeq())) ?? 0);
     },

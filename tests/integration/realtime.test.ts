@@ -85,6 +85,19 @@ describe('realtime transport: adapter, origin, rate limit, payload validation', 
     expect((await ask(s, 'ping:server')).ok).toBe(true);
   });
 
+  it('when a client sends a ballot over the socket (ballot:cast), then nothing answers it and nothing is counted: ballots go over HTTP only', async () => {
+    const mod = await createTestUser(a.ctx, { roles: ['moderator'] });
+    const voter = await createTestUser(a.ctx);
+    const poll = await a.ctx.polls.publish((await a.ctx.polls.create({ title: 'Socket ballot?', questions: [{ id: 'q1', text: 'Q', kind: 'single', options: [{ id: 'a', label: 'A' }, { id: 'b', label: 'B' }] }], opensAt: new Date(Date.now() - 1000).toISOString(), closesAt: new Date(Date.now() + 3_600_000).toISOString() }, mod.user)).id);
+    const s = track(await connectSocket(a.url, { cookie: voter.cookie }));
+    let answered = false;
+    s.emit('ballot:cast' as any, { pollId: poll.id, answers: { q1: ['a'] } }, () => (answered = true));
+    expect((await ask(s, 'ping:server')).ok).toBe(true); // the server has read ballot:cast by now (one socket, in order)
+    expect(answered).toBe(false);
+    expect((await a.ctx.ballots.results(poll.id)).ballots).toBe(0);
+    expect(await a.ctx.ballots.hasVoted(poll.id, voter.user.id)).toBe(false);
+  });
+
   it('when a payload is larger than maxHttpBufferSize, then only that socket is dropped and the server keeps serving', async () => {
     const s = track(await connectSocket(a.url, { reconnection: false }));
     const other = track(await connectSocket(a.url));

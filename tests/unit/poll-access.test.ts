@@ -1,5 +1,5 @@
 import { describe, it, expect } from 'vitest';
-import { canSeeResults, inFeed, isStaff, type AccessPoll } from '../../server/polls/poll.access.ts';
+import { audienceYear, canSeeResults, inFeed, isStaff, type AccessPoll } from '../../server/polls/poll.access.ts';
 import type { User } from '../../shared/users.ts';
 
 const city = { districts: [], minAge: null, maxAge: null };
@@ -57,5 +57,15 @@ describe('poll access policy (HTTP, sockets, archive and open data share it)', (
     expect(inFeed(poll('closed', { audience: arbatOnly, publicResults: false }), resident)).toBe(false);
     expect(inFeed(poll('active', { audience: arbatOnly }), null)).toBe(false);
     expect(inFeed(poll('active'), null)).toBe(true);
+  });
+
+  it('when a poll spans New Year, then its eligible count takes ages in the year a ballot cast now would be checked in: the opening before it opens, now while it runs, its real end after', () => {
+    const window = { opensAt: '2025-12-20T10:00:00.000Z', closesAt: '2026-01-10T10:00:00.000Z', closedAt: null };
+    expect(audienceYear(window, Date.parse('2025-11-01T00:00:00Z'))).toBe(2025);
+    expect(audienceYear(window, Date.parse('2025-12-31T23:00:00Z'))).toBe(2025);
+    expect(audienceYear(window, Date.parse('2026-01-02T00:00:00Z'))).toBe(2026);
+    expect(audienceYear(window, Date.parse('2027-03-01T00:00:00Z'))).toBe(2026);
+    // closed early, before New Year: its ballots were all checked in 2025
+    expect(audienceYear({ ...window, closedAt: '2025-12-28T10:00:00.000Z' }, Date.parse('2026-02-01T00:00:00Z'))).toBe(2025);
   });
 });

@@ -23,6 +23,8 @@ export class LiveTally {
   closedAt = $state<string | null>(null);
   /** Results held back until this many ballots are in (the anonymity threshold); null when not. */
   withheldUntil = $state<number | null>(null);
+  /** Staff only: registered residents who may vote (the turnout's base), as of the last watch; null otherwise. */
+  eligibleResidents = $state<number | null>(null);
   #pollId: number;
 
   constructor(pollId: number, initial: PollResults | null = null, status: PollStatus | null = null, withheld: { minGroup: number } | null = null) {
@@ -52,6 +54,7 @@ export class LiveTally {
       this.status = res.data.status;
       this.canSeeResults = res.data.canSeeResults;
       this.withheldUntil = res.data.withheld?.minGroup ?? null;
+      this.eligibleResidents = res.data.eligibleResidents;
       this.participants = Math.max(this.participants, res.data.participants);
       if (res.data.snapshot) this.#apply(res.data.snapshot);
     });

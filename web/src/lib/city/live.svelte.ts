@@ -47,7 +47,8 @@ export function followReport(reportId: () => number) {
 }
 
 /**
- * A staff list (moderation queue, organisation inbox) kept current: `city:queue:watch` on every (re)connect,
+ * A staff list (moderation queue, organisation inbox) kept current: `city:queue:watch` on every `session`
+ * (sent after each (re)connect and whenever this user's roles change: a role given joins without a reload),
  * and each `city:queue` frame re-runs the list's load. `fresh` holds the ids announced since the page loaded,
  * so new rows can be highlighted.
  */
@@ -66,12 +67,12 @@ export function followQueue() {
       void invalidate(QUEUE_DEP);
     };
     const onDisconnect = () => (state.connected = false);
-    socket.on('connect', watch);
+    socket.on('session', watch);
     socket.on('disconnect', onDisconnect);
     socket.on('city:queue', onFrame);
     if (socket.connected) watch();
     return () => {
-      socket.off('connect', watch);
+      socket.off('session', watch);
       socket.off('disconnect', onDisconnect);
       socket.off('city:queue', onFrame);
     };

@@ -49,12 +49,12 @@ export function t(key: Key, vars?: Record<string, string | number>): string {
 }
 
 /** Keys with plural forms: `<key>.one|few|many|other` (Intl.PluralRules of the page's language). */
-export type PluralKey = 'nav.unread';
+export type PluralKey = 'nav.unread' | 'dash.turnout';
 
 /** Translate a count: `tn('nav.unread', 1)` → "1 непрочитанное", `tn('nav.unread', 5)` → "5 непрочитанных". */
-export function tn(key: PluralKey, n: number): string {
+export function tn(key: PluralKey, n: number, vars?: Record<string, string>): string {
   const rule = new Intl.PluralRules(lang() === 'en' ? 'en' : 'ru').select(n);
-  return t(`${key}.${rule}` as Key, { n: formatNumber(n) });
+  return t(`${key}.${rule}` as Key, { ...vars, n: formatNumber(n) });
 }
 
 /** An API/ack error code as a message in the page's language (unknown codes fall back to `internal`). */

@@ -1,7 +1,7 @@
 import { fail, redirect } from '@sveltejs/kit';
 import { failLoad, pollIdParam, serverApi } from '$lib/server/api.ts';
 import { draftToBody, pollToDraft } from '$lib/builder.ts';
-import { DISTRICTS } from '$shared/districts.ts';
+import { DISTRICTS, OKRUGS } from '$shared/districts.ts';
 import type { PollRate, PollView } from '$shared/values/polls.ts';
 import type { Actions, PageServerLoad } from './$types';
 
@@ -13,8 +13,10 @@ export const load = (async (event) => {
   return {
     poll: r.data.poll,
     results: r.data.results,
+    eligibleResidents: r.data.eligibleResidents,
     rate: rate.ok ? rate.data : null,
     districts: DISTRICTS,
+    okrugs: OKRUGS,
     published: event.url.searchParams.has('published'),
     saved: event.url.searchParams.has('saved'),
     error: event.url.searchParams.get('error'),

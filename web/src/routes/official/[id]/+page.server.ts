@@ -2,6 +2,7 @@ import { fail } from '@sveltejs/kit';
 import { failLoad, pollIdParam, serverApi } from '$lib/server/api.ts';
 import type { DecisionView } from '$shared/values/decisions.ts';
 import type { PollView } from '$shared/values/polls.ts';
+import { OKRUGS } from '$shared/districts.ts';
 import type { Actions, PageServerLoad } from './$types';
 
 export const load = (async (event) => {
@@ -9,7 +10,7 @@ export const load = (async (event) => {
   const api = serverApi(event);
   const [p, d] = await Promise.all([api<PollView>(`/polls/${id}`), api<DecisionView>(`/polls/${id}/decision`)]);
   if (!p.ok) failLoad(p);
-  return { poll: p.data.poll, results: p.data.results, decision: d.ok ? d.data : null, decisionError: d.ok ? null : d.error.code };
+  return { poll: p.data.poll, results: p.data.results, decision: d.ok ? d.data : null, decisionError: d.ok ? null : d.error.code, okrugs: OKRUGS };
 }) satisfies PageServerLoad;
 
 /** Steps that cannot be undone: the page asks for a confirmation. */

@@ -2,6 +2,7 @@ import { failLoad, pollIdParam, serverApi } from '$lib/server/api.ts';
 import type { PollView } from '$shared/values/polls.ts';
 import type { PollIntegrityReport } from '$shared/integrity.ts';
 import type { Representativeness } from '$shared/representativeness.ts';
+import { OKRUGS } from '$shared/districts.ts';
 import type { PageServerLoad } from './$types';
 
 /** The open count of one poll: staff while it is open, everyone once it has closed (the API decides). */
@@ -15,5 +16,5 @@ export const load = (async (event) => {
   ]);
   if (!report.ok) failLoad(report);
   if (!view.ok) failLoad(view);
-  return { report: report.data, poll: view.data.poll, results: view.data.results, panel: panel.ok ? panel.data : null };
+  return { report: report.data, poll: view.data.poll, results: view.data.results, panel: panel.ok ? panel.data : null, okrugs: OKRUGS };
 }) satisfies PageServerLoad;
