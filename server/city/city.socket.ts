@@ -13,7 +13,8 @@ type SocketLike = { data: { user: User | null }; rooms: Set<string>; join(room: 
 
 /**
  * Our City's socket events: anyone may follow one report's steps; staff join the moderation queue
- * (moderators, officials, admins) and their organisations' inboxes (responders). Roles as of the handshake.
+ * (moderators, officials, admins) and their organisations' inboxes (responders). Roles are the socket's
+ * current ones: realtime/session-sync.ts takes a socket out of these rooms when a role is withdrawn.
  */
 export function registerCitySocket(socket: SocketLike, city: CityDomain | null, handle: Handle) {
   const available = () => {

@@ -33,7 +33,7 @@ function fill(s: string, vars?: Record<string, string | number>): string {
 }
 
 /** A translator over a given dictionary (server code, tests). */
-export function translator(dict: Dict & Partial<Record<AdminKey | StaffKey | CityKey | OpenCountKey, string>>) {
+export function translator(dict: Dict & Partial<Record<Exclude<Key, keyof Dict>, string>>) {
   return (key: Key, vars?: Record<string, string | number>) => fill(dict[key] ?? key, vars);
 }
 
