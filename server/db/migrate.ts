@@ -17,14 +17,18 @@ const migrations = (ctx: MigrationContext): Record<string, Migration> => ({
   '0005-report-list-indexes': m0005,
 });
 
+/** Kysely's migrator over this project's migrations (tests also step to one version: `migrateTo(name)`). */
+export function createMigrator(db: Kysely<any>, ctx: MigrationContext): Migrator {
+  const provider: MigrationProvider = { getMigrations: async () => migrations(ctx) };
+  return new Migrator({ db, provider, migrationTableName: 'ac_migrations', migrationLockTableName: 'ac_migrations_lock' });
+}
+
 /**
  * Brings the schema to the latest version. Safe from several processes at once: Kysely's migrator holds
  * a lock row while it runs, so the others wait and then find nothing to do.
  */
 export async function migrateToLatest(db: Kysely<any>, ctx: MigrationContext): Promise<string[]> {
-  const provider: MigrationProvider = { getMigrations: async () => migrations(ctx) };
-  const migrator = new Migrator({ db, provider, migrationTableName: 'ac_migrations', migrationLockTableName: 'ac_migrations_lock' });
-  const { error, results } = await migrator.migrateToLatest();
+  const { error, results } = await createMigrator(db, ctx).migrateToLatest();
   if (error) throw error instanceof Error ? error : new Error(String(error));
   return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
 }

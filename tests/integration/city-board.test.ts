@@ -1,7 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql } from 'kysely';
-import { cityApi, cityTestServer, cityUser, reportFields, type TestActor } from '../helpers/city.ts';
+import { cityApi, cityTestServer, cityUser, createTestDatabase, reportFields, type TestActor } from '../helpers/city.ts';
 import { rebuildBoardRollup, recountBoard, type RecountedRow } from '../../server/city/board.rollup.ts';
+import { createDb, type Db } from '../../server/db/db.ts';
+import { createMigrator } from '../../server/db/migrate.ts';
+import { seedCatalogue } from '../../server/city/catalogue.seed.ts';
+import { createLogger } from '../../server/logger.ts';
 
 let s: Awaited<ReturnType<typeof cityTestServer>>;
 let api: ReturnType<typeof cityApi>;
@@ -45,13 +49,13 @@ const sorted = (rows: Row[]) =>
     .sort((a, b) => `${a.scope}|${a.key}|${a.span}|${a.day}`.localeCompare(`${b.scope}|${b.key}|${b.span}|${b.day}`));
 
 /** The rollup as the steps kept it, histograms as {working days: answers} (non-zero buckets). */
-async function kept(): Promise<Row[]> {
+async function kept(db: Db = s.ctx.city!.db): Promise<Row[]> {
   const { rows } = await sql<Omit<Row, 'hist'> & { answer_days: (number | null)[] }>`
     select scope, key, span, to_char(day, 'YYYY-MM-DD') as day, received, answered, on_time, disputed, overdue_open, answer_days from city_board_rollup
-  `.execute(s.ctx.city!.db);
+  `.execute(db);
   return sorted(rows.map(({ answer_days, ...r }) => ({ ...r, hist: Object.fromEntries(answer_days.flatMap((n, i) => (n ? [[String(i), n]] : []))) })));
 }
-const recounted = async () => sorted((await recountBoard(OFFSET).execute(s.ctx.city!.db)).rows);
+const recounted = async (db: Db = s.ctx.city!.db) => sorted((await recountBoard(OFFSET).execute(db)).rows);
 
 describe('Our City board: the rollup the steps keep equals a count from the answer cycles', () => {
   it('when reports are answered on time, late, not at all (escalated or not), disputed, re-routed, merged and rejected, then every rollup row equals the recount and the board equals a direct count', async () => {
@@ -134,5 +138,57 @@ describe('Our City board: the rollup the steps keep equals a count from the answ
     await rebuildBoardRollup(db, OFFSET);
     expect(await kept()).toEqual(rollup);
     expect(await ok(api.get('/board?by=district'))).toEqual(before);
+  });
+});
+
+describe('migration 0004 on a database that had day rows only', () => {
+  it('when answer cycles and their day rows (as the steps wrote them before) are migrated, then every block and "overdue now" equals the recount', async () => {
+    const { db } = createDb(await createTestDatabase('mig'), { max: 2, connectTimeoutMs: 5000, logger: createLogger({ name: 'test', level: 'silent' }) });
+    try {
+      const migrator = createMigrator(db, { cityUtcOffsetMinutes: OFFSET });
+      expect((await migrator.migrateTo('0003-poll-archive')).error).toBeUndefined();
+      await seedCatalogue(db);
+      const [a, b] = (await sql<{ id: number }>`select id from city_organisations order by id limit 2`.execute(db)).rows.map((r) => r.id);
+      // 60 reports over 60 days (across block edges; routed at 01, 06, 11, 16 and 21 h UTC: 21 h is the next
+      // day in Moscow): answered on time, late after escalation, open and escalated, open past the deadline
+      // unmarked, disputed (a second cycle), not ours (re-routed)
+      await sql`
+        insert into city_reports (reporter_id, category, district, okrug, address, address_key, description, status)
+        select 1, 'road', case when i % 2 = 0 then 'arbat' else 'tverskoy' end, 'cao', 'Арбат, ' || i, 'арбат ' || i, 'Яма на дороге номер ' || i, 'routed'
+        from generate_series(1, 60) i
+      `.execute(db);
+      await sql`
+        with n as (select id, row_number() over (order by id) i from city_reports),
+             r as (select id, i, date_trunc('day', now()) - i * interval '1 day' + (1 + (i % 5) * 5) * interval '1 hour' routed from n)
+        insert into city_cycles (report_id, seq, organisation_id, district, routed_at, deadline, answered_at, answer_working_days, outcome, disputed, escalated_at)
+        select r.id, 1, case when i % 2 = 0 then ${a}::int else ${b}::int end, case when i % 2 = 0 then 'arbat' else 'tverskoy' end, routed, routed + interval '8 days',
+               case i % 6 when 0 then routed + interval '2 days' when 1 then routed + interval '9 days' when 4 then routed + interval '3 days' when 5 then routed + interval '1 day' end,
+               case i % 6 when 0 then 2 when 1 then 9 when 4 then 3 when 5 then 1 end,
+               case i % 6 when 0 then 'fixed' when 1 then 'fixed' when 4 then 'planned' when 5 then 'not_ours' end,
+               i % 6 = 4,
+               case when i % 6 in (1, 2) and routed + interval '8 days' < now() then routed + interval '8 days' end
+        from r where i % 6 <> 1 or routed + interval '9 days' < now()
+      `.execute(db);
+      await sql`
+        insert into city_cycles (report_id, seq, organisation_id, district, routed_at, deadline)
+        select report_id, 2, case when outcome = 'not_ours' then ${b}::int else organisation_id end, district, answered_at + interval '1 hour', answered_at + interval '9 days'
+        from city_cycles where outcome in ('planned', 'not_ours')
+      `.execute(db);
+      // the day rows the steps kept before 0004 (no blocks, no overdue count)
+      for (const r of (await recountBoard(OFFSET).execute(db)).rows.filter((x) => x.span === 1)) {
+        const hist = Array.from({ length: Math.max(-1, ...Object.keys(r.hist).map(Number)) + 1 }, (_, k) => r.hist[String(k)] ?? 0);
+        await sql`
+          insert into city_board_daily (scope, key, day, received, answered, on_time, disputed, answer_days)
+          values (${r.scope}, ${r.key}, ${r.day}::date, ${r.received}, ${r.answered}, ${r.on_time}, ${r.disputed}, ${hist}::int[])
+        `.execute(db);
+      }
+      expect((await migrator.migrateToLatest()).error).toBeUndefined();
+      const rows = await kept(db);
+      expect(rows.filter((r) => r.overdue_open > 0).length).toBeGreaterThan(0);
+      expect(new Set(rows.map((r) => r.span)).size).toBe(10);
+      expect(rows).toEqual(await recounted(db));
+    } finally {
+      await db.destroy();
+    }
   });
 });
