@@ -71,13 +71,16 @@ export function errorBody(err: AppError) {
   return { error: { code: err.code, message: err.message, details: err.details ?? null } };
 }
 
-/** The one Express error middleware. */
-export function errorMiddleware(logger: Logger): ErrorRequestHandler {
+/**
+ * The one Express error middleware. `body` is the error's JSON: the platform's shape by default; Open311
+ * mounts it with the GeoReport v2 shape (open311.routes.ts) — same mapping, status, headers and logging.
+ */
+export function errorMiddleware(logger: Logger, body: (err: AppError) => unknown = errorBody): ErrorRequestHandler {
   return (err, req, res, _next) => {
     const appErr = toAppError(err);
     if (isBug(appErr)) (req.log ?? logger).error({ err }, 'request failed');
     if (res.headersSent) return;
-    res.status(appErr.status).set(appErr.headers).json(errorBody(appErr));
+    res.status(appErr.status).set(appErr.headers).json(body(appErr));
   };
 }
 

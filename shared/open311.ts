@@ -34,7 +34,6 @@ export const open311CreateBody = z
   })
   .passthrough();
 
-
 export const open311ServiceSchema = z.object({
   service_code: z.string(),
   service_name: z.string(),
@@ -64,3 +63,10 @@ export const open311RequestSchema = z.object({
   media_url: z.string().nullable(),
 });
 export const open311CreatedSchema = z.array(z.object({ service_request_id: z.string(), service_notice: z.null(), account_id: z.null() }));
+
+/**
+ * An error as GeoReport v2 has it: an array of {code, description}, `code` being the HTTP status. Every error
+ * under /open311/v2 takes this shape (the platform's own API keeps {error:{code,message,details}}).
+ */
+export const open311ErrorSchema = z.array(z.object({ code: z.number().int(), description: z.string() })).min(1);
+export type Open311Error = z.infer<typeof open311ErrorSchema>;

@@ -13,6 +13,7 @@ import { startListening } from '../lib/load.ts';
 import { seedVoters, type Voter } from '../lib/seed.ts';
 import { progress, sleep, summarize, cpuMeter, loadNow } from '../lib/util.ts';
 import { BENCH_SECRET } from '../lib/platform.ts';
+import { seedCityReports } from '../lib/city-seed.ts';
 
 type Latency = { n: number; p50: number; p99: number; max: number };
 export type IntakeRun = { label: string; ok: number; statuses: Record<string, number>; perSec: number; latencyMs: Latency; cpuMs?: Record<string, number> };
@@ -24,6 +25,8 @@ export type CityResult = {
   load: { start: string; end: string };
 };
 
+/** Moscow: the seeded rollup's days are the server's. */
+const CITY_UTC_OFFSET_MINUTES = 180;
 const r1 = (x: number) => Math.round(x * 10) / 10;
 const lat = (xs: number[]): Latency => {
   const s = summarize(xs);
@@ -97,6 +100,7 @@ export async function cityPhase(o: { quick: boolean; connections: number; second
   const env = {
     NODE_ENV: 'production', APP_SECRET: BENCH_SECRET, REDIS_URL: redis.url, REDIS_PREFIX: 'ac:', DATABASE_URL: pg.url, DATA_DIR: join(root, 'data'),
     HOST: '127.0.0.1', PORT: String(port), LOG_LEVEL: 'warn', ALLOWED_ORIGINS: origin, CITY_REPORTS_PER_DAY: '10000', DATABASE_POOL_MAX: '20',
+    CITY_UTC_OFFSET_MINUTES: String(CITY_UTC_OFFSET_MINUTES),
   };
   const server = spawnProject('server/main.ts', env);
   let stopped = false;
@@ -129,67 +133,8 @@ export async function cityPhase(o: { quick: boolean; connections: number; second
     await base.stop();
     const platform = await intakeLoad('platform POST /api/city/reports', origin, origin, voters, photo, o, { server: server.pid, postgres: pg.pid, redis: redis.pid });
 
-    // ---- 1M reports with generate_series (batches, progress) ----
-    const districts = DISTRICTS.map((d) => d.id);
-    const okrugs = DISTRICTS.map((d) => d.okrug);
-    const orgIds = (await db.selectFrom('city_organisations').select('id').orderBy('id').execute()).map((r) => r.id);
-    // a report goes to its district's housing service, or (one in three) to a city-wide service, as routing proposes
-    const orgRows = await db.selectFrom('city_organisations').select(['id', 'slug']).execute();
-    const housingOf = districts.map((d) => orgRows.find((o) => o.slug === `housing-${d}`)!.id);
-    const cityWide = orgRows.filter((o) => o.slug.startsWith('city-')).map((o) => o.id);
-    const cats = (await db.selectFrom('city_categories').select('code').execute()).map((r) => r.code);
-    const words = ['протекает крыша над подъездом', 'глубокая яма на дороге', 'не горит фонарь во дворе', 'мусор не вывозят неделю', 'сломаны качели на площадке', 'наледь на тротуаре у школы'];
-    const statuses = ['submitted', 'routed', 'answered', 'closed', 'closed', 'routed', 'rejected'];
-    const batch = 100_000;
-    const s0 = Date.now();
-    for (let from = 0; from < o.reports; from += batch) {
-      const to = Math.min(o.reports, from + batch) - 1;
-      await sql`
-        with g as (select i from generate_series(${from}::int, ${to}::int) i)
-        insert into city_reports (reporter_id, category, district, okrug, address, address_key, description, status, organisation_id, cycle, deadline,
-                                  answered_at, outcome, resolution, disputes, supporters, timeline_seq, created_at, updated_at)
-        select 1 + i % 50000,
-               (${cats}::text[])[1 + i % ${cats.length}],
-               (${districts}::text[])[1 + (i * 7) % ${districts.length}],
-               (${okrugs}::text[])[1 + (i * 7) % ${districts.length}],
-               'ул. Бенчмарка, ' || i, 'бенчмарка ' || i,
-               (${words}::text[])[1 + i % ${words.length}] || ', обращение ' || i,
-               st,
-               case when st in ('submitted', 'rejected') then null
-                    when i % 3 = 0 then (${cityWide}::int[])[1 + (i / 3) % ${cityWide.length}]
-                    else (${housingOf}::int[])[1 + (i * 7) % ${districts.length}] end,
-               case when st in ('submitted', 'rejected') then 0 else 1 end,
-               case when st in ('submitted', 'rejected') then null else created + interval '10 days' end,
-               case when st in ('answered', 'closed') then created + ((i % 12) || ' days')::interval end,
-               case when st in ('answered', 'closed') then 'fixed' end,
-               case when st = 'closed' then 'confirmed' end,
-               (i % 10 = 0)::int, i % 7, 2, created, created
-        from (select i, (${statuses}::text[])[1 + (i * 31) % ${statuses.length}] st, now() - ((i % 365) || ' days')::interval - ((i % 86400) || ' seconds')::interval created from g) x
-      `.execute(db);
-      progress(`city: seeded ${to + 1} / ${o.reports} reports (${((Date.now() - s0) / 1000).toFixed(0)} s)`);
-    }
-    await sql`
-      insert into city_cycles (report_id, seq, organisation_id, district, routed_at, deadline, answered_at, answer_working_days, outcome, disputed)
-      select id, 1, organisation_id, district, created_at + interval '1 hour', deadline, answered_at,
-             case when answered_at is not null then extract(day from answered_at - created_at)::int end, outcome, disputes > 0
-      from city_reports where organisation_id is not null and id > (select coalesce(max(report_id), 0) from city_cycles)
-    `.execute(db);
-    // the board's rollup, as the step transactions would have kept it (histogram buckets up to the longest answer)
-    const maxDays = Number((await sql<{ m: number | null }>`select max(answer_working_days) m from city_cycles`.execute(db)).rows[0]?.m ?? 0);
-    const buckets = sql.join(Array.from({ length: Math.min(60, maxDays) + 1 }, (_, k) => sql`(count(*) filter (where least(answer_working_days, 60) = ${k}))::int`));
-    for (const [scope, col] of [['organisation', sql`organisation_id::text`], ['district', sql`district`]] as const) {
-      await sql`
-        insert into city_board_daily (scope, key, day, received, answered, on_time, disputed, answer_days)
-        select ${scope}, ${col}, (routed_at at time zone 'Europe/Moscow')::date, count(*)::int, count(answered_at)::int,
-               (count(*) filter (where answered_at <= deadline))::int, (count(*) filter (where disputed))::int, array[${buckets}]
-        from city_cycles group by 2, 3
-        on conflict (scope, day, key) do nothing
-      `.execute(db);
-    }
-    // vacuum too: index-only scans need the visibility map a bulk load leaves unset
-    await sql`vacuum analyze`.execute(db);
-    const seedSeconds = (Date.now() - s0) / 1000;
-    progress(`city: ${o.reports} reports and their answer cycles seeded and analysed in ${seedSeconds.toFixed(0)} s`);
+    // ---- 1M reports with generate_series ----
+    const { seconds: seedSeconds, districts, okrugs, cats, orgIds } = await seedCityReports(db, o.reports, CITY_UTC_OFFSET_MINUTES);
 
     // ---- queries over HTTP ----
     const queries: { name: string; path: () => string }[] = [

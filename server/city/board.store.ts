@@ -1,42 +1,10 @@
-import { sql, type Transaction } from 'kysely';
+import { sql } from 'kysely';
 import type { Db } from '../db/db.ts';
-import type { Database } from '../db/schema.ts';
+import { blocksOf, cityDate } from './board.rollup.ts';
 import { DISTRICTS, districtById } from '../../shared/districts.ts';
 import type { Board, BoardQuery, BoardRow } from '../../shared/city.ts';
 
 const DAY = 86_400_000;
-/** Answer times above this many working days share the last histogram bucket. */
-const MAX_BUCKET = 60;
-const cityDate = (ms: number, offsetMin: number) => new Date(ms + offsetMin * 60_000).toISOString().slice(0, 10);
-
-/**
- * One step's change to the board's daily rollup (city_board_daily), in the step's own transaction: a
- * routing received, an answer (on time or not, after how many working days), a dispute. The row is the
- * routing day's, so a period on the board means "reports routed in it" for every figure.
- */
-export async function bumpBoardDay(
-  trx: Transaction<Database>,
-  at: { routedAtMs: number; utcOffsetMinutes: number; organisationId: number; district: string },
-  d: { received?: boolean; answer?: { onTime: boolean; workingDays: number }; disputed?: boolean },
-): Promise<void> {
-  const day = cityDate(at.routedAtMs, at.utcOffsetMinutes);
-  const r = d.received ? 1 : 0;
-  const a = d.answer ? 1 : 0;
-  const t = d.answer?.onTime ? 1 : 0;
-  const x = d.disputed ? 1 : 0;
-  const k = d.answer ? Math.min(MAX_BUCKET, Math.max(0, d.answer.workingDays)) + 1 : 0;
-  const fresh = d.answer ? sql`array_fill(0, array[${k - 1}::int]) || 1` : sql`'{}'::int[]`;
-  for (const [scope, key] of [['organisation', String(at.organisationId)], ['district', at.district]] as const) {
-    await sql`
-      insert into city_board_daily (scope, key, day, received, answered, on_time, disputed, answer_days)
-      values (${scope}, ${key}, ${day}::date, ${r}, ${a}, ${t}, ${x}, ${fresh})
-      on conflict (scope, day, key) do update set
-        received = city_board_daily.received + ${r}, answered = city_board_daily.answered + ${a},
-        on_time = city_board_daily.on_time + ${t}, disputed = city_board_daily.disputed + ${x}
-        ${d.answer ? sql`, answer_days[${k}::int] = coalesce(city_board_daily.answer_days[${k}::int], 0) + 1` : sql``}
-    `.execute(trx);
-  }
-}
 
 /** The median of a histogram (index = working days), interpolated between the two middle values like percentile_cont. */
 function median(hist: Map<number, number>): number | null {
@@ -52,7 +20,9 @@ function median(hist: Map<number, number>): number | null {
 
 /**
  * The accountability board per organisation or district over the routing days of a period: sums of the
- * daily rollup, medians from its histograms, and "overdue now" from the open cycles (a partial index).
+ * rollup's blocks (board.rollup.ts), medians from its histograms. "Overdue now" = the rollup's open cycles that
+ * escalation has marked + the open cycles past their deadline it has not marked yet (a late or dead worker
+ * hides nothing; the partial index holds only unmarked open cycles, so this reads a handful of rows).
  */
 export function createBoardStore(db: Db) {
   return {
@@ -78,25 +48,33 @@ export function createBoardStore(db: Db) {
         : byOrg
           ? sql`and organisation_id in (select organisation_id from city_org_districts where district = any(${okrugDistricts}::text[]))`
           : sql`and district = any(${okrugDistricts}::text[])`;
-      const period = sql`scope = ${q.by} and day between ${from}::date and ${to}::date ${keys}`;
-      // one statement, one round trip: the period's sums, its answer-time histograms and the open cycles
-      // past their deadline, each grouped by key, joined with the organisations' names
+      // nothing is routed before 1970 or after today: the clamped period holds the same rows in fewer blocks
+      const blocks = blocksOf(from < '1970-01-01' ? '1970-01-01' : from, to > cityDate(now, off) ? cityDate(now, off) : to);
+      // one statement, one round trip: the period's blocks of the rollup read once, their sums and
+      // answer-time histograms, the open cycles past their deadline that escalation has not counted yet,
+      // each grouped by key, joined with the organisations' names
       const { rows: found } = await sql<{
-        key: string; received: number; answered: number; on_time: number; disputed: number;
+        key: string; received: number; answered: number; on_time: number; disputed: number; overdue_open: number;
         overdue: number | null; hist: Record<string, number> | null; name_ru: string | null; name_en: string | null;
       }>`
-        with sums as (
-          select key, sum(received)::int received, sum(answered)::int answered, sum(on_time)::int on_time, sum(disputed)::int disputed
-          from city_board_daily where ${period} group by 1
+        with r as materialized (
+          select key, received, answered, on_time, disputed, overdue_open, answer_days
+          from city_board_rollup join unnest(${blocks.map((b) => b.span)}::int[], ${blocks.map((b) => b.day)}::date[]) p(span, day) using (span, day)
+          where scope = ${q.by} ${keys}
+        ), sums as (
+          select key, sum(received)::int received, sum(answered)::int answered, sum(on_time)::int on_time, sum(disputed)::int disputed,
+                 sum(overdue_open)::int overdue_open
+          from r group by 1
         ), hist as (
           select key, jsonb_object_agg(k, n) hist from (
             select key, h.k::int - 1 as k, sum(h.n)::int n
-            from city_board_daily, unnest(answer_days) with ordinality h(n, k)
-            where ${period} and h.n > 0 group by 1, 2
+            from r, unnest(answer_days) with ordinality h(n, k)
+            where h.n > 0 group by 1, 2
           ) x group by 1
         ), overdue as (
           select ${cycleKey} as key, count(*)::int n from city_cycles
-          where answered_at is null and deadline < ${new Date(now)} and routed_at >= ${start} and routed_at < ${end} ${cycleKeys} group by 1
+          where answered_at is null and escalated_at is null and deadline < ${new Date(now)} and routed_at >= ${start} and routed_at < ${end} ${cycleKeys}
+          group by 1
         )
         select sums.*, overdue.n overdue, hist.hist, o.name_ru, o.name_en
         from sums left join hist using (key) left join overdue using (key)
@@ -105,7 +83,7 @@ export function createBoardStore(db: Db) {
       const share = (n: number, d: number) => (d > 0 ? Math.round((n / d) * 1000) / 1000 : null);
       const rows: BoardRow[] = found
         .map((r) => {
-          const overdueNow = r.overdue ?? 0;
+          const overdueNow = r.overdue_open + (r.overdue ?? 0);
           return {
             key: r.key,
             name: r.name_ru !== null && r.name_en !== null ? { ru: r.name_ru, en: r.name_en } : (districtById(r.key)?.name ?? { ru: r.key, en: r.key }),

@@ -64,7 +64,7 @@ export function createCityDomain(deps: {
     (initing ??= (async () => {
       for (let attempt = 1; !closed; attempt++) {
         try {
-          const applied = await migrateToLatest(db);
+          const applied = await migrateToLatest(db, { cityUtcOffsetMinutes: config.CITY_UTC_OFFSET_MINUTES });
           const seeded = await seedCatalogue(db);
           if (applied.length || seeded.categories || seeded.organisations) log.info({ migrations: applied, seeded }, 'city database ready');
           ready = true;

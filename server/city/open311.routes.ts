@@ -1,18 +1,31 @@
 import express, { Router, type Request } from 'express';
 import { z } from 'zod';
-import { AppError, apiNotFound, parseOr } from '../errors.ts';
+import { AppError, apiNotFound, errorMiddleware, parseOr } from '../errors.ts';
 import { authenticate, requireUser } from '../auth/auth.middleware.ts';
 import { originCheck } from '../http/origin.middleware.ts';
 import type { AppContext } from '../context.ts';
 import { OPEN_STATUSES, categoryCodeSchema, type ReportStatus } from '../../shared/city.ts';
-import { open311CreateBody as createBody, open311RequestsQuery as requestsQuery } from '../../shared/open311.ts';
+import { open311CreateBody as createBody, open311RequestsQuery as requestsQuery, type Open311Error } from '../../shared/open311.ts';
 import { DISTRICTS } from '../../shared/districts.ts';
 import { cityAvailable } from './city.routes.ts';
 import { photoNames } from './photo.processor.ts';
 import { PHOTO_BASE } from './city.module.ts';
-import type { ReportRow } from './report.store.ts';
+import { REPORT_COLUMNS, type ReportRow } from './report.store.ts';
 
 const SPEC = 'http://wiki.open311.org/GeoReport_v2';
+
+/**
+ * The GeoReport v2 error: [{code: the HTTP status, description}]. The description is the message, then the
+ * field problems ("service_code: …") or the open report a duplicate should support.
+ */
+export function open311ErrorBody(e: AppError): Open311Error {
+  const d = e.details as unknown;
+  const fields = Array.isArray(d) ? d.filter((x): x is { path: string; message: string } => typeof x?.message === 'string') : [];
+  const existing = d && typeof d === 'object' && 'reportId' in d ? ` (service_request_id ${String((d as { reportId: unknown }).reportId)})` : '';
+  const more = fields.length ? `: ${fields.map((f) => (f.path ? `${f.path}: ${f.message}` : f.message)).join('; ')}` : existing;
+  return [{ code: e.status, description: `${e.message}${more}` }];
+}
+
 const MAX_RESULTS = 1000;
 const DAY = 86_400_000;
 /** Open311 GeoReport v2, JSON: discovery, services (the categories), requests (reports; no reporter data). */
@@ -108,15 +121,9 @@ export function open311Routes(ctx: AppContext): Router {
     });
   }
 
-  const columns = [
-    'id', 'reporter_id', 'category', 'district', 'okrug', 'address', 'address_key', 'lat', 'lng', 'description', 'status', 'organisation_id', 'cycle',
-    'deadline', 'answered_at', 'outcome', 'planned_for', 'resolution', 'merged_into', 'reject_reason', 'disputes', 'supporters', 'timeline_seq',
-    'points_awarded_at', 'created_at', 'updated_at', 'closed_at',
-  ] as const;
-
   r.get('/requests.json', async (req, res) => {
     const q = parseOr(requestsQuery, req.query, 'invalid_query', 'Invalid query');
-    let sel = city().db.selectFrom('city_reports').select(columns).orderBy('created_at', 'desc').orderBy('id', 'desc').limit(MAX_RESULTS);
+    let sel = city().db.selectFrom('city_reports').select(REPORT_COLUMNS).orderBy('created_at', 'desc').orderBy('id', 'desc').limit(MAX_RESULTS);
     if (q.service_request_id) {
       sel = sel.where('id', 'in', q.service_request_id.split(',').map(Number));
     } else {
@@ -155,5 +162,7 @@ export function open311Routes(ctx: AppContext): Router {
   });
 
   r.use(apiNotFound);
+  // every failure under /open311/v2, from any middleware above (bad JSON, Origin, sign-in, 503) or route
+  r.use(errorMiddleware(ctx.logger, open311ErrorBody));
   return r;
 }

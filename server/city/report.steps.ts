@@ -5,8 +5,8 @@ import { AppError } from '../errors.ts';
 import { addWorkingDays, workingDaysBetween, type WorkCalendar } from '../decisions/working-days.ts';
 import { districtById } from '../../shared/districts.ts';
 import { OPEN_STATUSES, VERDICT_DAYS, type ActorRole, type AnswerBody, type RejectReason, type ReportCreate, type ReportStatus, type TimelineStep } from '../../shared/city.ts';
-import { addressKey, type ReportRow } from './report.store.ts';
-import { bumpBoardDay } from './board.store.ts';
+import { REPORT_COLUMNS, addressKey, type ReportRow } from './report.store.ts';
+import { bumpBoard } from './board.rollup.ts';
 
 type Trx = Transaction<Database>;
 export type Actor = { id: number | null; role: ActorRole };
@@ -17,11 +17,7 @@ export type StepResult = { report: ReportRow; step: TimelineStep; seq: number; a
 const DAY = 86_400_000;
 const VERDICT_MS = VERDICT_DAYS * DAY;
 
-const returning = [
-  'id', 'reporter_id', 'category', 'district', 'okrug', 'address', 'address_key', 'lat', 'lng', 'description', 'status', 'organisation_id', 'cycle',
-  'deadline', 'answered_at', 'outcome', 'planned_for', 'resolution', 'merged_into', 'reject_reason', 'disputes', 'supporters', 'timeline_seq',
-  'points_awarded_at', 'created_at', 'updated_at', 'closed_at',
-] as const;
+const returning = REPORT_COLUMNS;
 
 /**
  * The report's state machine. Every step is ONE transaction that locks the report row (SELECT … FOR
@@ -154,7 +150,7 @@ export function createReportSteps(db: Db, deps: { calendar: WorkCalendar; now?: 
         const org = await trx.selectFrom('city_organisations').select(['id', 'active']).where('id', '=', organisationId).executeTakeFirst();
         if (!org || !org.active) throw new AppError('invalid_body', `No active organisation ${organisationId}`, [{ path: 'organisationId', message: 'unknown or inactive organisation' }]);
         const { cycle, deadline } = await newCycle(trx, r, organisationId, at);
-        await bumpBoardDay(trx, { routedAtMs: at.getTime(), utcOffsetMinutes: deps.calendar.utcOffsetMinutes, organisationId, district: r.district }, { received: true });
+        await bumpBoard(trx, { routedAtMs: at.getTime(), utcOffsetMinutes: deps.calendar.utcOffsetMinutes, organisationId, district: r.district }, { received: true });
         const res = await apply(
           trx, id, at,
           { status: 'routed', organisation_id: organisationId, cycle, deadline, answered_at: null, outcome: null, planned_for: null },
@@ -209,7 +205,7 @@ export function createReportSteps(db: Db, deps: { calendar: WorkCalendar; now?: 
         const r = await lock(trx, id);
         expect(r, ['routed'], 'answer');
         if (organisations && !organisations.includes(r.organisation_id!)) throw new AppError('forbidden', 'This report is routed to another organisation');
-        const cycle = await trx.selectFrom('city_cycles').select(['routed_at', 'deadline']).where('report_id', '=', id).where('seq', '=', r.cycle).executeTakeFirstOrThrow();
+        const cycle = await trx.selectFrom('city_cycles').select(['routed_at', 'deadline', 'escalated_at']).where('report_id', '=', id).where('seq', '=', r.cycle).executeTakeFirstOrThrow();
         const workingDays = workingDaysBetween(cycle.routed_at.getTime(), at.getTime(), deps.calendar);
         await trx
           .updateTable('city_cycles')
@@ -217,10 +213,11 @@ export function createReportSteps(db: Db, deps: { calendar: WorkCalendar; now?: 
           .where('report_id', '=', id)
           .where('seq', '=', r.cycle)
           .execute();
-        await bumpBoardDay(
+        await bumpBoard(
           trx,
           { routedAtMs: cycle.routed_at.getTime(), utcOffsetMinutes: deps.calendar.utcOffsetMinutes, organisationId: r.organisation_id!, district: r.district },
-          { answer: { onTime: at.getTime() <= cycle.deadline.getTime(), workingDays } },
+          // an escalated cycle was counted overdue in the rollup until now
+          { answer: { onTime: at.getTime() <= cycle.deadline.getTime(), workingDays }, ...(cycle.escalated_at ? { overdue: -1 as const } : {}) },
         );
         const notOurs = body.outcome === 'not_ours';
         const patch: Updateable<CityReportTable> = notOurs
@@ -261,7 +258,7 @@ export function createReportSteps(db: Db, deps: { calendar: WorkCalendar; now?: 
         expect(r, ['answered'], 'dispute');
         if (at.getTime() > r.answered_at!.getTime() + VERDICT_MS) throw new AppError('invalid_state', `The ${VERDICT_DAYS} days to judge the answer are over`, { status: r.status });
         const answered = await trx.updateTable('city_cycles').set({ disputed: true }).where('report_id', '=', id).where('seq', '=', r.cycle).returning(['routed_at', 'organisation_id']).executeTakeFirstOrThrow();
-        await bumpBoardDay(trx, { routedAtMs: answered.routed_at.getTime(), utcOffsetMinutes: deps.calendar.utcOffsetMinutes, organisationId: answered.organisation_id, district: r.district }, { disputed: true });
+        await bumpBoard(trx, { routedAtMs: answered.routed_at.getTime(), utcOffsetMinutes: deps.calendar.utcOffsetMinutes, organisationId: answered.organisation_id, district: r.district }, { disputed: true });
         const { cycle, deadline } = await newCycle(trx, r, r.organisation_id!, at);
         const res = await apply(
           trx, id, at,
@@ -302,9 +299,13 @@ export function createReportSteps(db: Db, deps: { calendar: WorkCalendar; now?: 
           .where(col, 'is', null)
           .where('answered_at', 'is', null)
           .where(kind === 'escalated' ? sql<boolean>`deadline <= ${at}` : sql<boolean>`true`)
-          .returning(['organisation_id', 'deadline'])
+          .returning(['organisation_id', 'deadline', 'routed_at'])
           .executeTakeFirst();
         if (!c) return null;
+        // from now on the rollup counts this open cycle as overdue (the board stops reading it from the cycles)
+        if (kind === 'escalated') {
+          await bumpBoard(trx, { routedAtMs: c.routed_at.getTime(), utcOffsetMinutes: deps.calendar.utcOffsetMinutes, organisationId: c.organisation_id, district: r.district }, { overdue: 1 });
+        }
         const res = await apply(trx, id, at, {}, { ...blank, step: kind, actor: { id: null, role: 'system' }, organisation_id: c.organisation_id, deadline: c.deadline });
         return { ...res, organisationId: c.organisation_id, deadline: c.deadline };
       });

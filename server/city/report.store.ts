@@ -28,7 +28,8 @@ export function addressKey(address: string): string {
     .join(' ');
 }
 
-const REPORT_COLUMNS = [
+/** Every column of a report but the search vector: what reads select and steps return. */
+export const REPORT_COLUMNS = [
   'id', 'reporter_id', 'category', 'district', 'okrug', 'address', 'address_key', 'lat', 'lng', 'description', 'status', 'organisation_id', 'cycle',
   'deadline', 'answered_at', 'outcome', 'planned_for', 'resolution', 'merged_into', 'reject_reason', 'disputes', 'supporters', 'timeline_seq',
   'points_awarded_at', 'created_at', 'updated_at', 'closed_at',
@@ -92,17 +93,40 @@ export function createReportStore(db: Db, opts: { photoBase: string; calendar: W
     return q;
   }
 
+  /** `sort` as ORDER BY terms: the same for the page's ids and for its rows. */
+  const orderOf = (sort: ReportListQuery['sort']) =>
+    sort === 'newest' ? sql`created_at desc, id desc`
+    : sort === 'oldest' ? sql`created_at asc, id asc`
+    : sort === 'deadline' ? sql`deadline asc nulls last, id asc`
+    : sql`supporters desc, id desc`;
+
+  /**
+   * One page. The capped count first; then the page's ids, then those rows (a far page's skipped rows are
+   * never fetched). Few matches (all counted): they are taken by the filters' most selective index and
+   * sorted — walking the order's index for a rare search term would read most of the table. Many: the
+   * order's index yields a page after a short walk, the filters checked in the index where it carries them.
+   */
   async function page(f: Filter, sort: ReportListQuery['sort'], pageNo: number, pageSize: number): Promise<ReportPage> {
-    let q = filtered(f).select(REPORT_COLUMNS);
-    if (sort === 'newest') q = q.orderBy('created_at', 'desc').orderBy('id', 'desc');
-    else if (sort === 'oldest') q = q.orderBy('created_at', 'asc').orderBy('id', 'asc');
-    else if (sort === 'deadline') q = q.orderBy(sql`deadline asc nulls last`).orderBy('id', 'asc');
-    else q = q.orderBy('supporters', 'desc').orderBy('id', 'desc');
-    const [rows, count] = await Promise.all([
-      q.limit(pageSize).offset((pageNo - 1) * pageSize).execute(),
-      db.selectFrom(filtered(f).select(sql`1`.as('one')).limit(TOTAL_CAP).as('capped')).select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow(),
-    ]);
-    return { items: await summaries(rows as ReportRow[]), page: pageNo, pageSize, total: Number(count.n) };
+    const order = orderOf(sort);
+    const offset = (pageNo - 1) * pageSize;
+    const count = await db
+      .selectFrom(filtered(f).select(sql`1`.as('one')).limit(TOTAL_CAP).as('capped'))
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .executeTakeFirstOrThrow();
+    const total = Number(count.n);
+    if (total < TOTAL_CAP && total <= offset) return { items: [], page: pageNo, pageSize, total };
+    const ids =
+      total < TOTAL_CAP
+        ? db
+            .with((cte) => cte('m').materialized(), () => filtered(f).select(['id', 'created_at', 'deadline', 'supporters']))
+            .selectFrom('m')
+            .select('id')
+            .orderBy(order)
+            .limit(pageSize)
+            .offset(offset)
+        : filtered(f).select('id').orderBy(order).limit(pageSize).offset(offset);
+    const rows = await db.selectFrom('city_reports').select(REPORT_COLUMNS).where('id', 'in', ids).orderBy(order).execute();
+    return { items: await summaries(rows as ReportRow[]), page: pageNo, pageSize, total };
   }
 
   return {

@@ -129,14 +129,17 @@ export interface CityAlertTable {
   updated_at: TsDefault;
 }
 
-export interface CityBoardDailyTable {
+/** The board's rollup: one row per scope, key and block of `span` days (1, 8 or 64) starting at `day`. */
+export interface CityBoardRollupTable {
   scope: 'organisation' | 'district';
   key: string;
+  span: Generated<number>;
   day: string;
   received: Generated<number>;
   answered: Generated<number>;
   on_time: Generated<number>;
   disputed: Generated<number>;
+  overdue_open: Generated<number>;
   answer_days: Generated<(number | null)[]>;
 }
 
@@ -156,7 +159,7 @@ export interface PollArchiveTable {
 
 export interface Database {
   poll_archive: PollArchiveTable;
-  city_board_daily: CityBoardDailyTable;
+  city_board_rollup: CityBoardRollupTable;
   city_categories: CityCategoryTable;
   city_organisations: CityOrganisationTable;
   city_org_districts: CityOrgDistrictTable;

@@ -41,7 +41,7 @@ export function open311Catalog(): RouteDoc[] {
     { mount: O311, method: 'get', path: '/services/:code.json', tag: 'open311', auth: 'public', summary: 'A service definition (its one attribute: the district)', params: serviceCode, responses: { 200: { description: 'Service definition (JSON)' } }, errors: [503] },
     { mount: O311, method: 'get', path: '/requests.json', tag: 'open311', auth: 'public', summary: 'Service requests (reports; no reporter data), newest first, at most 1,000', query: open311RequestsQuery, responses: { 200: ok(z.array(open311RequestSchema)) }, errors: [503] },
     { mount: O311, method: 'get', path: '/requests/:id.json', tag: 'open311', auth: 'public', summary: 'One service request', params: requestId, responses: { 200: ok(z.array(open311RequestSchema)) }, errors: [503] },
-    { mount: O311, method: 'post', path: '/requests.json', tag: 'open311', auth: 'user', summary: 'File a report as the signed-in resident (form-encoded or JSON)', body: open311CreateBody, responses: { 201: ok(open311CreatedSchema, 'Filed') }, errors: [409, 429, 503] },
+    { mount: O311, method: 'post', path: '/requests.json', tag: 'open311', auth: 'user', summary: 'File a report as the signed-in resident (form-encoded or JSON)', body: open311CreateBody, responses: { 201: ok(open311CreatedSchema, 'Filed') }, errors: [409, 413, 429, 503] },
   ];
 }
 

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { errorBodySchema } from '../../shared/errors.ts';
+import { open311ErrorSchema } from '../../shared/open311.ts';
 import type { HttpMethod, RouteDoc } from './registry.ts';
 
 type Json = Record<string, unknown>;
@@ -72,8 +73,10 @@ function operation(r: RouteDoc): Json {
   if (r.auth !== 'public') errors.add(401);
   if (Array.isArray(r.auth) || r.method !== 'get') errors.add(403); // roles, or the Origin check on writes
   if (pathNames.length) errors.add(404);
-  for (const e of [...errors].sort()) responses[String(e)] = { $ref: `#/components/responses/E${e}` };
-  responses.default = { $ref: '#/components/responses/Error' };
+  // Open311's errors have the GeoReport v2 shape, the API's the platform's
+  const prefix = r.mount === '/open311/v2' ? 'Open311' : '';
+  for (const e of [...errors].sort()) responses[String(e)] = { $ref: `#/components/responses/${prefix}E${e}` };
+  responses.default = { $ref: `#/components/responses/${prefix}Error` };
   const auth = r.auth === 'public' ? 'anyone' : r.auth === 'user' ? 'any signed-in user' : `roles: ${r.auth.join(', ')}`;
   return {
     operationId: `${r.method}${r.mount === '/open311/v2' ? 'Open311' : ''}${r.path.replace(/[^A-Za-z0-9]+(.)?/g, (_, c: string | undefined) => (c ? c.toUpperCase() : ''))}`,
@@ -108,23 +111,25 @@ export function buildOpenApi(routes: RouteDoc[], live: LiveRoute[], info: { vers
       responses: { default: { $ref: '#/components/responses/Error' } },
     };
   }
-  const errorResponse = (description: string) => ({ description, content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } });
+  const errorResponse = (description: string, schema = 'Error') => ({ description, content: { 'application/json': { schema: { $ref: `#/components/schemas/${schema}` } } } });
   return {
     openapi: '3.1.0',
     info: {
       title: 'Active Citizen API',
       version: info.version,
       description:
-        'Participatory polling: polls and ballots, live results (Socket.IO, not described here), decisions and their deadlines, notifications, the public archive and open data. Errors are always `{error:{code,message,details}}`. State-changing requests need an allowed Origin and, where noted, a session cookie.',
+        'Participatory polling: polls and ballots, live results (Socket.IO, not described here), decisions and their deadlines, notifications, the public archive and open data; Our City, also as Open311 GeoReport v2 under /open311/v2. Errors under /api are always `{error:{code,message,details}}`; under /open311/v2 they are GeoReport v2 errors, `[{code,description}]` with `code` = the HTTP status. State-changing requests need an allowed Origin and, where noted, a session cookie.',
     },
     servers: [{ url: '/' }],
     tags: [...new Set(routes.map((r) => r.tag))].map((name) => ({ name })),
     paths: Object.fromEntries(Object.entries(paths).sort(([a], [b]) => a.localeCompare(b))),
     components: {
-      schemas: { Error: jsonSchema(errorBodySchema, 'output') },
+      schemas: { Error: jsonSchema(errorBodySchema, 'output'), Open311Error: jsonSchema(open311ErrorSchema, 'output') },
       responses: {
         ...Object.fromEntries(Object.entries(ERROR_TEXT).map(([s, d]) => [`E${s}`, errorResponse(d)])),
         Error: errorResponse('Any other error (5xx: internal, unavailable)'),
+        ...Object.fromEntries(Object.entries(ERROR_TEXT).map(([s, d]) => [`Open311E${s}`, errorResponse(`${d.replace(/ \(.*$/, '')} — [{code: ${s}, description}]`, 'Open311Error')])),
+        Open311Error: errorResponse('Any other error (5xx), as [{code, description}]', 'Open311Error'),
       },
       securitySchemes: { session: { type: 'apiKey', in: 'cookie', name: 'ac_sid', description: 'Session cookie set at sign-in' } },
     },

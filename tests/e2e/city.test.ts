@@ -7,6 +7,7 @@ import { startPlatform, type Platform } from '../helpers/platform.ts';
 import { launchBrowser } from '../helpers/browser.ts';
 import { otpInbox, apiSignIn, hydrated, recordScripts } from './support.ts';
 import { browserSession, cameraPhoto, PHONE } from './city-support.ts';
+import { BUDGETS_KB } from '../../scripts/bundle-size.ts';
 
 // One report's whole life in real Chromium against the real platform (server + worker, Redis, PostgreSQL):
 // a resident on a phone files it with a photo, a moderator routes it from the live queue, the organisation
@@ -136,6 +137,19 @@ describe('Our City in the browser: one report from filing to the board', () => {
     console.log(`city resident flow: ${js.files} JS files, ${(js.bytes / 1024).toFixed(1)} KB gzipped`);
     await shot(resident, 'report-submitted');
     await axe(resident, 'report');
+
+    // the report page's JavaScript as Chromium downloads it on a first visit (what a notification's link opens;
+    // the budget scripts/bundle-size.ts checks at build time)
+    const visit = await newPage(PHONE);
+    await visit.context().addCookies(await resident.context().cookies());
+    const first = recordScripts(visit);
+    await visit.goto(`${platform.url}/city/reports/${reportId}`);
+    await hydrated(visit);
+    await visit.locator('[data-testid="report-page"][data-live="connected"]').waitFor();
+    const page1 = await first.total();
+    console.log(`city report page, first visit: ${page1.files} JS files, ${(page1.bytes / 1024).toFixed(1)} KB gzipped`);
+    expect(page1.bytes).toBeLessThanOrEqual(BUDGETS_KB['/city/reports/[id]']! * 1024);
+    await visit.close();
 
     await moderator.locator(`[data-testid="report-card"][data-report-id="${reportId}"]`).waitFor({ timeout: 15_000 });
     await shot(moderator, 'moderate-queue');

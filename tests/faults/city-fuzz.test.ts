@@ -11,13 +11,14 @@ import { fuzzServer, rawPool, type FuzzServer, type RawRequest, type RawResponse
 import { faultPostgres, photoFiles, type FaultPostgres } from '../helpers/city-faults.ts';
 import { jpegWithGps } from '../helpers/city.ts';
 import { cityCatalog, open311Catalog } from '../../server/openapi/city.catalog.ts';
+import { open311ErrorSchema } from '../../shared/open311.ts';
 import type { RouteDoc } from '../../server/openapi/registry.ts';
 import { ERROR_CODES } from '../../shared/errors.ts';
 import { answerBodySchema, reportCreateSchema, MAX_PHOTOS } from '../../shared/city.ts';
 
 /**
  * Fuzzing every Our City route (/api/city/*, multipart included) with inputs INVALID by construction: each
- * answer must be a 4xx `{error:{code,message,details}}` (never 5xx, no stack trace), and after each route's
+ * answer must be a 4xx `{error:{code,message,details}}` (Open311: `[{code,description}]`; never 5xx, no stack trace), and after each route's
  * batch Redis (rate counters aside), every city table in PostgreSQL and the photo directory are unchanged,
  * no error was logged and the server is alive. JSON bodies, queries and path params are mutated and kept only
  * when the catalog's zod schema rejects them; multipart bodies get junk fields, unknown and repeated fields,
@@ -81,7 +82,8 @@ function multipart(parts: Part[], boundary: string, truncate: boolean): Buffer {
 
 type Input = { category: string; req: RawRequest };
 
-function check(res: RawResponse): string | null {
+/** A refusal: a 4xx whose body is the platform's {error:{code,message}}, or under /open311/v2 GeoReport v2's [{code, description}]. */
+function check(res: RawResponse, open311: boolean): string | null {
   if (res.status === 0) return `no response (${res.headers.error})`;
   if (res.status >= 500) return `status ${res.status}`;
   if (res.status < 400) return `status ${res.status} (an invalid input was accepted)`;
@@ -92,6 +94,11 @@ function check(res: RawResponse): string | null {
     body = JSON.parse(text);
   } catch {
     return 'body is not JSON';
+  }
+  if (open311) {
+    const e = open311ErrorSchema.safeParse(body);
+    if (!e.success) return `not [{code,description}]: ${text.slice(0, 200)}`;
+    return e.data[0]!.code === res.status ? null : `code ${e.data[0]!.code} with status ${res.status}`;
   }
   const e = body?.error;
   if (!e || typeof e.code !== 'string' || !(e.code in ERROR_CODES) || typeof e.message !== 'string') return `not {error:{code,message}}: ${text.slice(0, 200)}`;
@@ -284,7 +291,7 @@ describe('fuzz: every Our City route refuses invalid input (JSON, query, params,
         const statuses = new Map<number, number>();
         await pool.run(async () => all[k++], (x) => x.req, (input, res) => {
           statuses.set(res.status, (statuses.get(res.status) ?? 0) + 1);
-          const problem = check(res);
+          const problem = check(res, doc.mount === '/open311/v2');
           if (problem && bad.length < 5) bad.push(`${problem} <- [${input.category}] ${input.req.method} ${input.req.target.slice(0, 200)} body ${JSON.stringify(input.req.body?.toString('utf8').slice(0, 200))} => ${res.body.toString('utf8').slice(0, 200)}`);
         });
         const redisChanged = digestDiff(redisBefore, await redisDigest(srv.ctx.redis, DIGEST_IGNORE));

@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cityApi, cityTestServer, cityUser, jpegWithGps, reportFields, type TestActor } from '../helpers/city.ts';
+import { faultPostgres } from '../helpers/city-faults.ts';
+import { open311ErrorSchema } from '../../shared/open311.ts';
 
 let s: Awaited<ReturnType<typeof cityTestServer>>;
 let api: ReturnType<typeof cityApi>;
@@ -74,5 +76,61 @@ describe('Open311 GeoReport v2 (JSON)', () => {
     expect((await o311('/requests.json?start_date=yesterday')).status).toBe(400);
     expect((await o311('/requests/0.json')).status).toBe(400);
     expect((await o311('/requests/999999.json')).status).toBe(404);
+  });
+
+  /** An Open311 error: the HTTP status, and the body [{code: that status, description}] (never the API's {error:…}). */
+  const expectError = async (r: Response, status: number, description?: RegExp) => {
+    const body = (await r.json()) as any;
+    expect(r.status, JSON.stringify(body)).toBe(status);
+    expect(open311ErrorSchema.parse(body)).toEqual([{ code: status, description: expect.any(String) }]);
+    if (description) expect(body[0].description).toMatch(description);
+    return body;
+  };
+  const post = (body: string, type: string, headers: Record<string, string> = { cookie: resident.cookie }) =>
+    o311('/requests.json', { method: 'POST', headers: { 'content-type': type, origin: 'http://app.test', ...headers }, body });
+
+  it('when a request is bad, then every error is GeoReport v2 shaped with its HTTP status: bad service_code, bad dates, missing fields, not found, not signed in, cross-origin, bad JSON, duplicate', async () => {
+    await expectError(await o311('/services/Nope!.json'), 400, /service code/i);
+    await expectError(await o311('/services/nope.json'), 404, /nope/);
+    await expectError(await o311('/requests.json?service_code=Bad-Code'), 400, /service_code/);
+    await expectError(await o311('/requests.json?start_date=yesterday'), 400, /start_date/);
+    await expectError(await o311('/requests.json?end_date=2026-13-45T99:00:00Z'), 400, /end_date/);
+    await expectError(await o311('/requests.json?status=maybe'), 400, /status/);
+    await expectError(await o311('/requests/0.json'), 400);
+    await expectError(await o311('/requests/999999.json'), 404, /999999/);
+    await expectError(await o311('/no-such-endpoint.json'), 404);
+    const form = (over: Record<string, string> = {}) =>
+      new URLSearchParams({ service_code: 'road', 'attribute[district]': 'arbat', address_string: 'Арбат, 12', description: 'Яма посреди проезжей части у дома', ...over }).toString();
+    const FORM = 'application/x-www-form-urlencoded';
+    await expectError(await post(form({ service_code: 'no_such_service' }), FORM), 400, /category/i);
+    await expectError(await post(new URLSearchParams({ service_code: 'road', description: 'Нет ни района, ни адреса у этой ямы' }).toString(), FORM), 400, /district|address/);
+    await expectError(await post(new URLSearchParams({ 'attribute[district]': 'arbat', address_string: 'Арбат, 12' }).toString(), FORM), 400, /service_code/);
+    await expectError(await post(form(), FORM, {}), 401);
+    await expectError(await post(form(), FORM, { cookie: resident.cookie, origin: 'http://evil.test' }), 403);
+    await expectError(await post('{"service_code": "road", ', 'application/json'), 400, /JSON/);
+    const first = await post(form({ address_string: 'Арбат, 99' }), FORM);
+    expect(first.status).toBe(201);
+    const [{ service_request_id: id }] = (await first.json()) as any[];
+    await expectError(await post(form({ address_string: 'ул. Арбат, д. 99' }), FORM), 409, new RegExp(`service_request_id ${id}`));
+    // the platform's own API keeps its shape
+    const api404 = (await (await fetch(`${s.url}/api/city/reports/999999`)).json()) as any;
+    expect(api404.error).toMatchObject({ code: 'not_found' });
+  });
+
+  it('when PostgreSQL is down, then Open311 answers 503 [{code: 503, description}] with Retry-After, quickly', async () => {
+    const pgs = await faultPostgres('open311');
+    const down = await cityTestServer({ DATABASE_URL: pgs.url, DATABASE_CONNECT_TIMEOUT_MS: '1000' });
+    try {
+      expect((await fetch(`${down.url}/open311/v2/requests.json`)).status).toBe(200);
+      await pgs.kill9();
+      const t0 = performance.now();
+      const r = await fetch(`${down.url}/open311/v2/requests.json`);
+      expect(performance.now() - t0).toBeLessThan(5_000);
+      await expectError(r, 503, /unavailable/i);
+      expect(r.headers.get('retry-after')).toMatch(/^\d+$/);
+    } finally {
+      await down.close();
+      await pgs.destroy();
+    }
   });
 });

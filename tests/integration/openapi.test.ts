@@ -143,6 +143,19 @@ describe('OpenAPI document at /api/docs', () => {
     expect(doc.paths['/api/city/reports/{id}/reject'].post.requestBody.content['application/json'].schema.properties.reason.enum).toContain('insufficient_details');
   });
 
+  it('when the errors are read, then every Open311 operation documents GeoReport v2 errors [{code, description}] and the API keeps {error:{code,message,details}}', () => {
+    const schemaOf = (ref: string) => resolve(doc, ref).content['application/json'].schema.$ref;
+    for (const [path, item] of Object.entries<any>(doc.paths)) {
+      for (const [method, op] of Object.entries<any>(item)) {
+        const want = path.startsWith('/open311/v2/') ? '#/components/schemas/Open311Error' : '#/components/schemas/Error';
+        for (const [status, res] of Object.entries<any>(op.responses)) if (status === 'default' || status >= '400') expect(schemaOf(res.$ref), `${method} ${path} ${status}`).toBe(want);
+      }
+    }
+    expect(doc.components.schemas.Open311Error).toMatchObject({
+      type: 'array', minItems: 1, items: { type: 'object', properties: { code: { type: 'integer' }, description: { type: 'string' } }, required: ['code', 'description'] },
+    });
+  });
+
   it('when a route is added to the app but not to the catalog, then the document still lists it, flagged x-undocumented (what the test above catches)', async () => {
     const { buildOpenApi } = await import('../../server/openapi/document.ts');
     const { apiCatalog } = await import('../../server/openapi/catalog.ts');

@@ -3,6 +3,7 @@ import { failLoad, serverApi } from '$lib/server/api.ts';
 import { loadCatalogue, multipartOf, reportIdParam } from '$lib/server/city.ts';
 import { REPORT_DEP } from '$lib/city/live.svelte.ts';
 import type { Organisation, Report } from '$shared/city.ts';
+import { OKRUGS, districtById } from '$shared/districts.ts';
 import type { Actions, PageServerLoad, RequestEvent } from './$types';
 
 export const load = (async (event) => {
@@ -17,7 +18,12 @@ export const load = (async (event) => {
     const p = await api<{ organisation: Organisation | null }>(`/city/route-proposal?${new URLSearchParams({ category: report.category, district: report.district })}`);
     if (p.ok) proposedId = p.data.organisation?.id ?? null;
   }
-  return { report, catalogue, proposedId, sent: event.url.searchParams.has('sent') };
+  // the names of the report's one district and okrug (the page does not ship the whole district table)
+  const place = {
+    district: districtById(report.district)?.name ?? { ru: report.district, en: report.district },
+    okrug: OKRUGS.find((o) => o.id === report.okrug)?.abbr ?? { ru: report.okrug, en: report.okrug },
+  };
+  return { report, catalogue, proposedId, place, sent: event.url.searchParams.has('sent') };
 }) satisfies PageServerLoad;
 
 type Step = 'support' | 'confirm' | 'dispute' | 'route' | 'reject' | 'merge' | 'answer';
