@@ -199,13 +199,15 @@ try {
       }
       const probeMs = 100;
       const load = loadNow();
-      const { result: sio, frame } = await fanoutPlatform(main, ctx, voters, n, { tickMs: opts.tickMs, probeMs, seconds: opts.fanoutSeconds, rate: opts.fanoutRate });
+      const { result: sio, frame } = await fanoutPlatform(main, ctx, voters, n, { tickMs: opts.tickMs, probeMs, seconds: opts.fanoutSeconds, rate: opts.fanoutRate, client: opts.watchClient });
       const ws = await fanoutWs(n, frame, { tickMs: opts.tickMs, probeMs, seconds: opts.fanoutSeconds });
       fan.push({ n, load, socketio: sio, ws });
       const capped = opts.watchers.find((x) => x > n && Math.min(x, openFilesLimit() - 400) === n);
       const note = [
         capped ? `asked ${capped}; capped at ${n} by the open-files limit (${openFilesLimit()}, not raisable here)` : '',
         sio.failed ? `${sio.failed} watchers failed to connect: ${sio.firstError}` : '',
+        sio.closedWhileWatching || ws.closedWhileWatching ? `connections closed while watching: Socket.IO ${sio.closedWhileWatching}, ws ${ws.closedWhileWatching}` : '',
+        `Socket.IO watchers: ${opts.watchClient === 'lean' ? 'the protocol over ws (one JSON.parse a frame, as the ws watchers)' : 'socket.io-client'}`,
         `load ${load}; ${sio.probes} probes, ${sio.samples} samples; ${fmt(sio.backgroundVotesPerSec ?? 0)} background votes/s; ws baseline ${ws.samples} samples`,
       ].filter(Boolean).join('; ');
       const target = opts.tickMs + 50;

@@ -7,6 +7,7 @@ import type { Redis } from '../redis/connection.ts';
 import type { SessionStore } from '../auth/session.store.ts';
 import type { UserStore } from '../users/user.store.ts';
 import type { ClientToServerEvents, ServerToClientEvents } from '../../shared/socket.ts';
+import type { User } from '../../shared/users.ts';
 import { resolveSession } from '../auth/auth.middleware.ts';
 import { isAllowedOrigin } from '../http/origin.middleware.ts';
 import { createRedis, closeRedis, redisTarget } from '../redis/connection.ts';
@@ -22,9 +23,23 @@ import { createDispatcher, socketLog, type IoSocket, type ServerSocketData } fro
 export type IoServer = Server<ClientToServerEvents, ServerToClientEvents, Record<string, never>, ServerSocketData>;
 
 const RECOVERY_MS = 2 * 60_000;
-/** What a connected socket's handshake keeps of the upgrade request: nothing (the session is resolved by then). */
-const NO_HEADERS = Object.freeze({}) as Record<string, string>;
-const NO_QUERY = Object.freeze({}) as Record<string, string>;
+/** A connected socket's handshake: read only by the session middleware, before the connection. */
+const SPENT_HANDSHAKE = Object.freeze({ headers: Object.freeze({}), time: '', address: '', xdomain: false, secure: false, issued: 0, url: '', query: Object.freeze({}), auth: Object.freeze({}) });
+/** One frozen roles array per distinct set of roles, shared by every socket that has it. */
+const rolesInterned = new Map<string, User['roles']>();
+
+/**
+ * What a socket keeps of its user: what its handlers decide with (id, roles, the profile fields of
+ * eligibility), not the contact details; the roles array shared. Tens of thousands of sockets each
+ * holding a full copy of its user added up.
+ */
+function socketUser(user: User | null): User | null {
+  if (!user) return null;
+  const key = user.roles.join(',');
+  let roles = rolesInterned.get(key);
+  if (!roles) rolesInterned.set(key, (roles = Object.freeze([...user.roles]) as User['roles']));
+  return { id: user.id, phone: '', name: null, district: user.district, birthYear: user.birthYear, gender: user.gender, roles, profileComplete: user.profileComplete, createdAt: '' };
+}
 
 export type Realtime = {
   io: IoServer;
@@ -124,11 +139,10 @@ export function createRealtime(httpServer: HttpServer, deps: RealtimeDeps, opts:
   // Per socket only what must be: Socket.IO's own state, the user, the limiter, rooms. Listeners are shared
   // functions (Socket.IO calls them with `this` = the socket), not closures made per socket.
   io.on('connection', (socket) => {
-    const user = socket.data.user;
-    // the handshake (headers, address) is built by now: the upgrade request and its headers are not kept per socket
+    const user = (socket.data.user = socketUser(socket.data.user));
+    // the session is resolved by now: neither the upgrade request nor the handshake's copy of it is kept
     (socket.conn as unknown as { request: unknown }).request = undefined;
-    socket.handshake.headers = NO_HEADERS;
-    socket.handshake.query = NO_QUERY;
+    (socket as unknown as { handshake: unknown }).handshake = SPENT_HANDSHAKE;
     metrics.socketsConnected.inc();
     socket.on('disconnect', onDisconnect);
     if (user) void socket.join(rooms.user(user.id));
