@@ -31,7 +31,7 @@ export type AwardBatchJobDeps = {
   redis: Redis;
   keys: Keys;
   polls: Pick<PollService, 'get'>;
-  points: Pick<PointsService, 'award'>;
+  points: Pick<PointsService, 'awardMany'>;
   /** Voters per step (AWARD_BATCH_SIZE). */
   batchSize: number;
 };
@@ -52,7 +52,7 @@ export function awardBatchHandlers(ctx: AwardBatchJobDeps): JobHandlers {
       // recovered voters were re-stamped `at`: later steps look only at those taken before this job began
       if (upTo === ALL) upTo = at - 1;
       if (!userIds.length) break;
-      const outs = await Promise.all(userIds.map((uid) => ctx.points.award(uid, 'vote', ref, poll.points, at)));
+      const outs = await ctx.points.awardMany(userIds, 'vote', ref, poll.points, at);
       await store.done(pollId, shard, poll.shards, userIds);
       out.voters += userIds.length;
       out.awarded += outs.filter((o) => o.created).length;

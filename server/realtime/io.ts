@@ -16,6 +16,7 @@ import { rooms } from './emitter.ts';
 import { createBroadcaster, type Broadcaster } from './broadcaster.ts';
 import type { LiveService } from './live.service.ts';
 import { RecoveringRedisAdapter } from './recovering-adapter.ts';
+import { subscribeUserBulk } from './user-bulk.ts';
 import { serverProcesses } from '../cluster.ts';
 import { SOCKET_RATE_LIMIT, type SocketRateLimit } from './rate-limit.ts';
 import { createDispatcher, socketLog, type IoSocket, type ServerSocketData } from './socket-events.ts';
@@ -103,6 +104,8 @@ export function createRealtime(httpServer: HttpServer, deps: RealtimeDeps, opts:
       cb(null, true);
     },
   });
+
+  subscribeUserBulk({ io, sub, prefix: config.REDIS_PREFIX, listens: (room) => (io.of('/').adapter as unknown as RecoveringRedisAdapter).listens(room), logger });
 
   const broadcaster = createBroadcaster({
     io,

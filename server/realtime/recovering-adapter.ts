@@ -87,6 +87,11 @@ export class RecoveringRedisAdapter extends RedisAdapter {
     timer.unref();
   }
 
+  /** Whether an event to this room would reach anyone here: a live socket, or a session awaiting recovery. */
+  listens(room: string): boolean {
+    return (this as unknown as Internals).hasRoom(room);
+  }
+
   /** A packet for one local socket (socket.emit with recovery on) need not cross Redis. */
   override broadcast(packet: any, opts: BroadcastOptions): void {
     if (!opts.flags?.local && opts.rooms.size === 1 && (opts.except?.size ?? 0) === 0) {
