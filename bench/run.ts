@@ -19,7 +19,7 @@ import { redisBenchmarkCast, type RedisBenchResult } from './phases/redis-benchm
 import { fanoutPlatform, fanoutWs, type FanoutResult } from './phases/fanout.ts';
 import { finalisePhase, type FinaliseResult } from './phases/finalise.ts';
 import { memoryPhase } from './phases/memory.ts';
-import { capacityRows } from './phases/capacity.ts';
+import { capacityRows, ceilingRow } from './phases/capacity.ts';
 import { clusterCastPhase } from './phases/cluster.ts';
 import type { HttpRunResult } from './load/http-votes.ts';
 import { cityPhase } from './phases/city.ts';
@@ -155,6 +155,16 @@ try {
       target: '<= 250',
       pass: total <= 250,
     });
+    if (hello) {
+      rows.push(
+        ceilingRow(
+          machine.cpus,
+          { perBallotUs: always.cpu.perBallotUs, cpuMs: always.cpu.cpuMs, wallMs: always.cpu.wallMs, okPerSec: always.http.okPerSec },
+          { serverCpuPerReqUs: hello.serverCpuPerReqUs, loadCpuPerReqUs: round((hello.loadCpuMs * 1000) / Math.max(1, hello.ok), 0), okPerSec: hello.okPerSec },
+          results,
+        ),
+      );
+    }
     if (has('memory')) {
       const m = await memoryPhase(ctx, voters, always.pollId);
       results.memory = m;
