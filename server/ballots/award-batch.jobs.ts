@@ -74,6 +74,8 @@ export function awardBatchHandlers(ctx: AwardBatchJobDeps): JobHandlers {
       parseJob(awardSweepJob, job);
       let voters = 0;
       let batches = 0;
+      // the steps it made, as a batch job reports them (the award times of the voters it drained)
+      const drained: { pollId: number; steps: BatchOutcome['steps'] }[] = [];
       for (const pollId of await store.recentPollIds(SWEEP_POLLS)) {
         const poll = await ctx.polls.get(pollId);
         // finalised polls were swept by finalisation itself; drafts have no ballots
@@ -84,10 +86,11 @@ export function awardBatchHandlers(ctx: AwardBatchJobDeps): JobHandlers {
           const r = await drain(pollId, b.shard, b.stale ? staleBefore : -1, log);
           voters += r.voters;
           batches++;
+          if (r.steps.length) drained.push({ pollId, steps: r.steps });
         }
       }
       if (voters) log.warn({ voters, batches }, 'award sweep drained vote awards no batch job was going to make');
-      return { voters, batches };
+      return { voters, batches, drained };
     },
   };
 }
