@@ -155,16 +155,8 @@ try {
       target: '<= 250',
       pass: total <= 250,
     });
-    if (hello) {
-      rows.push(
-        ceilingRow(
-          machine.cpus,
-          { perBallotUs: always.cpu.perBallotUs, cpuMs: always.cpu.cpuMs, wallMs: always.cpu.wallMs, okPerSec: always.http.okPerSec },
-          { serverCpuPerReqUs: hello.serverCpuPerReqUs, loadCpuPerReqUs: round((hello.loadCpuMs * 1000) / Math.max(1, hello.ok), 0), okPerSec: hello.okPerSec },
-          results,
-        ),
-      );
-    }
+    const helloLoadUs = hello ? round((hello.loadCpuMs * 1000) / Math.max(1, hello.ok), 0) : NaN;
+    if (hello) rows.push(ceilingRow(machine.cpus, { ...always.cpu, okPerSec: always.http.okPerSec }, { serverCpuPerReqUs: hello.serverCpuPerReqUs, loadCpuPerReqUs: helloLoadUs, okPerSec: hello.okPerSec }, results));
     if (has('memory')) {
       const m = await memoryPhase(ctx, voters, always.pollId);
       results.memory = m;
