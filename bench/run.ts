@@ -19,7 +19,7 @@ import { redisBenchmarkCast, type RedisBenchResult } from './phases/redis-benchm
 import { fanoutPlatform, fanoutWs, type FanoutResult } from './phases/fanout.ts';
 import { finalisePhase, type FinaliseResult } from './phases/finalise.ts';
 import { memoryPhase } from './phases/memory.ts';
-import { capacityRows } from './phases/capacity.ts';
+import { capacityRows, ceilingRow } from './phases/capacity.ts';
 import { clusterCastPhase } from './phases/cluster.ts';
 import type { HttpRunResult } from './load/http-votes.ts';
 import { cityPhase } from './phases/city.ts';
@@ -155,6 +155,8 @@ try {
       target: '<= 250',
       pass: total <= 250,
     });
+    const helloLoadUs = hello ? round((hello.loadCpuMs * 1000) / Math.max(1, hello.ok), 0) : NaN;
+    if (hello) rows.push(ceilingRow(machine.cpus, { ...always.cpu, okPerSec: always.http.okPerSec }, { serverCpuPerReqUs: hello.serverCpuPerReqUs, loadCpuPerReqUs: helloLoadUs, okPerSec: hello.okPerSec }, results));
     if (has('memory')) {
       const m = await memoryPhase(ctx, voters, always.pollId);
       results.memory = m;
@@ -199,13 +201,15 @@ try {
       }
       const probeMs = 100;
       const load = loadNow();
-      const { result: sio, frame } = await fanoutPlatform(main, ctx, voters, n, { tickMs: opts.tickMs, probeMs, seconds: opts.fanoutSeconds, rate: opts.fanoutRate });
+      const { result: sio, frame } = await fanoutPlatform(main, ctx, voters, n, { tickMs: opts.tickMs, probeMs, seconds: opts.fanoutSeconds, rate: opts.fanoutRate, client: opts.watchClient });
       const ws = await fanoutWs(n, frame, { tickMs: opts.tickMs, probeMs, seconds: opts.fanoutSeconds });
       fan.push({ n, load, socketio: sio, ws });
       const capped = opts.watchers.find((x) => x > n && Math.min(x, openFilesLimit() - 400) === n);
       const note = [
         capped ? `asked ${capped}; capped at ${n} by the open-files limit (${openFilesLimit()}, not raisable here)` : '',
         sio.failed ? `${sio.failed} watchers failed to connect: ${sio.firstError}` : '',
+        sio.closedWhileWatching || ws.closedWhileWatching ? `connections closed while watching: Socket.IO ${sio.closedWhileWatching}, ws ${ws.closedWhileWatching}` : '',
+        `Socket.IO watchers: ${opts.watchClient === 'lean' ? 'the protocol over ws (one JSON.parse a frame, as the ws watchers)' : 'socket.io-client'}`,
         `load ${load}; ${sio.probes} probes, ${sio.samples} samples; ${fmt(sio.backgroundVotesPerSec ?? 0)} background votes/s; ws baseline ${ws.samples} samples`,
       ].filter(Boolean).join('; ');
       const target = opts.tickMs + 50;

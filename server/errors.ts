@@ -88,9 +88,9 @@ export const apiNotFound: RequestHandler = (req, _res, next) => {
   next(new AppError('not_found', `No route ${req.method} ${req.baseUrl}${req.path}`));
 };
 
-/** The one socket ack mapper. */
-export function ackError(err: unknown, logger?: Logger): Ack<never> {
+/** The one socket ack mapper. `logger` may be a getter: a socket's child logger is made only when a bug is logged. */
+export function ackError(err: unknown, logger?: Logger | (() => Logger)): Ack<never> {
   const e = toAppError(err);
-  if (isBug(e)) logger?.error({ err }, 'socket handler failed');
+  if (isBug(e)) (typeof logger === 'function' ? logger() : logger)?.error({ err }, 'socket handler failed');
   return { ok: false, error: { code: e.code, message: e.message, details: e.details ?? null } };
 }

@@ -29,6 +29,7 @@ setInterval(() => {
 }, tickMs);
 
 process.on('message', (m: any) => {
+  if (m?.type === 'memory') process.send!({ type: 'memory', ...process.memoryUsage() });
   if (m?.type === 'probe-start' && !probing) {
     probing = setInterval(() => {
       probe.count++;

@@ -15,6 +15,8 @@ export type BenchOptions = {
   fanoutSeconds: number;
   /** Background vote rate (votes/s) while watchers watch. */
   fanoutRate: number;
+  /** The Socket.IO watchers' client: the protocol over `ws` (lean, default) or socket.io-client. */
+  watchClient: 'lean' | 'socket.io-client';
   /** Ballots seeded before the finalisation phase. */
   finaliseBallots: number;
   /** Distinct voters (users + sessions) seeded for the HTTP phases. */
@@ -34,7 +36,7 @@ export function parseArgs(argv: string[]): BenchOptions {
   const flags = new Map<string, string>();
   for (const a of argv) {
     const m = /^--([a-z-]+)(?:=(.*))?$/.exec(a);
-    if (!m) throw new Error(`unknown argument ${a} (flags: --quick --only=${PHASES.join(',')} --duration=s --connections=n --watchers=1000,5000 --finalise=n --voters=n --tick=ms --worker-concurrency=n --city-reports=n --city-connections=n --json=path --profile)`);
+    if (!m) throw new Error(`unknown argument ${a} (flags: --quick --only=${PHASES.join(',')} --duration=s --connections=n --watchers=1000,5000 --watch-client=lean|socket.io-client --finalise=n --voters=n --tick=ms --worker-concurrency=n --city-reports=n --city-connections=n --json=path --profile)`);
     flags.set(m[1], m[2] ?? 'true');
   }
   const quick = flags.get('quick') === 'true';
@@ -54,6 +56,7 @@ export function parseArgs(argv: string[]): BenchOptions {
     watchers: (flags.get('watchers') ?? (quick ? '200,1000' : '1000,5000,20000')).split(',').map(Number),
     fanoutSeconds: num('fanout-seconds', quick ? 3 : 8),
     fanoutRate: num('fanout-rate', 300),
+    watchClient: flags.get('watch-client') === 'socket.io-client' ? 'socket.io-client' : 'lean',
     finaliseBallots: num('finalise', quick ? 20_000 : 1_000_000),
     voters: num('voters', quick ? 20_000 : 120_000),
     tickMs: num('tick', 200),

@@ -27,7 +27,7 @@ export const BENCH_SECRET = 'bench-secret-0123456789abcdef';
  * in a temp dir), then server/main.ts and server/worker.ts as two processes with its REDIS_URL.
  * Resolves when /readyz says ready (Redis reachable and the worker's heartbeat seen).
  */
-export async function startPlatform(opts: { appendfsync: 'always' | 'everysec'; tickMs: number; workerConcurrency?: number; profileDir?: string; serverProcesses?: number }): Promise<Platform> {
+export async function startPlatform(opts: { appendfsync: 'always' | 'everysec'; tickMs: number; workerConcurrency?: number; profileDir?: string; serverProcesses?: number; serverExecArgv?: string[] }): Promise<Platform> {
   const dir = mkdtempSync(join(tmpdir(), 'ac-bench-redis-'));
   const redis = await startRedisServer({ dir, appendfsync: opts.appendfsync, extraArgs: ['--maxclients', '1000'] });
   const port = await freePort();
@@ -55,7 +55,7 @@ export async function startPlatform(opts: { appendfsync: 'always' | 'everysec'; 
     mkdirSync(opts.profileDir, { recursive: true });
     profArgs = ['--cpu-prof', `--cpu-prof-dir=${opts.profileDir}`];
   }
-  const server = spawnProject('server/main.ts', env, profArgs);
+  const server = spawnProject('server/main.ts', env, [...profArgs, ...(opts.serverExecArgv ?? [])]);
   const worker = spawnProject('server/worker.ts', env);
   const url = origin;
   const deadline = Date.now() + 60_000;

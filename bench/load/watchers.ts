@@ -1,6 +1,10 @@
 // Load process: N live-results watchers on one poll, either Socket.IO clients of the real platform
-// (socket.io-client, websocket transport, each signed in with its own session cookie, `poll:watch`)
-// or plain `ws` clients of the baseline broadcaster. Measures probe-vote-accepted → frame-received:
+// (websocket transport, each signed in with its own session cookie, `poll:watch`) or plain `ws` clients
+// of the baseline broadcaster. The Socket.IO watchers speak the protocol over `ws` themselves by default
+// (Engine.IO 4 / Socket.IO 5: open, connect, ping/pong, one event with an ack, events): per frame they do
+// what a `ws` watcher does (one JSON.parse), so on a machine whose cores the server shares with the load
+// processes both sides of the comparison pay the same client cost; `client: 'socket.io-client'` uses the
+// real client library instead. Measures probe-vote-accepted → frame-received:
 // the orchestrator relays the accepted time of probe k ({type:'accept', k, t}); a frame whose probe
 // option count reaches k completes probe k for that watcher.
 import { io as ioClient, type Socket } from 'socket.io-client';
@@ -9,6 +13,8 @@ import { performance } from 'node:perf_hooks';
 
 export type WatchSpec = {
   mode: 'socketio' | 'ws';
+  /** Socket.IO watchers: the protocol over `ws` (default) or socket.io-client. */
+  client?: 'lean' | 'socket.io-client';
   url: string;
   pollId: number;
   /** One entry per watcher (cookie for the platform; empty for ws). */
@@ -31,6 +37,8 @@ let lat = new Float64Array(1 << 16);
 let latN = 0;
 const pending: number[] = []; // k, receivedAt pairs waiting for their accept time
 let badFrames = 0;
+/** Watchers whose connection closed after they started watching (server gone, ping timeout). */
+let closedAfterWatching = 0;
 
 function pushLat(v: number) {
   if (latN === lat.length) {
@@ -76,8 +84,10 @@ async function connectOne(i: number): Promise<Socket | WebSocket> {
     });
     ws.on('message', (data) => onFrame(i, JSON.parse(data.toString())));
     ws.on('error', () => {});
+    ws.on('close', () => closedAfterWatching++);
     return ws;
   }
+  if (spec.client !== 'socket.io-client') return connectLean(i, localAddress);
   const s = ioClient(spec.url, {
     transports: ['websocket'],
     forceNew: true,
@@ -96,6 +106,50 @@ async function connectOne(i: number): Promise<Socket | WebSocket> {
   if (!ack.data?.canSeeResults) throw new Error('poll:watch: this watcher may not see results');
   if (ack.data.snapshot) lastCount[i] = Math.max(lastCount[i], probeCount(ack.data.snapshot));
   return s;
+}
+
+/**
+ * A Socket.IO watcher over a bare `ws` connection: Engine.IO v4 packets are one character of type then
+ * the data ('0' open, '2' ping, '3' pong, '4' message); Socket.IO v5 messages are '0' connect, '2' event,
+ * '3' ack, then an optional ack id, then JSON. The server does exactly what it does for socket.io-client.
+ */
+function connectLean(i: number, localAddress: string): Promise<WebSocket> {
+  const url = `${spec.url.replace(/^http/, 'ws')}/socket.io/?EIO=4&transport=websocket`;
+  const ws = new WebSocket(url, { localAddress, perMessageDeflate: false, headers: spec.cookies[i] ? { cookie: spec.cookies[i] } : {} });
+  return new Promise<WebSocket>((resolve, reject) => {
+    const timer = setTimeout(() => fail(new Error('connect timeout')), 60_000);
+    const fail = (err: Error) => {
+      clearTimeout(timer);
+      ws.terminate();
+      reject(err);
+    };
+    ws.on('error', fail);
+    ws.on('close', () => fail(new Error('closed before watching')));
+    ws.on('message', (data) => {
+      const m = data.toString();
+      if (m === '2') return ws.send('3'); // Engine.IO ping -> pong
+      if (m[0] === '0') return ws.send('40'); // Engine.IO open -> Socket.IO connect to "/"
+      if (m.startsWith('44')) return fail(new Error(`connect refused: ${m.slice(2)}`));
+      if (m.startsWith('40')) return ws.send(`420${JSON.stringify(['poll:watch', { pollId: spec.pollId }])}`);
+      if (m.startsWith('42')) {
+        const [event, payload] = JSON.parse(m.slice(2));
+        if (event === 'poll:tally') onFrame(i, payload);
+        return;
+      }
+      if (m.startsWith('430')) {
+        const [ack] = JSON.parse(m.slice(3));
+        if (!ack?.ok) return fail(new Error(`poll:watch refused: ${JSON.stringify(ack?.error ?? ack)}`));
+        if (!ack.data?.canSeeResults) return fail(new Error('poll:watch: this watcher may not see results'));
+        if (ack.data.snapshot) lastCount[i] = Math.max(lastCount[i], probeCount(ack.data.snapshot));
+        clearTimeout(timer);
+        ws.removeAllListeners('error');
+        ws.removeAllListeners('close');
+        ws.on('error', () => {});
+        ws.on('close', () => closedAfterWatching++);
+        resolve(ws);
+      }
+    });
+  });
 }
 
 async function connectAll() {
@@ -145,6 +199,7 @@ function result() {
     latencyMs: { p50: p(50), p90: p(90), p99: p(99), max: latN ? sorted[latN - 1] : NaN },
     watchersBehindLastProbe: behind,
     badFrames,
+    closedAfterWatching,
   };
 }
 
@@ -172,7 +227,10 @@ process.on('message', (m: any) => {
     case 'close':
       for (const s of sockets) {
         if (!s) continue;
-        if (s instanceof WebSocket) s.terminate();
+        if (s instanceof WebSocket) {
+          s.removeAllListeners('close');
+          s.terminate();
+        }
         else s.disconnect();
       }
       process.send!({ type: 'closed' }, () => process.exit(0));

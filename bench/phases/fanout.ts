@@ -26,7 +26,11 @@ export type FanoutResult = {
   /** Socket.IO only: right after the watchers connected (before the measured run's votes and frames). */
   rssAtConnectPerSocketKB?: number;
   watchersBehindLastProbe: number;
+  /** Watchers whose connection closed while they watched (should be 0). */
+  closedWhileWatching: number;
   backgroundVotesPerSec?: number;
+  /** Socket.IO only: which client the watchers ran (see bench/load/watchers.ts). */
+  client?: 'lean' | 'socket.io-client';
 };
 
 /** Watchers per load process (each client socket is one fd; the per-process limit is 20000 here). */
@@ -93,6 +97,7 @@ function combine(parts: any[]) {
     },
     framesPerSec: parts.reduce((a, p) => a + p.framesPerSec, 0),
     behind: parts.reduce((a, p) => a + p.watchersBehindLastProbe, 0),
+    closed: parts.reduce((a, p) => a + (p.closedAfterWatching ?? 0), 0),
   };
 }
 
@@ -137,6 +142,7 @@ export async function fanoutWs(n: number, frame: TallyFrame, o: { tickMs: number
     framesExpectedPerSec: (w.connected * 1000) / o.tickMs,
     rssPerSocketKB: (rss1 - rss0) / 1024 / Math.max(1, w.connected),
     watchersBehindLastProbe: c.behind,
+    closedWhileWatching: c.closed,
   };
   progress(`fan-out ws baseline N=${n}: p50 ${r.latencyMs.p50.toFixed(1)} ms, p99 ${r.latencyMs.p99.toFixed(1)} ms, ${Math.round(r.framesPerSec)} frames/s, ${r.rssPerSocketKB.toFixed(1)} KB/socket`);
   return r;
@@ -152,7 +158,7 @@ export async function fanoutPlatform(
   ctx: AppContext,
   voters: Voter[],
   n: number,
-  o: { tickMs: number; probeMs: number; seconds: number; rate: number },
+  o: { tickMs: number; probeMs: number; seconds: number; rate: number; client: 'lean' | 'socket.io-client' },
 ): Promise<{ result: FanoutResult; frame: TallyFrame }> {
   const pollId = await publishedPoll(ctx, { points: 0 });
   const watchers = voters.slice(0, n);
@@ -162,10 +168,17 @@ export async function fanoutPlatform(
   const pre = await seedBallots(ctx, pool, pollId, watchers.map((v) => v.id), `fan-out N=${n}: watchers' own ballots`).finally(() => closePool(pool));
   progress(`fan-out N=${n}: ${n} watchers voted (poll ${pollId}) in ${pre.seconds.toFixed(1)} s`);
   const frame = tallyFrame(await ctx.ballots.results(pollId));
+  // the server as it runs while a poll is live: votes coming in (its heap sized for that) before the
+  // zero-watcher RSS is read, so the growth below is what the watchers add, not the vote load's own
+  const warmVoters = background.splice(0, Math.min(background.length >> 1, Math.ceil(o.rate * 2)));
+  if (warmVoters.length) {
+    await runHttpLoad({ url: p.url, path: `/api/polls/${pollId}/ballots`, connections: 8, durationSec: 2, overallRate: o.rate, origin: p.origin, voters: warmVoters, bodies: ballotBodies(), label: `fan-out N=${n} warm-up votes` });
+    await sleep(1000);
+  }
   const rss0 = rssOf(p.server.pid);
   progress(`fan-out N=${n}: connecting ${n} Socket.IO watchers`);
   const w = await connectWatchers(
-    { mode: 'socketio', url: p.url, pollId, concurrency: 100, probeQuestion: PROBE_Q, probeOption: PROBE_O },
+    { mode: 'socketio', client: o.client, url: p.url, pollId, concurrency: 100, probeQuestion: PROBE_Q, probeOption: PROBE_O },
     watchers.map((v) => v.cookie),
   );
   progress(`fan-out N=${n}: ${w.connected} watching in ${w.seconds.toFixed(1)} s${w.failed ? `, ${w.failed} failed (${w.firstError})` : ''}`);
@@ -220,7 +233,9 @@ export async function fanoutPlatform(
     rssPerSocketKB: (Math.max(rss1, rss2) - rss0) / 1024 / Math.max(1, w.connected),
     rssAtConnectPerSocketKB: (rss1 - rss0) / 1024 / Math.max(1, w.connected),
     watchersBehindLastProbe: c.behind,
+    closedWhileWatching: c.closed,
     backgroundVotesPerSec: bgResult.okPerSec,
+    client: o.client,
   };
   progress(`fan-out Socket.IO N=${n}: p50 ${result.latencyMs.p50.toFixed(1)} ms, p99 ${result.latencyMs.p99.toFixed(1)} ms, ${Math.round(result.framesPerSec)} frames/s, ${result.rssPerSocketKB.toFixed(1)} KB/socket (${result.rssAtConnectPerSocketKB!.toFixed(1)} right after connecting)`);
   return { result, frame };

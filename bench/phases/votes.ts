@@ -123,15 +123,20 @@ export function watchPointsCompletions(p: Platform): { stop: () => Promise<void>
   const qe = new QueueEvents('points', { connection: { url: p.redisUrl } as any, prefix: queuePrefix(p.prefix), autorun: true });
   const steps = new Map<number, Map<number, number>>(); // poll -> step at -> doneAt
   const voters = new Map<number, number>();
-  qe.on('completed', ({ jobId, returnvalue }) => {
-    if (!jobId.startsWith('award-batch-')) return;
-    const rv = (typeof returnvalue === 'string' ? JSON.parse(returnvalue) : returnvalue) as { pollId: number; steps: { at: number; n: number; doneAt: number }[] };
-    const m = steps.get(rv.pollId) ?? new Map<number, number>();
-    steps.set(rv.pollId, m);
-    for (const st of rv.steps) {
+  type Steps = { pollId: number; steps: { at: number; n: number; doneAt: number }[] };
+  const count = ({ pollId, steps: done }: Steps) => {
+    const m = steps.get(pollId) ?? new Map<number, number>();
+    steps.set(pollId, m);
+    for (const st of done) {
       m.set(st.at, Math.max(m.get(st.at) ?? 0, st.doneAt));
-      voters.set(rv.pollId, (voters.get(rv.pollId) ?? 0) + st.n);
+      voters.set(pollId, (voters.get(pollId) ?? 0) + st.n);
     }
+  };
+  qe.on('completed', ({ jobId, returnvalue }) => {
+    const rv = (typeof returnvalue === 'string' ? JSON.parse(returnvalue) : returnvalue) as (Steps & { drained?: Steps[] }) | null;
+    if (jobId.startsWith('award-batch-') && rv) count(rv);
+    // the safety net drains pending voters too (a set it finds non-empty while their batch job waits): its steps count alike
+    else for (const d of rv?.drained ?? []) count(d);
   });
   return {
     voters: (pollId) => voters.get(pollId) ?? 0,

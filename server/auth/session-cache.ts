@@ -17,19 +17,34 @@ const MAX_ENTRIES = 200_000;
  */
 export function createSessionCache(deps: { redis: Redis; keys: Keys; ttlMs: number }) {
   const { redis, keys, ttlMs } = deps;
-  const bySid = new Map<string, { user: User; exp: number }>();
+  /** In insertion order (a re-remembered session moves to the end), so the oldest entries are first. */
+  const bySid = new Map<string, { user: User; exp: number; born: number }>();
   const byUser = new Map<number, Set<string>>();
   let sub: Redis | null = null;
   let closed = false;
   const listeners = new Set<(c: SessionChange) => void>();
 
-  const drop = (c: SessionChange) => {
-    if ('sid' in c) {
-      const e = bySid.get(c.sid);
-      bySid.delete(c.sid);
-      if (e) byUser.get(e.user.id)?.delete(c.sid);
-      return;
+  const dropSid = (sid: string) => {
+    const e = bySid.get(sid);
+    if (!e) return;
+    bySid.delete(sid);
+    const sids = byUser.get(e.user.id);
+    sids?.delete(sid);
+    if (sids?.size === 0) byUser.delete(e.user.id);
+  };
+  /**
+   * Entries older than the TTL leave from the front as new ones come in: the map holds a TTL's worth of
+   * sessions, not every session seen (a vote burst of distinct voters would otherwise keep up to
+   * MAX_ENTRIES users alive in the heap for nothing, and every full GC would walk them).
+   */
+  const sweep = (now: number) => {
+    for (const [sid, e] of bySid) {
+      if (e.born + ttlMs > now) return;
+      dropSid(sid);
     }
+  };
+  const drop = (c: SessionChange) => {
+    if ('sid' in c) return dropSid(c.sid);
     for (const sid of byUser.get(c.userId) ?? []) bySid.delete(sid);
     byUser.delete(c.userId);
   };
@@ -58,11 +73,14 @@ export function createSessionCache(deps: { redis: Redis; keys: Keys; ttlMs: numb
     remember(sid: string, user: User, absoluteExpiresAt: number) {
       if (ttlMs === 0) return;
       subscribe();
+      const now = Date.now();
+      sweep(now);
       if (bySid.size >= MAX_ENTRIES) {
         bySid.clear();
         byUser.clear();
       }
-      bySid.set(sid, { user, exp: Math.min(Date.now() + ttlMs, absoluteExpiresAt) });
+      bySid.delete(sid);
+      bySid.set(sid, { user, exp: Math.min(now + ttlMs, absoluteExpiresAt), born: now });
       let sids = byUser.get(user.id);
       if (!sids) byUser.set(user.id, (sids = new Set()));
       sids.add(sid);
@@ -78,6 +96,9 @@ export function createSessionCache(deps: { redis: Redis; keys: Keys; ttlMs: numb
       subscribe();
       return () => void listeners.delete(listener);
     },
+
+    /** Entries held now (sessions, users): a TTL's worth of the sessions seen. */
+    size: () => ({ sessions: bySid.size, users: byUser.size }),
 
     /** Drop here now, and tell the other processes (best effort: the TTL bounds a lost message). */
     async changed(c: SessionChange): Promise<void> {

@@ -31,7 +31,7 @@ export type AwardBatchJobDeps = {
   redis: Redis;
   keys: Keys;
   polls: Pick<PollService, 'get'>;
-  points: Pick<PointsService, 'award'>;
+  points: Pick<PointsService, 'awardMany'>;
   /** Voters per step (AWARD_BATCH_SIZE). */
   batchSize: number;
 };
@@ -52,7 +52,7 @@ export function awardBatchHandlers(ctx: AwardBatchJobDeps): JobHandlers {
       // recovered voters were re-stamped `at`: later steps look only at those taken before this job began
       if (upTo === ALL) upTo = at - 1;
       if (!userIds.length) break;
-      const outs = await Promise.all(userIds.map((uid) => ctx.points.award(uid, 'vote', ref, poll.points, at)));
+      const outs = await ctx.points.awardMany(userIds, 'vote', ref, poll.points, at);
       await store.done(pollId, shard, poll.shards, userIds);
       out.voters += userIds.length;
       out.awarded += outs.filter((o) => o.created).length;
@@ -74,6 +74,8 @@ export function awardBatchHandlers(ctx: AwardBatchJobDeps): JobHandlers {
       parseJob(awardSweepJob, job);
       let voters = 0;
       let batches = 0;
+      // the steps it made, as a batch job reports them (the award times of the voters it drained)
+      const drained: { pollId: number; steps: BatchOutcome['steps'] }[] = [];
       for (const pollId of await store.recentPollIds(SWEEP_POLLS)) {
         const poll = await ctx.polls.get(pollId);
         // finalised polls were swept by finalisation itself; drafts have no ballots
@@ -84,10 +86,11 @@ export function awardBatchHandlers(ctx: AwardBatchJobDeps): JobHandlers {
           const r = await drain(pollId, b.shard, b.stale ? staleBefore : -1, log);
           voters += r.voters;
           batches++;
+          if (r.steps.length) drained.push({ pollId, steps: r.steps });
         }
       }
       if (voters) log.warn({ voters, batches }, 'award sweep drained vote awards no batch job was going to make');
-      return { voters, batches };
+      return { voters, batches, drained };
     },
   };
 }

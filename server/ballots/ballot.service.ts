@@ -1,4 +1,5 @@
 import type { Config } from '../config.ts';
+import { coalesceReads } from '../coalesce.ts';
 import type { Logger } from '../logger.ts';
 import type { Queues } from '../jobs/queues.ts';
 import { AppError, zodDetails } from '../errors.ts';
@@ -77,8 +78,15 @@ export function createBallotService(deps: BallotServiceDeps) {
     return row && row.state !== 'draft' ? row : null;
   };
 
+  // Live sums of one poll: overlapping reads (watchers joining by the thousand, the broadcaster's tick, poll
+  // pages) share one Redis read that started after each of them asked (server/coalesce.ts).
+  const sums = coalesceReads((key: string) => {
+    const [id, shards] = key.split(':').map(Number);
+    return store.sums(id, shards);
+  });
+
   async function resultsOf(row: PollRow): Promise<PollResults> {
-    const { tally, breakdown } = await store.sums(row.id, row.def.shards);
+    const { tally, breakdown } = await sums(`${row.id}:${row.def.shards}`);
     const { district, ageBand } = splitBreakdown(breakdown);
     return {
       pollId: row.id,

@@ -1,6 +1,7 @@
 import type { Logger } from '../logger.ts';
 import type { RealtimeEmitter } from '../realtime/emitter.ts';
 import { levelOf, ACTIVE_CITIZEN_AT, type MyPoints } from '../../shared/points.ts';
+import type { PointsFrame } from '../../shared/socket.ts';
 import type { AwardOutcome, AwardReason, PointsStore } from './points.store.ts';
 
 /**
@@ -16,6 +17,20 @@ export function createPointsService(deps: { store: PointsStore; realtime: Realti
         realtime.toUser(userId, 'points', { balance: out.balance, delta: points, reason, level: levelOf(out.earned).level });
       }
       return out;
+    },
+
+    /**
+     * The same award to many users (a vote award batch step): the awards pipelined, the new balances
+     * pushed in bulk (one Redis message per few hundred users, not one per user). `at`: the ledger time.
+     */
+    async awardMany(userIds: number[], reason: AwardReason, ref: string, points: number, at?: number): Promise<AwardOutcome[]> {
+      const outs = await Promise.all(userIds.map((uid) => store.award(uid, reason, ref, points, at)));
+      const pushes: [number, PointsFrame][] = [];
+      outs.forEach((out, i) => {
+        if (out.created) pushes.push([userIds[i], { balance: out.balance, delta: points, reason, level: levelOf(out.earned).level }]);
+      });
+      if (pushes.length) realtime.toUsers('points', pushes);
+      return outs;
     },
 
     /** Tell the user's sockets the balance after a debit or refund (shop). */

@@ -24,7 +24,7 @@ const SWEEP_LOG_EVERY = 50_000;
 export type LifecycleJobDeps = {
   polls: Pick<PollService, 'get' | 'markOpen' | 'close' | 'getFinal' | 'markFinalised'>;
   ballots: Pick<BallotService, 'integrity' | 'sweepChunks' | 'markVotesAwarded' | 'clearAwardQueues' | 'results'>;
-  points: Pick<PointsService, 'award'>;
+  points: Pick<PointsService, 'awardMany'>;
   queues: Pick<Queues, 'lifecycle'>;
   integrity: Pick<IntegrityStore, 'record'>;
   metrics: Pick<Metrics, 'integrityAlarms'>;
@@ -110,7 +110,7 @@ export async function finalisePoll(
     for await (const { voters, toAward } of deps.ballots.sweepChunks(pollId)) {
       for (let i = 0; i < toAward.length; i += SWEEP_BATCH) {
         const batch = toAward.slice(i, i + SWEEP_BATCH);
-        const outs = await Promise.all(batch.map((uid) => deps.points.award(uid, 'vote', ref, poll.points)));
+        const outs = await deps.points.awardMany(batch, 'vote', ref, poll.points);
         await deps.ballots.markVotesAwarded(pollId, batch);
         awarded += outs.filter((o) => o.created).length;
       }

@@ -20,7 +20,18 @@ export type BroadcasterStats = {
   resultReads: number;
   framesEmitted: number;
   errors: number;
+  /** Ticks started later than tickMs after the previous one, to keep emitting within EMIT_SHARE. */
+  paced: number;
 };
+
+/**
+ * At most this share of the event loop's time goes to emitting frames: after a tick whose emits took
+ * `e` ms, the next one starts no sooner than e × (1 − share) / share later. With tens of thousands of
+ * watchers on one process an emit is long (a write per socket); back to back they would starve the vote
+ * path (Redis replies wait behind them past the command timeout: 503s). Watchers then get frames less
+ * often than every tick, never a stale final state: the next tick sends whatever moved.
+ */
+const EMIT_SHARE = 0.5;
 
 function metric<T>(registry: Registry, name: string, make: () => T): T {
   return (registry.getSingleMetric(name) as T | undefined) ?? make();
@@ -42,7 +53,9 @@ export function createBroadcaster(opts: { io: IoServer; source: TallySource; tic
   const adapterRooms = () => io.of('/').adapter.rooms;
   /** pollId -> version last sent here (undefined: unknown, send on the next tick). */
   const last = new Map<number, number | undefined>();
-  const stats: BroadcasterStats = { ticks: 0, activeTicks: 0, versionReads: 0, resultReads: 0, framesEmitted: 0, errors: 0 };
+  const stats: BroadcasterStats = { ticks: 0, activeTicks: 0, versionReads: 0, resultReads: 0, framesEmitted: 0, errors: 0, paced: 0 };
+  /** Milliseconds the last tick spent emitting (synchronous socket writes). */
+  let lastEmitMs = 0;
 
   const watchedGauge = metric(registry, 'ac_live_watched_polls', () =>
     new Gauge({ name: 'ac_live_watched_polls', help: 'Polls with watchers on this process', registers: [registry] }));
@@ -80,6 +93,7 @@ export function createBroadcaster(opts: { io: IoServer; source: TallySource; tic
       stats.resultReads += moved.length;
       const results = await Promise.all(moved.map((id) => source.results(id)));
       if (gen !== generation) return; // a newer tick took over (this one hung): drop stale data
+      const emitStart = performance.now();
       for (const r of results) {
         if (!last.has(r.pollId)) continue; // unwatched meanwhile
         last.set(r.pollId, r.version);
@@ -93,7 +107,8 @@ export function createBroadcaster(opts: { io: IoServer; source: TallySource; tic
         framesCounter.inc({ kind: 'participants' }, nOthers);
         stats.framesEmitted += nTally + Math.max(0, nOthers);
       }
-    }
+      lastEmitMs = performance.now() - emitStart;
+    } else lastEmitMs = 0;
     end();
   }
 
@@ -122,6 +137,18 @@ export function createBroadcaster(opts: { io: IoServer; source: TallySource; tic
   }
 
   let timer: NodeJS.Timeout | null = null;
+  let started = false;
+  const loop = () => {
+    const t0 = performance.now();
+    void tick().finally(() => {
+      if (!started) return;
+      const gap = (lastEmitMs * (1 - EMIT_SHARE)) / EMIT_SHARE;
+      const wait = Math.max(tickMs - (performance.now() - t0), gap);
+      if (gap > tickMs - (performance.now() - t0)) stats.paced++;
+      timer = setTimeout(loop, Math.max(0, wait));
+      timer.unref();
+    });
+  };
   return {
     stats: () => ({ ...stats, watched: last.size }),
     /** A local socket started watching: make sure the poll is ticked (`version`: what its snapshot showed). */
@@ -131,11 +158,14 @@ export function createBroadcaster(opts: { io: IoServer; source: TallySource; tic
     },
     tick,
     start() {
-      timer ??= setInterval(() => void tick(), tickMs);
+      if (started) return;
+      started = true;
+      timer = setTimeout(loop, tickMs);
       timer.unref();
     },
     async stop() {
-      if (timer) clearInterval(timer);
+      started = false;
+      if (timer) clearTimeout(timer);
       timer = null;
       await running;
     },

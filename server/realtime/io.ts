@@ -1,6 +1,5 @@
-import { Server, type Socket } from 'socket.io';
-import type { Server as HttpServer } from 'node:http';
-import type { z } from 'zod';
+import { Server } from 'socket.io';
+import { ServerResponse, type Server as HttpServer } from 'node:http';
 import type { Config } from '../config.ts';
 import type { Logger } from '../logger.ts';
 import type { Metrics } from '../metrics.ts';
@@ -8,28 +7,42 @@ import type { Redis } from '../redis/connection.ts';
 import type { SessionStore } from '../auth/session.store.ts';
 import type { SessionCache } from '../auth/session-cache.ts';
 import type { UserStore } from '../users/user.store.ts';
-import type { Ack } from '../../shared/errors.ts';
-import { pollWatchPayload, type ClientToServerEvents, type ServerToClientEvents, type SocketData, type WatchAckData } from '../../shared/socket.ts';
+import type { ClientToServerEvents, ServerToClientEvents } from '../../shared/socket.ts';
+import type { User } from '../../shared/users.ts';
 import { resolveSession, resolveSessionId } from '../auth/auth.middleware.ts';
 import { isAllowedOrigin } from '../http/origin.middleware.ts';
-import { AppError, ackError, parseOr } from '../errors.ts';
 import { createRedis, closeRedis, redisTarget } from '../redis/connection.ts';
-import { registerCitySocket } from '../city/city.socket.ts';
 import type { CityDomain } from '../city/city.module.ts';
 import { rooms } from './emitter.ts';
 import { createBroadcaster, type Broadcaster } from './broadcaster.ts';
 import type { LiveService } from './live.service.ts';
 import { RecoveringRedisAdapter } from './recovering-adapter.ts';
+import { subscribeUserBulk } from './user-bulk.ts';
 import { serverProcesses } from '../cluster.ts';
-import { createSocketLimiter, SOCKET_RATE_LIMIT, type SocketRateLimit } from './rate-limit.ts';
+import { SOCKET_RATE_LIMIT, type SocketRateLimit } from './rate-limit.ts';
+import { createDispatcher, socketLog, type IoSocket, type ServerSocketData } from './socket-events.ts';
 import { createSessionSync, type SessionSync } from './session-sync.ts';
 
-export type IoServer = Server<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketData>;
-type IoSocket = Socket<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketData>;
+export type IoServer = Server<ClientToServerEvents, ServerToClientEvents, Record<string, never>, ServerSocketData>;
 
-/** Polls one socket may watch at once (each is two rooms). */
-export const MAX_WATCHED_POLLS = 20;
 const RECOVERY_MS = 2 * 60_000;
+/** A connected socket's handshake: read only by the session middleware, before the connection. */
+const SPENT_HANDSHAKE = Object.freeze({ headers: Object.freeze({}), time: '', address: '', xdomain: false, secure: false, issued: 0, url: '', query: Object.freeze({}), auth: Object.freeze({}) });
+/** One frozen roles array per distinct set of roles, shared by every socket that has it. */
+const rolesInterned = new Map<string, User['roles']>();
+
+/**
+ * What a socket keeps of its user: what its handlers decide with (id, roles, the profile fields of
+ * eligibility), not the contact details; the roles array shared. Tens of thousands of sockets each
+ * holding a full copy of its user added up.
+ */
+function socketUser(user: User | null): User | null {
+  if (!user) return null;
+  const key = user.roles.join(',');
+  let roles = rolesInterned.get(key);
+  if (!roles) rolesInterned.set(key, (roles = Object.freeze([...user.roles]) as User['roles']));
+  return { id: user.id, phone: '', name: null, district: user.district, birthYear: user.birthYear, gender: user.gender, roles, profileComplete: user.profileComplete, createdAt: '' };
+}
 
 export type Realtime = {
   io: IoServer;
@@ -85,6 +98,7 @@ export function createRealtime(httpServer: HttpServer, deps: RealtimeDeps, opts:
         key: `${config.REDIS_PREFIX}socket.io`,
         maxDisconnectionDuration: RECOVERY_MS,
         unrecorded: new Set(['poll:tally', 'poll:participants']),
+        offsetOnly: new Set(['session']),
       });
     } as never,
     allowRequest: (req, cb) => {
@@ -95,6 +109,8 @@ export function createRealtime(httpServer: HttpServer, deps: RealtimeDeps, opts:
     },
   });
 
+  subscribeUserBulk({ io, sub, prefix: config.REDIS_PREFIX, listens: (room) => (io.of('/').adapter as unknown as RecoveringRedisAdapter).listens(room), logger });
+
   const broadcaster = createBroadcaster({
     io,
     source: { versions: live.versions, results: live.results },
@@ -103,16 +119,24 @@ export function createRealtime(httpServer: HttpServer, deps: RealtimeDeps, opts:
     registry: metrics.registry,
   });
   broadcaster.start();
-  const sync = createSessionSync({ nsp: io.of('/') as never, sessionCache: deps.sessionCache, resolve: (sid) => resolveSessionId({ sessions: deps.sessions }, sid), live, broadcaster, logger });
+  const sync = createSessionSync({
+    nsp: io.of('/') as never,
+    sessionCache: deps.sessionCache,
+    resolve: async (sid) => socketUser(await resolveSessionId({ sessions: deps.sessions }, sid)),
+    live,
+    broadcaster,
+    logger,
+  });
 
   /** Recovered sockets whose user is not the one their restored rooms were joined as. */
   const userChanged = new WeakSet<object>();
   io.use(async (socket, next) => {
     try {
       const r = await resolveSession({ sessions: deps.sessions, users: deps.users }, socket.handshake.headers.cookie);
+      const user = socketUser(r?.user ?? null);
       // a recovered socket arrives with the data it had at the drop: its user then
-      if (socket.recovered && JSON.stringify(socket.data.user ?? null) !== JSON.stringify(r?.user ?? null)) userChanged.add(socket);
-      socket.data.user = r?.user ?? null;
+      if (socket.recovered && JSON.stringify(socket.data.user ?? null) !== JSON.stringify(user)) userChanged.add(socket);
+      socket.data.user = user;
       socket.data.sid = r?.sessionId;
       next();
     } catch (err) {
@@ -122,70 +146,34 @@ export function createRealtime(httpServer: HttpServer, deps: RealtimeDeps, opts:
   });
 
   const limit = opts.rateLimit ?? SOCKET_RATE_LIMIT;
+  const dispatch = createDispatcher({ logger, live, broadcaster, city: deps.city, limit });
+  const onDisconnect = () => metrics.socketsConnected.dec();
 
+  // The upgrade's stand-in response (engine.io's WebSocketResponse) stays referenced by a 'close' listener
+  // on the TCP socket for the connection's whole life, and with it the upgrade request (headers, raw
+  // headers, parser state: ~2 KB a socket). Nothing reads it once the middlewares have run: let it go.
+  io.engine.use((_req: unknown, res: { req?: unknown }, next: () => void) => {
+    if (!(res instanceof ServerResponse)) res.req = undefined;
+    next();
+  });
+
+  // Per socket only what must be: Socket.IO's own state, the user, the limiter, rooms. Listeners are shared
+  // functions (Socket.IO calls them with `this` = the socket), not closures made per socket.
   io.on('connection', (socket) => {
     // the user at connect; handlers read socket.data.user, which session-sync.ts replaces when the user's
     // roles, profile or sessions change
     const user = socket.data.user;
-    // the handshake (headers, address) is built by now: the upgrade request itself is not kept per socket
+    // the session is resolved by now: neither the upgrade request nor the handshake's copy of it is kept
     (socket.conn as unknown as { request: unknown }).request = undefined;
-    // a child logger only when there is something to log (it would cost memory on every socket)
-    let child: Logger | null = null;
-    const childLog = () => (child ??= logger.child({ socketId: socket.id, userId: user?.id ?? null }));
-    const log = { warn: (obj: object, msg: string) => childLog().warn(obj, msg), error: (obj: object, msg: string) => childLog().error(obj, msg) } as Logger;
+    (socket as unknown as { handshake: unknown }).handshake = SPENT_HANDSHAKE;
     metrics.socketsConnected.inc();
-    socket.on('disconnect', () => metrics.socketsConnected.dec());
+    socket.on('disconnect', onDisconnect);
     if (user) void socket.join(rooms.user(user.id));
-
-    const limiter = createSocketLimiter(limit);
-    socket.use((packet, next) => {
-      if (limiter.allow()) return next();
-      const ack = packet[packet.length - 1];
-      if (typeof ack === 'function') ack(ackError(new AppError('rate_limited', 'Too many events; slow down')));
-      if (limiter.rejected() === 1) log.warn({ event: String(packet[0]) }, 'socket over its event rate limit');
-      if (limiter.shouldDisconnect()) {
-        log.warn({ rejected: limiter.rejected() }, 'socket kept flooding: disconnected');
-        socket.disconnect(true);
-      }
-    });
-
+    // a recovered socket gets its old session's data back: city handlers made for the old socket object must go
+    socket.data.city = undefined;
+    socket.onAny(dispatch);
     socket.emit('session', { userId: user?.id ?? null, roles: user?.roles ?? [] });
-    if (socket.recovered) void recovered(socket, userChanged.has(socket) ? sync : null, live, broadcaster, log);
-
-    socket.on('ping:server', (ack) => {
-      if (typeof ack === 'function') ack({ ok: true, data: { at: Date.now() } });
-    });
-
-    handle(socket, 'poll:watch', pollWatchPayload, log, async ({ pollId }): Promise<WatchAckData> => {
-      const access = await live.access(pollId, socket.data.user);
-      if (!socket.rooms.has(rooms.poll(pollId)) && watchedBy(socket) >= MAX_WATCHED_POLLS) {
-        throw new AppError('rate_limited', `Watch at most ${MAX_WATCHED_POLLS} polls at once`);
-      }
-      if (!socket.connected) throw new AppError('conflict', 'Socket disconnected');
-      // join first, then read: a vote landing in between is caught by the next tick
-      void socket.join(rooms.poll(pollId));
-      if (access.canSeeResults) void socket.join(rooms.pollTally(pollId));
-      else void socket.leave(rooms.pollTally(pollId));
-      const snapshot = await live.snapshot(pollId);
-      broadcaster.track(pollId, snapshot.results.version);
-      return {
-        pollId,
-        status: access.status,
-        canSeeResults: access.canSeeResults,
-        snapshot: access.canSeeResults ? snapshot : null,
-        participants: snapshot.participants,
-        withheld: access.withheld,
-        eligibleResidents: access.eligibleResidents,
-      };
-    });
-
-    handle(socket, 'poll:unwatch', pollWatchPayload, log, async ({ pollId }) => {
-      void socket.leave(rooms.pollTally(pollId));
-      void socket.leave(rooms.poll(pollId));
-      return { pollId };
-    });
-
-    registerCitySocket(socket, deps.city, (event, schema, fn) => handle(socket, event, schema, log, fn));
+    if (socket.recovered) void recovered(socket, userChanged.has(socket) ? sync : null, live, broadcaster, socketLog(logger, socket));
   });
 
   let closing: Promise<void> | null = null;
@@ -236,32 +224,3 @@ async function resendSnapshots(socket: IoSocket, live: LiveService, broadcaster:
   }
 }
 
-function watchedBy(socket: IoSocket): number {
-  let n = 0;
-  for (const r of socket.rooms) if (/^poll:\d+$/.test(r)) n++;
-  return n;
-}
-
-/**
- * One client→server event: payload validated with its zod schema, the handler's result or error
- * acked through the one ack mapper. A missing ack is tolerated (the work is done, nobody is told).
- */
-function handle<S extends z.ZodType, R>(
-  socket: IoSocket,
-  event: keyof ClientToServerEvents,
-  schema: S,
-  log: Logger,
-  fn: (payload: z.infer<S>) => Promise<R>,
-) {
-  const listener = async (...args: unknown[]) => {
-    const ack = typeof args[args.length - 1] === 'function' ? (args.pop() as (res: Ack<R>) => void) : null;
-    try {
-      const payload = parseOr(schema, args[0], 'bad_request', `Invalid ${event} payload`);
-      const data = await fn(payload);
-      ack?.({ ok: true, data });
-    } catch (err) {
-      ack?.(ackError(err, log));
-    }
-  };
-  socket.on(event, listener as never);
-}

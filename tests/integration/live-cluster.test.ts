@@ -97,4 +97,29 @@ describe('live results across two server processes', () => {
     ctx.realtime.toUser(resident.user.id, 'notification', note);
     expect(await notes).toEqual([note, note]);
   });
+
+  it('when an award step pushes balances in bulk from a third process, then each voter gets exactly its own on every server it is connected to, and nobody else gets one', async () => {
+    const [both, onlyB, bystander] = await Promise.all([1, 2, 3].map(() => createTestUser(ctx)));
+    const sockets = {
+      bothA: track(await connectSocket(A.url, { cookie: both.cookie })),
+      bothB: track(await connectSocket(B.url, { cookie: both.cookie })),
+      onlyB: track(await connectSocket(B.url, { cookie: onlyB.cookie })),
+      bystander: track(await connectSocket(A.url, { cookie: bystander.cookie })),
+    };
+    const got = Object.fromEntries(Object.keys(sockets).map((k) => [k, [] as unknown[]]));
+    for (const [k, w] of Object.entries(sockets)) w.on('points', (f) => got[k].push(f));
+    const outs = await ctx.points.awardMany([both.user.id, onlyB.user.id], 'vote', 'bulk-test', 20);
+    expect(outs.map((o) => o.created)).toEqual([true, true]);
+    await until(() => got.bothA.length + got.bothB.length + got.onlyB.length === 3, 3_000, 20);
+    // a later single push proves the bystander's socket was listening all along
+    const late = nextEvent(sockets.bystander, 'points');
+    await ctx.points.award(bystander.user.id, 'profile', 'profile', 50);
+    await late;
+    const frame = { balance: 20, delta: 20, reason: 'vote', level: 'newcomer' };
+    expect(got).toEqual({ bothA: [frame], bothB: [frame], onlyB: [frame], bystander: [{ ...frame, balance: 50, delta: 50, reason: 'profile' }] });
+    // an award already made pushes nothing
+    await ctx.points.awardMany([both.user.id], 'vote', 'bulk-test', 20);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(got.bothA).toHaveLength(1);
+  });
 });

@@ -186,6 +186,25 @@ describe('live results on one server', () => {
     await next;
   });
 
+  it('when balances are pushed in bulk while a socket is away, then it gets its own replayed on recovery and nothing for others', async () => {
+    const [voter, other] = await Promise.all([createTestUser(ctx), createTestUser(ctx)]);
+    const w = track(await connectSocket(s.url, { cookie: voter.cookie }));
+    const points = record(w, 'points');
+    const gone = new Promise((res) => w.once('disconnect', res));
+    let away = true;
+    const back = new Promise<boolean>((res) => w.once('connect', () => ((away = false), res(w.recovered))));
+    w.io.reconnectionDelay(1_000).reconnectionDelayMax(1_000); // away long enough for the push to land first
+    w.io.engine.close();
+    await gone;
+    await ctx.points.awardMany([other.user.id, voter.user.id], 'vote', 'away', 20);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(away).toBe(true);
+    expect(await back).toBe(true);
+    await until(() => points.length === 1, 3_000, 20);
+    await new Promise((r) => setTimeout(r, 200));
+    expect(points.map((p) => p.frame)).toEqual([{ balance: 20, delta: 20, reason: 'vote', level: 'newcomer' }]);
+  });
+
   it('when a socket reconnects without recovered state, then re-sending poll:watch gives a full snapshot that includes votes cast while it was away', async () => {
     const pollId = await createActivePoll(ctx, mod.user);
     const w = track(await connectSocket(s.url, { cookie: mod.cookie }));
