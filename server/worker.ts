@@ -10,7 +10,7 @@ import { createProcessors } from './jobs/processors.ts';
 import { createContext } from './context.ts';
 import { pointsHandlers } from './points/points.jobs.ts';
 import { awardBatchHandlers } from './ballots/award-batch.jobs.ts';
-import { lifecycleHandlers } from './polls/lifecycle.jobs.ts';
+import { enqueueFinalise, lifecycleHandlers } from './polls/lifecycle.jobs.ts';
 import { notificationHandlers } from './notifications/notifications.module.ts';
 import { AWARD_SWEEP_SCHEDULER_ID, RECONCILE_SCHEDULER_ID, CITY_SWEEP_SCHEDULER_ID, ARCHIVE_SWEEP_SCHEDULER_ID } from '../shared/jobs.ts';
 
@@ -22,7 +22,7 @@ export async function startWorkers(config: Config, logger: Logger, opts: { concu
   const id = randomUUID();
   const processors = createProcessors(
     {
-      points: { ...pointsHandlers({ ...ctx, reconcileAfterMs: config.REDEMPTION_RECONCILE_AFTER_MS }), ...awardBatchHandlers({ ...ctx, batchSize: config.AWARD_BATCH_SIZE }) },
+      points: { ...pointsHandlers({ ...ctx, reconcileAfterMs: config.REDEMPTION_RECONCILE_AFTER_MS }), ...awardBatchHandlers({ ...ctx, batchSize: config.AWARD_BATCH_SIZE, finaliseClosed: (pollId) => enqueueFinalise(ctx.queues, pollId) }) },
       lifecycle: lifecycleHandlers(ctx),
       notifications: notificationHandlers(ctx),
       // without DATABASE_URL there is no Our City: its jobs fail for good as unknown

@@ -34,6 +34,8 @@ export type AwardBatchJobDeps = {
   points: Pick<PointsService, 'awardMany'>;
   /** Voters per step (AWARD_BATCH_SIZE). */
   batchSize: number;
+  /** The sweep's other net: (re)enqueue finalisation of a poll it finds closed but not finalised. */
+  finaliseClosed: (pollId: number) => Promise<unknown>;
 };
 
 export function awardBatchHandlers(ctx: AwardBatchJobDeps): JobHandlers {
@@ -76,8 +78,13 @@ export function awardBatchHandlers(ctx: AwardBatchJobDeps): JobHandlers {
       let batches = 0;
       // the steps it made, as a batch job reports them (the award times of the voters it drained)
       const drained: { pollId: number; steps: BatchOutcome['steps'] }[] = [];
+      let finalising = 0;
       for (const pollId of await store.recentPollIds(SWEEP_POLLS)) {
         const poll = await ctx.polls.get(pollId);
+        if (poll?.status === 'closed') {
+          await ctx.finaliseClosed(pollId);
+          finalising++;
+        }
         // finalised polls were swept by finalisation itself; drafts have no ballots
         if (!poll || poll.points === 0 || poll.status === 'draft' || poll.status === 'finalised') continue;
         const staleBefore = Date.now() - STALE_TAKEN_MS;
@@ -90,7 +97,7 @@ export function awardBatchHandlers(ctx: AwardBatchJobDeps): JobHandlers {
         }
       }
       if (voters) log.warn({ voters, batches }, 'award sweep drained vote awards no batch job was going to make');
-      return { voters, batches, drained };
+      return { voters, batches, drained, finalising };
     },
   };
 }

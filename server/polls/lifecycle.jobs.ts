@@ -49,9 +49,8 @@ export function lifecycleHandlers(deps: LifecycleJobDeps): JobHandlers {
       if (!poll) throw new UnrecoverableError(`close for unknown poll ${pollId}`);
       if (poll.status === 'draft') return { closed: false, status: poll.status };
       const closed = await deps.polls.close(pollId);
-      // always (re)enqueue: a crash between close() and its own enqueue must not lose finalisation;
-      // the deterministic id makes this a no-op when the job exists
-      await deps.queues.lifecycle.add('finalise', { pollId }, { jobId: lifecycleJobId('finalise', pollId) });
+      // always (re)enqueue: a crash between close() and its own enqueue must not lose finalisation
+      await enqueueFinalise(deps.queues, pollId);
       log.info({ pollId, closed }, 'poll close job');
       return { closed };
     },
@@ -67,6 +66,15 @@ export function lifecycleHandlers(deps: LifecycleJobDeps): JobHandlers {
       return (await deps.archiveSync?.sweep(log)) ?? { written: 0, pending: 0 };
     },
   };
+}
+
+/**
+ * (Re)enqueue a closed poll's finalisation. The deterministic id makes it a no-op while the job exists;
+ * called after every close and by the repeatable award sweep for polls still closed, so an enqueue lost
+ * to a Redis failover or a crash between close and enqueue does not leave a poll unfinalised.
+ */
+export async function enqueueFinalise(queues: Pick<Queues, 'lifecycle'>, pollId: number) {
+  await queues.lifecycle.add('finalise', { pollId }, { jobId: lifecycleJobId('finalise', pollId) });
 }
 
 /**

@@ -51,8 +51,9 @@ export function createPollService(deps: PollServiceDeps) {
     try {
       await queues.lifecycle.add(kind, { pollId }, { jobId: lifecycleJobId(kind, pollId), delay: Math.max(0, delay) });
     } catch (err) {
-      // Not thrown: the publish or close is stored and the effective status follows the clock without the job;
-      // what is lost is the automatic state change (and finalisation), so an operator must see this at error.
+      // Not thrown: the publish or close is stored and the effective status follows the clock without the job.
+      // A lost finalise is enqueued again by the repeatable award sweep (it finds the poll closed); a lost
+      // open or close only delays the stored state, which an operator must see: at error.
       log.error({ err, pollId, job: kind }, 'lifecycle job enqueue failed');
     }
   }

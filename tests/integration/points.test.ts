@@ -258,4 +258,19 @@ describe('points survive kill -9 of a real worker process mid-batch', () => {
     expect(ballots).toBe(VOTERS * POLLS);
     expect(total).toBe(20 * ballots);
   }, 120_000);
+
+  it('when a closed poll\'s finalise job is lost (a failover or a crash right after the close), then the repeatable award sweep enqueues it again and the poll is finalised', async () => {
+    // no worker running: the finalise job the close enqueues stays waiting, so it can be lost on purpose
+    for (const p of procs) if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill('SIGKILL');
+    await Promise.all(procs.map((p) => p.exited));
+    const { user: moderator } = await ctx.users.getOrCreateByPhone('+79990000002', ['moderator']);
+    const poll = await publishedPoll(ctx, moderator, { points: 20 });
+    await ctx.polls.closeNow(poll.id);
+    const job = await ctx.queues.lifecycle.getJob(lifecycleJobId('finalise', poll.id));
+    expect(job, 'the close enqueued finalisation').toBeTruthy();
+    await job!.remove();
+    await spawnWorker({ AWARD_SWEEP_EVERY_MS: '1000' });
+    await until(async () => (await ctx.polls.getFinal(poll.id)) !== null, 20_000, 100);
+    expect((await ctx.polls.get(poll.id))!.status).toBe('finalised');
+  }, 60_000);
 });
