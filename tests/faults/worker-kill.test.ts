@@ -156,8 +156,8 @@ describe('faults: kill -9 and SIGTERM of the worker in the middle of jobs (real 
       await w.exited;
       const burstMs = performance.now() - tBurst;
       const afterKill1 = await awardState(pollId, batch);
+      // mid-step = voters taken and not yet marked done (their awards are pipelined: all may already be made)
       expect(afterKill1.taken, 'the killed step left its voters taken').toBeGreaterThan(0);
-      expect(afterKill1.awarded).toBeLessThan(N);
 
       // 2. a new worker re-runs the stalled batch (it takes the killed step's voters back); kill -9 it mid-step too
       const x = startWorker();
