@@ -62,8 +62,8 @@ describe('faults: kill -9 and SIGTERM of the worker in the middle of jobs (real 
   });
 
   /** A worker process, registered for cleanup; `ready` resolves once its BullMQ workers run. */
-  const startWorker = () => {
-    const p = procs.add(spawnScript('server/worker.ts', [], env));
+  const startWorker = (extra: Record<string, string> = {}) => {
+    const p = procs.add(spawnScript('server/worker.ts', [], { ...env, ...extra }));
     workers.push(p);
     const ready = p.waitFor(/workers started/, 60_000);
     ready.catch(() => {}); // a worker killed before it is ready: only awaited where it must start
@@ -118,6 +118,12 @@ describe('faults: kill -9 and SIGTERM of the worker in the middle of jobs (real 
       await sleep(1);
     }
   };
+  /**
+   * Award steps of 5 voters for the mid-step signals: at the default size one pipelined step takes a whole
+   * 200-ballot burst and lands within the 1 ms polling gap under a loaded CI machine, so no step is ever
+   * seen under way; at 5 a drain is dozens of steps and one is almost always in flight.
+   */
+  const SMALL_STEPS = { AWARD_BATCH_SIZE: '5' };
   /** The poll's award batch jobs (no voter in them), by state. */
   const batchJobs = async (pollId: number) => {
     const jobs = (await ctx.queues.points.getJobs(['completed', 'failed', 'active', 'waiting', 'delayed', 'prioritized'], 0, -1)).filter((j) => j?.name === 'award-batch' && j.data.pollId === pollId);
@@ -146,7 +152,7 @@ describe('faults: kill -9 and SIGTERM of the worker in the middle of jobs (real 
     const pollId = await publishViaApi(url, mod.headers, { shards: 2, points: POINTS });
     const ROUNDS = 3;
     const N = 200;
-    let w = startWorker();
+    let w = startWorker(SMALL_STEPS);
     await w.ready;
     for (let round = 1; round <= ROUNDS; round++) {
       const batch = voters.slice((round - 1) * N, round * N);
@@ -162,13 +168,13 @@ describe('faults: kill -9 and SIGTERM of the worker in the middle of jobs (real 
       expect(afterKill1.awarded).toBeLessThan(N);
 
       // 2. a new worker re-runs the stalled batch (it takes the killed step's voters back); kill -9 it mid-step too
-      const x = startWorker();
+      const x = startWorker(SMALL_STEPS);
       const atKill2 = await signalMidStep(x, pollId, batch, 'SIGKILL', (a) => a.awarded > afterKill1.awarded);
       await x.exited;
 
       // 3. a third worker: the stalled batch re-runs again and drains the rest
       const tRecover = performance.now();
-      w = startWorker();
+      w = startWorker(SMALL_STEPS);
       await whenAwards(pollId, batch, (a) => a.awarded === N && a.pending === 0 && a.taken === 0, 30_000);
       const settled = await queueSettled(ctx, 'points', 30_000);
       const recoverMs = performance.now() - tRecover;
@@ -190,7 +196,7 @@ describe('faults: kill -9 and SIGTERM of the worker in the middle of jobs (real 
     const pollId = await publishViaApi(url, mod.headers, { shards: 3, points: POINTS });
     const batch = voters.slice(600, 900);
     await castAll(pollId, batch); // no worker runs: voters pending, one batch job per shard
-    const w = startWorker();
+    const w = startWorker(SMALL_STEPS);
     const t0 = performance.now();
     const atTerm = await signalMidStep(w, pollId, batch, 'SIGTERM', (a) => a.awarded >= batch.length * 0.3);
     const exit = await w.exited;
