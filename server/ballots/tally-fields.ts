@@ -2,14 +2,16 @@ import type { PollQuestion } from '../../shared/polls.ts';
 
 /**
  * The one owner of the tally and breakdown hash field layout (per shard, summed by readers):
- * - tally:     `_ballots`, `_v` (tally version), `a:<q>` (ballots that answered q), `o:<q>:<o>` (option count);
+ * - tally:     `_ballots` (also the tally's version: it grows by one with every ballot and nothing else
+ *              changes a tally), `a:<q>` (ballots that answered q), `o:<q>:<o>` (option count);
  * - breakdown: `d:<district>`, `a:<ageBand>` (ballots per group).
  * The cast script HINCRBYs the question, option and group fields it is given, so only this file knows
- * their names; it writes `_ballots` and `_v` by name itself (scripts/cast-ballot-8.lua must match).
+ * their names; it writes `_ballots` by name itself (scripts/cast-ballot-8.lua must match).
  */
 export const tallyField = {
   ballots: '_ballots',
-  version: '_v',
+  /** The version live frames carry: the ballot count. */
+  version: '_ballots',
   answered: (q: string) => `a:${q}`,
   option: (q: string, o: string) => `o:${q}:${o}`,
   district: (d: string) => `d:${d}`,

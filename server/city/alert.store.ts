@@ -1,5 +1,5 @@
 import type { Db } from '../db/db.ts';
-import type { AreaAlerts } from '../../shared/city.ts';
+import type { AreaAlerts } from '../../shared/city-lists.ts';
 
 /** Area alerts: the districts (and categories; none = all) a resident follows. */
 export function createAlertStore(db: Db) {

@@ -2,7 +2,7 @@ import { sql } from 'kysely';
 import type { Db } from '../db/db.ts';
 import { blocksOf, cityDate } from './board.rollup.ts';
 import { DISTRICTS, districtById } from '../../shared/districts.ts';
-import type { Board, BoardQuery, BoardRow } from '../../shared/city.ts';
+import type { Board, BoardQuery, BoardRow } from '../../shared/city-lists.ts';
 
 const DAY = 86_400_000;
 

@@ -4,11 +4,13 @@ import { requireRole, requireUser } from '../auth/auth.middleware.ts';
 import type { Config } from '../config.ts';
 import type { User } from '../../shared/users.ts';
 import {
-  ANSWER_FIELDS, REPORT_FIELDS, areaAlertsSchema, boardQuerySchema, categoryCodeSchema, categoryCreateSchema, categoryPatchSchema,
-  disputeBodySchema, duplicatesQuerySchema, inboxQuerySchema, mergeBodySchema, organisationCreateSchema, organisationListQuerySchema,
-  organisationPatchSchema, photoNameSchema, queueQuerySchema, rejectBodySchema, reportIdParamsSchema, reportListQuerySchema,
+  ANSWER_FIELDS, REPORT_FIELDS, categoryCodeSchema, categoryCreateSchema, categoryPatchSchema, disputeBodySchema, mergeBodySchema,
+  organisationCreateSchema, organisationListQuerySchema, organisationPatchSchema, photoNameSchema, rejectBodySchema, reportIdParamsSchema,
   responderBindBodySchema, routeBodySchema, routeProposalQuerySchema,
 } from '../../shared/city.ts';
+import {
+  areaAlertsSchema, boardQuerySchema, duplicatesQuerySchema, inboxQuerySchema, queueQuerySchema, reportListQuerySchema,
+} from '../../shared/city-lists.ts';
 import { userIdParams } from '../../shared/auth.ts';
 import type { CityDomain } from './city.module.ts';
 import { cityPolicy } from './city.policy.ts';

@@ -7,9 +7,9 @@ import type { RateLimiter } from '../redis/rate-limiter.ts';
 import { AppError, parseOr } from '../errors.ts';
 import { addWorkingDays, type WorkCalendar } from '../decisions/working-days.ts';
 import {
-  answerBodySchema, reportCreateSchema, CONFIRM_POINTS, REMINDER_WORKING_DAYS, VERDICT_DAYS,
-  type Report, type ReportListQuery, type ReportPage, type RejectReason,
+  answerBodySchema, reportCreateSchema, CONFIRM_POINTS, REMINDER_WORKING_DAYS, VERDICT_DAYS, type Report, type RejectReason,
 } from '../../shared/city.ts';
+import { type ReportListQuery, type ReportPage } from '../../shared/city-lists.ts';
 import { cityAutoCloseJobId, cityJobId } from '../../shared/jobs.ts';
 import { cityPolicy } from './city.policy.ts';
 import { processPhoto, photoNames } from './photo.processor.ts';

@@ -1,14 +1,14 @@
-import { sql, type Insertable, type Transaction, type Updateable } from 'kysely';
+import { sql, type Updateable } from 'kysely';
+import type { CityReportTable } from '../db/schema.ts';
 import type { Db } from '../db/db.ts';
-import type { Database, CityReportTable, CityTimelineTable } from '../db/schema.ts';
 import { AppError } from '../errors.ts';
 import { addWorkingDays, workingDaysBetween, type WorkCalendar } from '../decisions/working-days.ts';
 import { districtById } from '../../shared/districts.ts';
 import { OPEN_STATUSES, VERDICT_DAYS, type ActorRole, type AnswerBody, type RejectReason, type ReportCreate, type ReportStatus, type TimelineStep } from '../../shared/city.ts';
 import { REPORT_COLUMNS, addressKey, type ReportRow } from './report.store.ts';
+import { createStepHelpers } from './report.tx.ts';
 import { bumpBoard } from './board.rollup.ts';
 
-type Trx = Transaction<Database>;
 export type Actor = { id: number | null; role: ActorRole };
 export type StoredPhoto = { hash: string; width: number; height: number; bytes: number };
 /** What a step did: the report after it, and the timeline step it appended. */
@@ -16,7 +16,6 @@ export type StepResult = { report: ReportRow; step: TimelineStep; seq: number; a
 
 const DAY = 86_400_000;
 const VERDICT_MS = VERDICT_DAYS * DAY;
-
 const returning = REPORT_COLUMNS;
 
 /**
@@ -28,50 +27,7 @@ const returning = REPORT_COLUMNS;
 export function createReportSteps(db: Db, deps: { calendar: WorkCalendar; now?: () => number }) {
   const now = deps.now ?? Date.now;
 
-  async function lock(trx: Trx, id: number): Promise<ReportRow> {
-    const r = await trx.selectFrom('city_reports').select(returning).where('id', '=', id).forUpdate().executeTakeFirst();
-    if (!r) throw new AppError('not_found', `No report ${id}`);
-    return r as ReportRow;
-  }
-
-  function expect(r: ReportRow, statuses: readonly ReportStatus[], what: string) {
-    if (!statuses.includes(r.status as ReportStatus)) {
-      throw new AppError('invalid_state', `Cannot ${what}: the report is ${r.status}`, { status: r.status });
-    }
-  }
-
-  /** The report update and its timeline entry (seq = the bumped timeline_seq), in the caller's transaction. */
-  async function apply(
-    trx: Trx,
-    id: number,
-    at: Date,
-    patch: Updateable<CityReportTable>,
-    entry: Omit<Insertable<CityTimelineTable>, 'report_id' | 'seq' | 'at' | 'actor_id' | 'actor_role'> & { actor: Actor },
-  ): Promise<StepResult> {
-    const report = (await trx
-      .updateTable('city_reports')
-      .set({ ...patch, timeline_seq: sql<number>`timeline_seq + 1`, updated_at: at })
-      .where('id', '=', id)
-      .returning(returning)
-      .executeTakeFirstOrThrow()) as ReportRow;
-    const { actor, ...rest } = entry;
-    await trx.insertInto('city_timeline').values({ report_id: id, seq: report.timeline_seq, at, actor_id: actor.id, actor_role: actor.role, ...rest }).execute();
-    return { report, step: entry.step as TimelineStep, seq: report.timeline_seq, at };
-  }
-
-  const blank = { organisation_id: null, note: null, outcome: null, planned_for: null, deadline: null, reason: null, merged_into: null };
-
-  async function newCycle(trx: Trx, r: ReportRow, organisationId: number, at: Date): Promise<{ cycle: number; deadline: Date }> {
-    const cat = await trx.selectFrom('city_categories').select('deadline_days').where('code', '=', r.category).executeTakeFirstOrThrow();
-    const deadline = new Date(addWorkingDays(at.getTime(), cat.deadline_days, deps.calendar));
-    const cycle = r.cycle + 1;
-    await trx.insertInto('city_cycles').values({ report_id: r.id, seq: cycle, organisation_id: organisationId, district: r.district, routed_at: at, deadline }).execute();
-    return { cycle, deadline };
-  }
-
-  async function photos(trx: Trx, id: number, timelineSeq: number, list: StoredPhoto[]) {
-    if (list.length) await trx.insertInto('city_photos').values(list.map((p, idx) => ({ report_id: id, timeline_seq: timelineSeq, idx, ...p }))).execute();
-  }
+  const { lock, expect, apply, newCycle, photos, blank } = createStepHelpers(deps.calendar);
 
   return {
     /**

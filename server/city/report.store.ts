@@ -1,7 +1,8 @@
 import { sql, type Selectable } from 'kysely';
 import type { Db } from '../db/db.ts';
 import type { CityReportTable, CityTimelineTable, CityPhotoTable } from '../db/schema.ts';
-import type { Photo, ReportListQuery, ReportPage, ReportSummary, TimelineEntry } from '../../shared/city.ts';
+import type { Photo, ReportSummary, TimelineEntry } from '../../shared/city.ts';
+import type { ReportListQuery, ReportPage } from '../../shared/city-lists.ts';
 import { OPEN_STATUSES } from '../../shared/city.ts';
 import { photoNames } from './photo.processor.ts';
 import { workingDaysBetween, type WorkCalendar } from '../decisions/working-days.ts';

@@ -1,12 +1,15 @@
 import { z } from 'zod';
 import type { RouteDoc } from './registry.ts';
 import {
-  areaAlertsSchema, boardQuerySchema, boardSchema, categoryCreateSchema, categoryPatchSchema, categorySchema, disputeBodySchema,
-  duplicatesQuerySchema, inboxQuerySchema, mergeBodySchema, organisationCreateSchema, organisationListQuerySchema, organisationPatchSchema,
-  organisationSchema, queueQuerySchema, rejectBodySchema, reportIdParamsSchema, reportListQuerySchema, reportPageSchema, reportSchema,
+  categoryCreateSchema, categoryPatchSchema, categorySchema, disputeBodySchema, mergeBodySchema, organisationCreateSchema,
+  organisationListQuerySchema, organisationPatchSchema, organisationSchema, rejectBodySchema, reportIdParamsSchema, reportSchema,
   reportSummarySchema, responderBindBodySchema, responderBindingSchema, routeBodySchema, routeProposalQuerySchema, routeProposalSchema,
   supportResultSchema, answerOutcomeSchema, MAX_PHOTOS,
 } from '../../shared/city.ts';
+import {
+  areaAlertsSchema, boardQuerySchema, boardSchema, duplicatesQuerySchema, inboxQuerySchema, queueQuerySchema, reportListQuerySchema,
+  reportPageSchema,
+} from '../../shared/city-lists.ts';
 import { open311CreateBody, open311CreatedSchema, open311RequestSchema, open311RequestsQuery, open311ServiceSchema } from '../../shared/open311.ts';
 
 const ok = (schema: z.ZodType, description = 'OK') => ({ description, schema });

@@ -7,7 +7,7 @@ refusals, the ledger entry, the open-count counters and the award queue all happ
   KEYS[3] receipts HASH (userId -> receipt): read only, for ballots cast before it stopped being written.
           Never written now: the receipt is recomputed from (poll, user) anyway, and a small hash keeps
           insertion order, so its fields listed the voters in the order of the ledger (ballot secrecy).
-  KEYS[4] tally HASH (_ballots, _v = tally version, plus the ARGV fields; layout in server/ballots/tally-fields.ts)
+  KEYS[4] tally HASH (_ballots, also the tally's version, plus the ARGV fields; layout in server/ballots/tally-fields.ts)
   KEYS[5] breakdown HASH (d:<district>, a:<ageBand>)
   KEYS[6] ballot ledger STREAM
   KEYS[7] award pending SET (user ids whose vote points are not yet awarded; a set keeps no voting order)
@@ -52,7 +52,6 @@ end
 redis.call('HINCRBY', KEYS[5], ARGV[6], 1)
 redis.call('HINCRBY', KEYS[5], ARGV[7], 1)
 redis.call('XADD', KEYS[6], '*', 'v', ARGV[4], 'a', ARGV[5], 't', nowStr)
-redis.call('HINCRBY', KEYS[4], '_v', 1)
 -- open count: ballots per minute, and the respondent cell's ballots and tally fields (for raking)
 redis.call('HINCRBY', KEYS[8], 'm:' .. string.format('%.0f', math.floor(now / 60000)), 1)
 if ARGV[9] ~= '' then

@@ -1,6 +1,6 @@
 import { serverApi } from '$lib/server/api.ts';
 import { loadCatalogue } from '$lib/server/city.ts';
-import type { ReportPage } from '$shared/city.ts';
+import type { ReportPage } from '$shared/city-lists.ts';
 import type { PageServerLoad } from './$types';
 
 /** The list's filters as the URL carries them (one value each here; the API also takes comma lists). */

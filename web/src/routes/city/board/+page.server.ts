@@ -1,5 +1,5 @@
 import { serverApi } from '$lib/server/api.ts';
-import type { Board } from '$shared/city.ts';
+import type { Board } from '$shared/city-lists.ts';
 import type { PageServerLoad } from './$types';
 
 const DATE = /^\d{4}-\d{2}-\d{2}$/;

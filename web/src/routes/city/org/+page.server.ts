@@ -2,7 +2,7 @@ import { serverApi } from '$lib/server/api.ts';
 import { loadCatalogue } from '$lib/server/city.ts';
 import { requireRole } from '$lib/server/city-staff.ts';
 import { QUEUE_DEP } from '$lib/city/live.svelte.ts';
-import type { ReportPage } from '$shared/city.ts';
+import type { ReportPage } from '$shared/city-lists.ts';
 import type { PageServerLoad } from './$types';
 
 /** The responder's inbox: reports routed to their organisations, nearest deadline first (officials and admins see all). */

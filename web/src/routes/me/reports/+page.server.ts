@@ -1,7 +1,7 @@
 import { fail, redirect } from '@sveltejs/kit';
 import { serverApi } from '$lib/server/api.ts';
 import { loadCatalogue } from '$lib/server/city.ts';
-import type { AreaAlerts, ReportPage } from '$shared/city.ts';
+import type { AreaAlerts, ReportPage } from '$shared/city-lists.ts';
 import type { Actions, PageServerLoad } from './$types';
 
 /** Reports the resident filed or supports, newest first. */
