@@ -16,13 +16,13 @@ import { machineInfo, formatTable, fmt, type Row } from './lib/report.ts';
 import { cpuMeter, loadNow, openFilesLimit, progress, round } from './lib/util.ts';
 import { voteRun, callsPerVote, watchPointsCompletions, workerLag, type VoteRun } from './phases/votes.ts';
 import { redisBenchmarkCast, type RedisBenchResult } from './phases/redis-benchmark.ts';
-import { fanoutPlatform, fanoutWs, type FanoutResult } from './phases/fanout.ts';
+import { fanoutPlatform, fanoutRows, fanoutWs, type FanoutResult } from './phases/fanout.ts';
 import { finalisePhase, type FinaliseResult } from './phases/finalise.ts';
 import { memoryPhase } from './phases/memory.ts';
 import { capacityRows, ceilingRow } from './phases/capacity.ts';
 import { clusterCastPhase } from './phases/cluster.ts';
 import type { HttpRunResult } from './load/http-votes.ts';
-import { cityPhase } from './phases/city.ts';
+import { cityPhase, cityRows } from './phases/city.ts';
 
 const opts = parseArgs(process.argv.slice(2));
 const started = new Date();
@@ -74,14 +74,7 @@ try {
   if (has('city')) {
     const c = await cityPhase({ quick: opts.quick, connections: opts.cityConnections, seconds: opts.duration, reports: opts.cityReports }, (fn) => cleanups.push(fn));
     results.city = c;
-    const { baseline: b, platform: p } = c.intake;
-    rows.push(
-      { phase: '6 city', metric: `report intake with a ${(c.photoBytes / 1e6).toFixed(1)} MB photo: reports/s, p50/p99 ms`, value: `${fmt(p.perSec, 1)}  ${p.latencyMs.p50}/${p.latencyMs.p99}`, note: `statuses ${JSON.stringify(p.statuses)}; server CPU ${fmt((p.cpuMs?.server ?? NaN) / Math.max(1, p.ok))} ms per report` },
-      { phase: '6 city', metric: 'bare multipart upload (node:http + busboy): req/s, p50/p99 ms', value: `${fmt(b.perSec, 1)}  ${b.latencyMs.p50}/${b.latencyMs.p99}` },
-      { phase: '6 city', metric: 'intake ratio to the bare upload', value: fmt(c.intake.ratio, 3), note: `${opts.cityConnections} connections; the difference is decoding, re-encoding and thumbnailing the photo (sharp), the files and the transaction` },
-      { phase: '6 city', metric: `seed ${fmt(c.seed.reports)} reports (generate_series) + cycles (s)`, value: fmt(c.seed.seconds, 0) },
-      ...c.queries.map((q) => ({ phase: '6 city', metric: `${q.name}: p50 / p99 (ms)`, value: `${q.latencyMs.p50} / ${q.latencyMs.p99}`, target: 'p99 <= 100', pass: q.latencyMs.p99 <= 100 })),
-    );
+    rows.push(...cityRows(c, opts.cityConnections));
     if (opts.only.size === 1) {
       finish();
       process.exit(0);
@@ -205,26 +198,7 @@ try {
       const ws = await fanoutWs(n, frame, { tickMs: opts.tickMs, probeMs, seconds: opts.fanoutSeconds });
       fan.push({ n, load, socketio: sio, ws });
       const capped = opts.watchers.find((x) => x > n && Math.min(x, openFilesLimit() - 400) === n);
-      const note = [
-        capped ? `asked ${capped}; capped at ${n} by the open-files limit (${openFilesLimit()}, not raisable here)` : '',
-        sio.failed ? `${sio.failed} watchers failed to connect: ${sio.firstError}` : '',
-        sio.closedWhileWatching || ws.closedWhileWatching ? `connections closed while watching: Socket.IO ${sio.closedWhileWatching}, ws ${ws.closedWhileWatching}` : '',
-        `Socket.IO watchers: ${opts.watchClient === 'lean' ? 'the protocol over ws (one JSON.parse a frame, as the ws watchers)' : 'socket.io-client'}`,
-        `load ${load}; ${sio.probes} probes, ${sio.samples} samples; ${fmt(sio.backgroundVotesPerSec ?? 0)} background votes/s; ws baseline ${ws.samples} samples`,
-      ].filter(Boolean).join('; ');
-      const target = opts.tickMs + 50;
-      rows.push(
-        { phase: `2 fan-out N=${fmt(n)}`, metric: 'vote → frame p50 / p99 (ms), Socket.IO | ws', value: `${fmt(sio.latencyMs.p50)} / ${fmt(sio.latencyMs.p99)}  |  ${fmt(ws.latencyMs.p50)} / ${fmt(ws.latencyMs.p99)}`, target: `p99 <= ${target}`, pass: sio.connected > 0 && sio.latencyMs.p99 <= target, note },
-        { phase: `2 fan-out N=${fmt(n)}`, metric: 'frames delivered/s, Socket.IO | ws', value: `${fmt(sio.framesPerSec)}  |  ${fmt(ws.framesPerSec)}` },
-        {
-          phase: `2 fan-out N=${fmt(n)}`,
-          metric: 'server RSS per socket (KB), Socket.IO | ws',
-          value: `${fmt(sio.rssPerSocketKB, 1)}  |  ${fmt(ws.rssPerSocketKB, 1)}  (x${fmt(sio.rssPerSocketKB / ws.rssPerSocketKB, 2)})`,
-          target: '<= 1.3x ws',
-          pass: sio.connected > 0 && ws.connected > 0 && sio.rssPerSocketKB <= 1.3 * ws.rssPerSocketKB,
-          note: `Socket.IO right after connecting: ${fmt(sio.rssAtConnectPerSocketKB ?? NaN, 1)} KB/socket (the figure above is the larger of that and after the run's votes and frames)`,
-        },
-      );
+      rows.push(...fanoutRows(n, load, sio, ws, { tickMs: opts.tickMs, watchClient: opts.watchClient, cappedFrom: capped }));
     }
     results.fanout = fan;
   }

@@ -14,6 +14,7 @@ import { seedVoters, type Voter } from '../lib/seed.ts';
 import { progress, sleep, summarize, cpuMeter, loadNow } from '../lib/util.ts';
 import { BENCH_SECRET } from '../lib/platform.ts';
 import { seedCityReports } from '../lib/city-seed.ts';
+import { fmt, type Row } from '../lib/report.ts';
 
 type Latency = { n: number; p50: number; p99: number; max: number };
 export type IntakeRun = { label: string; ok: number; statuses: Record<string, number>; perSec: number; latencyMs: Latency; cpuMs?: Record<string, number> };
@@ -180,4 +181,16 @@ export async function cityPhase(o: { quick: boolean; connections: number; second
   } finally {
     await stopAll();
   }
+}
+
+/** The city phase's table rows. */
+export function cityRows(c: CityResult, connections: number): Row[] {
+  const { baseline: b, platform: p } = c.intake;
+  return [
+    { phase: '6 city', metric: `report intake with a ${(c.photoBytes / 1e6).toFixed(1)} MB photo: reports/s, p50/p99 ms`, value: `${fmt(p.perSec, 1)}  ${p.latencyMs.p50}/${p.latencyMs.p99}`, note: `statuses ${JSON.stringify(p.statuses)}; server CPU ${fmt((p.cpuMs?.server ?? NaN) / Math.max(1, p.ok))} ms per report` },
+    { phase: '6 city', metric: 'bare multipart upload (node:http + busboy): req/s, p50/p99 ms', value: `${fmt(b.perSec, 1)}  ${b.latencyMs.p50}/${b.latencyMs.p99}` },
+    { phase: '6 city', metric: 'intake ratio to the bare upload', value: fmt(c.intake.ratio, 3), note: `${connections} connections; the difference is decoding, re-encoding and thumbnailing the photo (sharp), the files and the transaction` },
+    { phase: '6 city', metric: `seed ${fmt(c.seed.reports)} reports (generate_series) + cycles (s)`, value: fmt(c.seed.seconds, 0) },
+    ...c.queries.map((q) => ({ phase: '6 city', metric: `${q.name}: p50 / p99 (ms)`, value: `${q.latencyMs.p50} / ${q.latencyMs.p99}`, target: 'p99 <= 100', pass: q.latencyMs.p99 <= 100 })),
+  ];
 }

@@ -7,7 +7,8 @@ import type { Platform } from '../lib/platform.ts';
 import { ballotBodies, probeBody, publishedPoll, PROBE_O, PROBE_Q } from '../lib/polls.ts';
 import { connectionPool, closePool, seedBallots } from '../lib/cast.ts';
 import type { Voter } from '../lib/seed.ts';
-import { nowMs, progress, rssOf, sleep } from '../lib/util.ts';
+import { nowMs, openFilesLimit, progress, rssOf, sleep } from '../lib/util.ts';
+import { fmt, type Row } from '../lib/report.ts';
 import type { WatchSpec } from '../load/watchers.ts';
 
 export type FanoutResult = {
@@ -239,4 +240,29 @@ export async function fanoutPlatform(
   };
   progress(`fan-out Socket.IO N=${n}: p50 ${result.latencyMs.p50.toFixed(1)} ms, p99 ${result.latencyMs.p99.toFixed(1)} ms, ${Math.round(result.framesPerSec)} frames/s, ${result.rssPerSocketKB.toFixed(1)} KB/socket (${result.rssAtConnectPerSocketKB!.toFixed(1)} right after connecting)`);
   return { result, frame };
+}
+
+/** One watcher count's table rows: latency, frames/s and RSS per socket against the `ws` baseline. */
+export function fanoutRows(n: number, load: string, sio: FanoutResult, ws: FanoutResult, o: { tickMs: number; watchClient: string; cappedFrom?: number }): Row[] {
+  const note = [
+    o.cappedFrom ? `asked ${o.cappedFrom}; capped at ${n} by the open-files limit (${openFilesLimit()}, not raisable here)` : '',
+    sio.failed ? `${sio.failed} watchers failed to connect: ${sio.firstError}` : '',
+    sio.closedWhileWatching || ws.closedWhileWatching ? `connections closed while watching: Socket.IO ${sio.closedWhileWatching}, ws ${ws.closedWhileWatching}` : '',
+    `Socket.IO watchers: ${o.watchClient === 'lean' ? 'the protocol over ws (one JSON.parse a frame, as the ws watchers)' : 'socket.io-client'}`,
+    `load ${load}; ${sio.probes} probes, ${sio.samples} samples; ${fmt(sio.backgroundVotesPerSec ?? 0)} background votes/s; ws baseline ${ws.samples} samples`,
+  ].filter(Boolean).join('; ');
+  const target = o.tickMs + 50;
+  const phase = `2 fan-out N=${fmt(n)}`;
+  return [
+    { phase, metric: 'vote → frame p50 / p99 (ms), Socket.IO | ws', value: `${fmt(sio.latencyMs.p50)} / ${fmt(sio.latencyMs.p99)}  |  ${fmt(ws.latencyMs.p50)} / ${fmt(ws.latencyMs.p99)}`, target: `p99 <= ${target}`, pass: sio.connected > 0 && sio.latencyMs.p99 <= target, note },
+    { phase, metric: 'frames delivered/s, Socket.IO | ws', value: `${fmt(sio.framesPerSec)}  |  ${fmt(ws.framesPerSec)}` },
+    {
+      phase,
+      metric: 'server RSS per socket (KB), Socket.IO | ws',
+      value: `${fmt(sio.rssPerSocketKB, 1)}  |  ${fmt(ws.rssPerSocketKB, 1)}  (x${fmt(sio.rssPerSocketKB / ws.rssPerSocketKB, 2)})`,
+      target: '<= 1.3x ws',
+      pass: sio.connected > 0 && ws.connected > 0 && sio.rssPerSocketKB <= 1.3 * ws.rssPerSocketKB,
+      note: `Socket.IO right after connecting: ${fmt(sio.rssAtConnectPerSocketKB ?? NaN, 1)} KB/socket (the figure above is the larger of that and after the run's votes and frames)`,
+    },
+  ];
 }
