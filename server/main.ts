@@ -1,8 +1,8 @@
 import { createServer, type Server as HttpServer } from 'node:http';
-import { loadConfig, ConfigError, type Config } from './config.ts';
+import type { Config } from './config.ts';
+import { configOrExit, runMain, stopOnSignals } from './process-entry.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { createContext, type AppContext } from './context.ts';
-import { redisTarget } from './redis/connection.ts';
 import { followSupervisor } from './supervised.ts';
 import { createApp } from './app.ts';
 import { createRealtime, type IoServer, type Realtime } from './realtime/io.ts';
@@ -66,55 +66,29 @@ export async function startServer(config: Config, logger: Logger, opts: { web?: 
 }
 
 async function main() {
-  let config: Config;
-  try {
-    config = loadConfig();
-  } catch (err) {
-    if (err instanceof ConfigError) {
-      process.stderr.write(`active-citizen server: ${err.message}\n`);
-      process.exit(1);
-    }
-    throw err;
-  }
-  if (!redisTarget(config)) {
-    process.stderr.write('active-citizen server: neither REDIS_URL nor REDIS_SENTINELS is set (use `npm start`, which starts a private redis-server, or set one)\n');
-    process.exit(1);
-  }
+  const config = configOrExit('active-citizen server', ' (use `npm start`, which starts a private redis-server, or set one)');
   const logger = createLogger({ name: 'server', level: config.LOG_LEVEL, pretty: config.LOG_PRETTY });
   const processes = serverProcesses(config);
   if (processes > 1 && isClusterPrimary()) return runPrimary(config, logger, processes);
   const server = await startServer(config, logger);
   logger.info({ port: server.port, host: config.HOST }, `server listening on http://localhost:${server.port}`);
 
-  let down = false;
-  const shutdown = async (signal: string) => {
-    if (down) return;
-    down = true;
-    logger.info({ signal }, 'shutting down');
-    const force = setTimeout(() => {
-      logger.error('shutdown timed out, exiting');
-      process.exit(1);
-    }, config.SHUTDOWN_TIMEOUT_MS + 5_000);
-    force.unref();
-    await server.close();
-    logger.info('server stopped');
-    leaveCluster();
-    logger.flush?.();
-    process.exitCode = 0;
-  };
-  process.once('SIGTERM', () => void shutdown('SIGTERM'));
-  process.once('SIGINT', () => void shutdown('SIGINT'));
+  const shutdown = stopOnSignals(logger, {
+    label: 'server',
+    timeoutMs: config.SHUTDOWN_TIMEOUT_MS,
+    stop: async () => {
+      await server.close();
+      logger.info('server stopped');
+      leaveCluster();
+      logger.flush?.();
+    },
+  });
   followSupervisor({
     onRestarts: (counts) => {
       for (const [child, n] of Object.entries(counts)) server.ctx.metrics.supervisedRestarts.set({ child }, n);
     },
-    onGone: () => void shutdown('supervisor gone'),
+    onGone: () => shutdown('supervisor gone'),
   });
 }
 
-if (import.meta.main) {
-  main().catch((err) => {
-    process.stderr.write(`active-citizen server: failed to start: ${(err as Error).message}\n`);
-    process.exit(1);
-  });
-}
+if (import.meta.main) runMain('active-citizen server', main);

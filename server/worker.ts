@@ -1,6 +1,7 @@
 import { Worker } from 'bullmq';
 import { randomUUID } from 'node:crypto';
-import { loadConfig, ConfigError, type Config } from './config.ts';
+import type { Config } from './config.ts';
+import { configOrExit, runMain, stopOnSignals } from './process-entry.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { createRedis, closeRedis, redisTarget } from './redis/connection.ts';
 import { followSupervisor } from './supervised.ts';
@@ -126,52 +127,22 @@ async function checkEviction(redis: import('ioredis').Redis, logger: Logger) {
 }
 
 async function main() {
-  let config: Config;
-  try {
-    config = loadConfig();
-  } catch (err) {
-    if (err instanceof ConfigError) {
-      process.stderr.write(`active-citizen worker: ${err.message}\n`);
-      process.exit(1);
-    }
-    throw err;
-  }
-  if (!redisTarget(config)) {
-    process.stderr.write('active-citizen worker: neither REDIS_URL nor REDIS_SENTINELS is set\n');
-    process.exit(1);
-  }
+  const config = configOrExit('active-citizen worker');
   const logger = createLogger({ name: 'worker', level: config.LOG_LEVEL, pretty: config.LOG_PRETTY });
   // The BullMQ workers take jobs as soon as they are constructed, before startWorkers resolves: the
   // signal handlers go in first, so a SIGTERM during start-up still drains the jobs in hand.
   const starting = startWorkers(config, logger);
-  let down = false;
-  const shutdown = async (signal: string) => {
-    if (down) return;
-    down = true;
-    logger.info({ signal }, 'worker shutting down');
-    const force = setTimeout(() => {
-      logger.error('worker shutdown timed out');
-      process.exit(1);
-    }, config.SHUTDOWN_TIMEOUT_MS + 5_000);
-    force.unref();
-    await (await starting).close();
-    logger.info('worker stopped');
-    process.exitCode = 0;
-  };
-  const fail = (err: unknown) => {
-    logger.error({ err }, 'worker shutdown failed');
-    process.exit(1);
-  };
-  process.once('SIGTERM', () => void shutdown('SIGTERM').catch(fail));
-  process.once('SIGINT', () => void shutdown('SIGINT').catch(fail));
-  followSupervisor({ onGone: () => void shutdown('supervisor gone').catch(fail) });
+  const shutdown = stopOnSignals(logger, {
+    label: 'worker',
+    timeoutMs: config.SHUTDOWN_TIMEOUT_MS,
+    stop: async () => {
+      await (await starting).close();
+      logger.info('worker stopped');
+    },
+  });
+  followSupervisor({ onGone: () => shutdown('supervisor gone') });
   const running = await starting;
   logger.info({ queues: QUEUE_NAMES, id: running.id }, 'workers started');
 }
 
-if (import.meta.main) {
-  main().catch((err) => {
-    process.stderr.write(`active-citizen worker: failed to start: ${(err as Error).message}\n`);
-    process.exit(1);
-  });
-}
+if (import.meta.main) runMain('active-citizen worker', main);

@@ -64,10 +64,16 @@ describe('npm start launcher (scripts/start.ts)', () => {
     expect(p.output().trim()).toMatch(/^\[start\] invalid configuration: PORT: /);
   });
 
-  it('when the server process is run directly with a bad env, then it refuses to start with one line', async () => {
-    const p = spawnScript('server/main.ts', [], { ...baseEnv(), REDIS_URL: 'nope://x' });
+  it.each([
+    { script: 'server/main.ts', name: 'server', case: 'a bad REDIS_URL', env: { REDIS_URL: 'nope://x' }, line: /^active-citizen server: invalid configuration: REDIS_URL: must start with redis:\/\// },
+    { script: 'server/worker.ts', name: 'worker', case: 'a bad REDIS_URL', env: { REDIS_URL: 'nope://x' }, line: /^active-citizen worker: invalid configuration: REDIS_URL: must start with redis:\/\// },
+    { script: 'server/main.ts', name: 'server', case: 'no Redis named', env: { REDIS_URL: undefined, REDIS_SENTINELS: undefined }, line: /^active-citizen server: neither REDIS_URL nor REDIS_SENTINELS is set \(use `npm start`/ },
+    { script: 'server/worker.ts', name: 'worker', case: 'no Redis named', env: { REDIS_URL: undefined, REDIS_SENTINELS: undefined }, line: /^active-citizen worker: neither REDIS_URL nor REDIS_SENTINELS is set$/ },
+  ])('when the $name process is run directly with $case, then it refuses to start with one line and exit 1', async ({ script, env, line }) => {
+    const p = spawnScript(script, [], { ...baseEnv(), ...env });
     const { code } = await p.exited;
     expect(code).toBe(1);
-    expect(p.output().trim()).toMatch(/REDIS_URL: must start with redis:\/\//);
+    expect(p.output().trim()).toMatch(line);
+    expect(p.output().trim().split('\n'), 'one line, no stack trace').toHaveLength(1);
   });
 });
