@@ -1,10 +1,10 @@
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
-import { join } from 'node:path';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { startPlatform, type Platform } from '../helpers/platform.ts';
-import { launchBrowser, ARTIFACTS } from '../helpers/browser.ts';
-import { otpInbox, axeSerious, hydrated, type AxeViolation } from './support.ts';
-import { actor, api, staff, useSession, vote, type Actor } from './actors.ts';
+import { launchBrowser } from '../helpers/browser.ts';
+import { otpInbox, hydrated } from './support.ts';
+import { pageKit } from './pages.ts';
+import { actor, api, staff, vote, type Actor } from './actors.ts';
 
 // The moderator's dashboard tells the truth: turnout against the residents eligible to vote (live with the
 // ballots), the real end after an early close, a final label, notes that do not stick — in real Chromium at
@@ -24,25 +24,11 @@ describe('the moderator dashboard: turnout of the eligible, real end, final labe
   let inbox: Awaited<ReturnType<typeof otpInbox>>;
   let admin: Actor;
   let moderator: Actor;
-  const contexts: BrowserContext[] = [];
-  const errors: string[] = [];
-  const axeReport: Record<string, AxeViolation[]> = {};
+  const kit = pageKit(() => browser, 'dashboard');
+  const { newPage, shot, axe, errors } = kit;
   let seq = 100;
   const phone = () => `+7996${String(seq++).padStart(7, '0')}`;
 
-  const newPage = async (vp: (typeof VIEWPORTS)[number], who: Actor) => {
-    const ctx = await browser.newContext({ viewport: { width: vp.width, height: vp.height }, locale: 'ru-RU' });
-    contexts.push(ctx);
-    await useSession(ctx, who, platform.url);
-    const page = await ctx.newPage();
-    page.on('pageerror', (e) => errors.push(`${page.url()}: ${e.message}`));
-    page.on('console', (m) => {
-      if (m.type() === 'error') errors.push(`${page.url()}: console: ${m.text()}`);
-    });
-    return page;
-  };
-  const shot = (page: Page, name: string) => page.screenshot({ path: join(ARTIFACTS, `dashboard-${name}.png`), fullPage: true });
-  const axe = async (page: Page, name: string) => void (axeReport[name] = await axeSerious(page));
   const draft = (title: string, districts: string[]) =>
     api<{ id: number }>(moderator, 'POST', '/polls', {
       title,
@@ -62,7 +48,7 @@ describe('the moderator dashboard: turnout of the eligible, real end, final labe
     moderator = await staff(platform.url, phone(), inbox, admin, ['moderator']);
   });
   afterAll(async () => {
-    for (const c of contexts) await c.close().catch(() => {});
+    await kit.close();
     await browser?.close();
     await platform?.stop();
     await inbox?.close();
@@ -148,8 +134,6 @@ describe('the moderator dashboard: turnout of the eligible, real end, final labe
   }
 
   it('when every page above was checked, then axe found no serious or critical violations', () => {
-    console.log('axe serious/critical violations per page:', JSON.stringify(Object.fromEntries(Object.entries(axeReport).map(([k, v]) => [k, v.length]))));
-    expect(Object.keys(axeReport).length).toBeGreaterThan(0);
-    expect(Object.fromEntries(Object.entries(axeReport).filter(([, v]) => v.length))).toEqual({});
+    kit.expectAxeClean();
   });
 });

@@ -1,12 +1,12 @@
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
-import { join } from 'node:path';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { startPlatform, type Platform } from '../helpers/platform.ts';
-import { launchBrowser, ARTIFACTS } from '../helpers/browser.ts';
+import { launchBrowser } from '../helpers/browser.ts';
 import { until } from '../helpers/processes.ts';
 import { freePort } from '../../server/redis/redis-server.ts';
-import { otpInbox, axeSerious, hydrated, type AxeViolation } from './support.ts';
-import { actor, api, flakyProxy, livePoll, staff, useSession, vote, type Actor } from './actors.ts';
+import { otpInbox, hydrated } from './support.ts';
+import { pageKit } from './pages.ts';
+import { actor, api, flakyProxy, livePoll, staff, vote, type Actor } from './actors.ts';
 
 // Results that read right, live views that catch up by themselves, and the socket's recovery, in real
 // Chromium at a desktop and a phone size. People and polls are made through the API; what is checked is
@@ -29,25 +29,11 @@ describe('results, live catch-up and socket recovery (real Chromium, desktop and
   let admin: Actor;
   let moderator: Actor;
   let official: Actor;
-  const contexts: BrowserContext[] = [];
-  const errors: string[] = [];
-  const axeReport: Record<string, AxeViolation[]> = {};
+  const kit = pageKit(() => browser, 'results-live');
+  const { newPage, shot, axe, errors } = kit;
   let phoneSeq = 100;
   const phone = () => `+7998${String(phoneSeq++).padStart(7, '0')}`;
 
-  const newPage = async (vp: (typeof VIEWPORTS)[number], who?: Actor, base = platform.url) => {
-    const ctx = await browser.newContext({ viewport: { width: vp.width, height: vp.height }, locale: 'ru-RU' });
-    contexts.push(ctx);
-    if (who) await useSession(ctx, who, base);
-    const page = await ctx.newPage();
-    page.on('pageerror', (e) => errors.push(`${page.url()}: ${e.message}`));
-    page.on('console', (m) => {
-      if (m.type() === 'error') errors.push(`${page.url()}: console: ${m.text()}`);
-    });
-    return page;
-  };
-  const shot = (page: Page, name: string) => page.screenshot({ path: join(ARTIFACTS, `results-live-${name}.png`), fullPage: true });
-  const axe = async (page: Page, name: string) => void (axeReport[name] = await axeSerious(page));
   const shareTexts = (chart: ReturnType<Page['getByTestId']>) => chart.getByTestId('share').allTextContents();
 
   beforeAll(async () => {
@@ -71,7 +57,7 @@ describe('results, live catch-up and socket recovery (real Chromium, desktop and
     official = await staff(platform.url, phone(), inbox, admin, ['official']);
   });
   afterAll(async () => {
-    for (const c of contexts) await c.close().catch(() => {});
+    await kit.close();
     await browser?.close();
     await platform?.stop();
     await proxy?.close();
@@ -285,8 +271,6 @@ describe('results, live catch-up and socket recovery (real Chromium, desktop and
   }
 
   it('when every page above was checked, then axe found no serious or critical violations', () => {
-    console.log('axe serious/critical violations per page:', JSON.stringify(Object.fromEntries(Object.entries(axeReport).map(([k, v]) => [k, v.length]))));
-    expect(Object.keys(axeReport).length).toBeGreaterThan(0);
-    expect(Object.fromEntries(Object.entries(axeReport).filter(([, v]) => v.length))).toEqual({});
+    kit.expectAxeClean();
   });
 });

@@ -1,11 +1,11 @@
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
-import { join } from 'node:path';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { startPlatform, type Platform } from '../helpers/platform.ts';
-import { launchBrowser, ARTIFACTS } from '../helpers/browser.ts';
+import { launchBrowser } from '../helpers/browser.ts';
 import { until } from '../helpers/processes.ts';
-import { otpInbox, axeSerious, hydrated, type AxeViolation } from './support.ts';
-import { actor, api, livePoll, staff, useSession, vote, type Actor } from './actors.ts';
+import { otpInbox, hydrated } from './support.ts';
+import { pageKit } from './pages.ts';
+import { actor, api, livePoll, staff, vote, type Actor } from './actors.ts';
 
 // Workflows that used to dead-end: a moderator fixing a draft, an official following decisions through,
 // an admin running the rewards shop and a resident spending points — in real Chromium at a desktop and
@@ -23,25 +23,11 @@ describe('workflows: drafts, decisions, rewards (real Chromium, desktop and phon
   let admin: Actor;
   let moderator: Actor;
   let official: Actor;
-  const contexts: BrowserContext[] = [];
-  const errors: string[] = [];
-  const axeReport: Record<string, AxeViolation[]> = {};
+  const kit = pageKit(() => browser, 'workflows');
+  const { newPage, shot, axe, errors } = kit;
   let seq = 100;
   const phone = () => `+7997${String(seq++).padStart(7, '0')}`;
 
-  const newPage = async (vp: (typeof VIEWPORTS)[number], who?: Actor) => {
-    const ctx = await browser.newContext({ viewport: { width: vp.width, height: vp.height }, locale: 'ru-RU' });
-    contexts.push(ctx);
-    if (who) await useSession(ctx, who, platform.url);
-    const page = await ctx.newPage();
-    page.on('pageerror', (e) => errors.push(`${page.url()}: ${e.message}`));
-    page.on('console', (m) => {
-      if (m.type() === 'error') errors.push(`${page.url()}: console: ${m.text()}`);
-    });
-    return page;
-  };
-  const shot = (page: Page, name: string) => page.screenshot({ path: join(ARTIFACTS, `workflows-${name}.png`), fullPage: true });
-  const axe = async (page: Page, name: string) => void (axeReport[name] = await axeSerious(page));
 
   beforeAll(async () => {
     inbox = await otpInbox();
@@ -52,7 +38,7 @@ describe('workflows: drafts, decisions, rewards (real Chromium, desktop and phon
     official = await staff(platform.url, phone(), inbox, admin, ['official']);
   });
   afterAll(async () => {
-    for (const c of contexts) await c.close().catch(() => {});
+    await kit.close();
     await browser?.close();
     await platform?.stop();
     await inbox?.close();
@@ -289,8 +275,6 @@ describe('workflows: drafts, decisions, rewards (real Chromium, desktop and phon
   });
 
   it('when every page above was checked, then axe found no serious or critical violations', () => {
-    console.log('axe serious/critical violations per page:', JSON.stringify(Object.fromEntries(Object.entries(axeReport).map(([k, v]) => [k, v.length]))));
-    expect(Object.keys(axeReport).length).toBeGreaterThan(0);
-    expect(Object.fromEntries(Object.entries(axeReport).filter(([, v]) => v.length))).toEqual({});
+    kit.expectAxeClean();
   });
 });
