@@ -4,6 +4,7 @@ import type { AppContext } from './context.ts';
 import { errorMiddleware, apiNotFound, AppError } from './errors.ts';
 import { authenticate } from './auth/auth.middleware.ts';
 import { originCheck } from './http/origin.middleware.ts';
+import { rejectDeepJson } from './json-depth.ts';
 import { authRoutes } from './auth/auth.routes.ts';
 import { meRoutes, districtRoutes } from './users/me.routes.ts';
 import { usersRoutes } from './users/users.routes.ts';
@@ -81,7 +82,7 @@ export function createApp(ctx: AppContext, opts: { web?: WebHandler; isShuttingD
     res.set('cache-control', 'no-store');
     next();
   });
-  api.use(express.json({ limit: '64kb', strict: true, type: ['application/json', 'application/*+json'] }));
+  api.use(express.json({ limit: '64kb', strict: true, type: ['application/json', 'application/*+json'] }), rejectDeepJson());
   api.use((req, _res, next) => {
     // A body on a state-changing request must be JSON (no form posts into a JSON API).
     // (Our City's report and answer uploads are multipart/form-data: their routes parse and bound it.)

@@ -3,6 +3,7 @@ import type { AppContext } from '../context.ts';
 import { AppError, errorBody, isBug, toAppError } from '../errors.ts';
 import { resolveSession } from '../auth/auth.middleware.ts';
 import { originRefusal } from '../http/origin.middleware.ts';
+import { jsonDepthExceeds, tooDeepBody } from '../json-depth.ts';
 
 const PATH = /^\/api\/polls\/([1-9][0-9]{0,14})\/ballots$/;
 const JSON_TYPES = new Set(['application/json', 'application/json; charset=utf-8', 'application/json;charset=utf-8']);
@@ -56,11 +57,15 @@ export function createBallotRoute(ctx: Pick<AppContext, 'config' | 'logger' | 'm
         if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
         const first = /^[\x20\x09\x0a\x0d]*(.)/s.exec(text)?.[1];
         if (first !== '{' && first !== '[') return reject(new AppError('invalid_json', 'Request body is not valid JSON'));
+        let body: unknown;
         try {
-          resolve(JSON.parse(text));
+          body = JSON.parse(text);
         } catch {
-          reject(new AppError('invalid_json', 'Request body is not valid JSON'));
+          return reject(new AppError('invalid_json', 'Request body is not valid JSON'));
         }
+        // and, as server/app.ts does after express.json, no deeper than any route reads
+        if (jsonDepthExceeds(body)) return reject(tooDeepBody());
+        resolve(body);
       });
       req.on('error', reject);
     });

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { AppError, apiNotFound, errorMiddleware, parseOr } from '../errors.ts';
 import { authenticate, requireUser } from '../auth/auth.middleware.ts';
 import { originCheck } from '../http/origin.middleware.ts';
+import { rejectDeepJson } from '../json-depth.ts';
 import type { AppContext } from '../context.ts';
 import { OPEN_STATUSES, categoryCodeSchema, type ReportStatus } from '../../shared/city.ts';
 import { open311CreateBody as createBody, open311RequestsQuery as requestsQuery, type Open311Error } from '../../shared/open311.ts';
@@ -35,7 +36,7 @@ export function open311Routes(ctx: AppContext): Router {
     res.set({ 'cache-control': 'public, max-age=30', 'access-control-allow-origin': '*' });
     next();
   });
-  r.use(express.urlencoded({ extended: false, limit: '64kb', parameterLimit: 50 }), express.json({ limit: '64kb' }));
+  r.use(express.urlencoded({ extended: false, limit: '64kb', parameterLimit: 50 }), express.json({ limit: '64kb' }), rejectDeepJson());
   r.use(originCheck(ctx.config.ALLOWED_ORIGINS));
   r.use(authenticate(ctx));
   r.use(cityAvailable(ctx.city));

@@ -4,6 +4,7 @@ import type { Logger } from '../logger.ts';
 import type { Ack } from '../../shared/errors.ts';
 import { pollWatchPayload, type ClientToServerEvents, type ServerToClientEvents, type SocketData, type WatchAckData } from '../../shared/socket.ts';
 import { AppError, ackError, parseOr } from '../errors.ts';
+import { jsonDepthExceeds, tooDeepMessage } from '../json-depth.ts';
 import { registerCitySocket } from '../city/city.socket.ts';
 import type { CityDomain } from '../city/city.module.ts';
 import { rooms } from './emitter.ts';
@@ -86,6 +87,8 @@ export function createDispatcher(deps: { logger: Logger; live: LiveService; broa
 
   async function run(socket: IoSocket, event: string, h: Handler, payload: unknown, ack: ((res: Ack<unknown>) => void) | null) {
     try {
+      // the one place socket payloads meet a schema: nothing walks a deep one (server/json-depth.ts)
+      if (h.schema && jsonDepthExceeds(payload)) throw new AppError('bad_request', tooDeepMessage(`The ${event} payload`));
       const data = await h.fn(socket, h.schema ? parseOr(h.schema, payload, 'bad_request', `Invalid ${event} payload`) : payload);
       ack?.({ ok: true, data });
     } catch (err) {

@@ -7,6 +7,7 @@ import type { RawRequest, RawResponse } from './fuzz.ts';
 import type { RouteDoc } from '../../server/openapi/registry.ts';
 import { ERROR_CODES } from '../../shared/errors.ts';
 import { SESSION_COOKIE } from '../../server/auth/auth.middleware.ts';
+import { jsonDepthExceeds } from '../../server/json-depth.ts';
 import { decodeParam, idCandidate, malformedJson, MALFORMED, mutations, nasty, parsedBody, queryCandidate, ser } from './fuzz-json.ts';
 
 /**
@@ -149,7 +150,10 @@ export function routeInputs(r: RouteUnderFuzz, cookies: Record<string, string>):
       .filter((b) => {
         if (b.length > 60_000) return false; // the oversized category covers that
         const v = parsedBody(b);
-        return v === MALFORMED || !isValid(v);
+        // a body nested deeper than the server reads is refused before any schema (server/json-depth.ts), so
+        // it is invalid without asking the schema — which could not answer: zod's length checks recurse
+        // through a deep array under a `length` key until the stack overflows
+        return v === MALFORMED || jsonDepthExceeds(v) || !isValid(v);
       });
     parts.push({ arbitrary: bodies.map((body) => mk('body', { body })), weight: 8 });
   }
