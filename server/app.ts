@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import express, { type Express, type RequestHandler } from 'express';
 import { randomUUID } from 'node:crypto';
 import type { AppContext } from './context.ts';
@@ -70,6 +71,9 @@ export function createApp(ctx: AppContext, opts: { web?: WebHandler; isShuttingD
       checks.redis = `unreachable (connection ${ctx.redis.status}): ${(err as Error).message}`;
       ok = false;
     }
+    // PostgreSQL (Our City, the archive) is named but does not fail readiness: voting and live results need
+    // only Redis, and a balancer that dropped every server while the database is down would stop the polls too
+    if (ctx.city) checks.postgres = await postgresCheck(ctx.city);
     res.status(ok ? 200 : 503).json({ status: ok ? 'ready' : 'not ready', checks });
   });
 
@@ -126,4 +130,15 @@ export function createApp(ctx: AppContext, opts: { web?: WebHandler; isShuttingD
 
   app.use(errorMiddleware(logger));
   return app;
+}
+
+/** `ok`, or why Our City's database cannot serve now (not migrated yet, or unreachable within 1 s). */
+async function postgresCheck(city: NonNullable<AppContext['city']>): Promise<string> {
+  if (!city.isReady()) return 'not ready (migrating or unreachable: Our City answers 503)';
+  try {
+    await Promise.race([sql`select 1`.execute(city.db), new Promise((_, rej) => setTimeout(() => rej(new Error('timeout')), 1000).unref())]);
+    return 'ok';
+  } catch (err) {
+    return `unreachable: ${(err as Error).message} (Our City answers 503)`;
+  }
 }

@@ -95,10 +95,14 @@ describe('faults: npm start supervises its private stores', () => {
     }
   });
 
-  it('when the private postgres is killed -9, then the supervisor restarts it on the same port (Our City answers 503 meanwhile, then 200, /metrics counts it); when it then cannot start again (its port taken), then the supervisor gives up and stops everything', async () => {
+  it('when the private postgres is killed -9, then the supervisor restarts it on the same port (Our City answers 503 meanwhile, then 200, /metrics counts it); when it then cannot start again, /readyz names the database and stays 200 (voting does not need it) (its port taken), then the supervisor gives up and stops everything', async () => {
     const p = await launch({ via: 'node', label: 'pg' });
     const squatter = createServer();
     const reports = async () => (await fetch(`${p.url}/api/city/reports`, { signal: AbortSignal.timeout(10_000) })).status;
+    const readyz = async () => {
+      const r = await fetch(`${p.url}/readyz`, { signal: AbortSignal.timeout(10_000) });
+      return { http: r.status, ...((await r.json()) as { status: string; checks: Record<string, string> }) };
+    };
     const killPostgres = async () => {
       const m = [...p.proc.output().matchAll(/private postgres (?:restarted \(pid|pid) (\d+)/g)];
       const pid = Number(m[m.length - 1]![1]);
@@ -107,6 +111,7 @@ describe('faults: npm start supervises its private stores', () => {
     };
     try {
       expect(await reports()).toBe(200);
+      expect((await readyz()).checks.postgres).toBe('ok');
       const restarted = p.proc.waitFor(/private postgres restarted \(pid \d+, restart 1\)/, 60_000);
       await killPostgres();
       const during = await reports();
@@ -119,6 +124,11 @@ describe('faults: npm start supervises its private stores', () => {
 
       await killPostgres();
       await new Promise<void>((res, rej) => squatter.once('error', rej).listen(p.postgresPort, '127.0.0.1', () => res()));
+      // while the supervisor retries, /readyz names the database and stays 200: voting does not need it
+      const down = await readyz();
+      expect(down.http, JSON.stringify(down)).toBe(200);
+      expect(down.status).toBe('ready');
+      expect(down.checks.postgres).toMatch(/^(unreachable|not ready)/);
       const { code } = await Promise.race([p.proc.exited, new Promise<{ code: null }>((res) => setTimeout(() => res({ code: null }), 90_000))]);
       expect(code, p.proc.output().slice(-3000)).toBe(1);
       expect(p.proc.output()).toMatch(/postgres failed 5 times in a row .*; giving up/);
