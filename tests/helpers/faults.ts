@@ -179,7 +179,7 @@ export async function publishViaApi(url: string, modHeaders: Record<string, stri
   return body.id;
 }
 
-export type CastResult = { status: number; receipt?: string; code?: string; ms: number; error?: string };
+export type CastResult = { status: number; receipt?: string; code?: string; retryAfter?: string | null; ms: number; error?: string };
 
 /** One ballot over HTTP; a network failure is status 0. */
 export async function castHttp(url: string, headers: Record<string, string>, pollId: number, answers: Record<string, string[]>, timeoutMs = 10_000): Promise<CastResult> {
@@ -198,7 +198,7 @@ export async function castHttp(url: string, headers: Record<string, string>, pol
     } catch {
       /* not JSON */
     }
-    return { status: r.status, receipt: body?.receipt ?? body?.error?.details?.receipt, code: body?.error?.code, ms: performance.now() - t0 };
+    return { status: r.status, receipt: body?.receipt ?? body?.error?.details?.receipt, code: body?.error?.code, retryAfter: r.headers.get('retry-after'), ms: performance.now() - t0 };
   } catch (err) {
     return { status: 0, ms: performance.now() - t0, error: (err as Error).message };
   }
