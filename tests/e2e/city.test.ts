@@ -225,12 +225,13 @@ describe('Our City in the browser: one report from filing to the board', () => {
     return ((await res.json()) as { id: number }).id;
   };
 
-  it('when the moderator rejects one report with a reason and merges another into the open one, then each closes with that step on its timeline', async () => {
+  it('when the moderator rejects one report with a reason, merges one into an open report the panel offers and another into one by its number, then each closes with that step on its timeline', async () => {
     await moderator.goto(`${platform.url}/city/moderate`);
     await moderator.locator('[data-testid="queue-live"][data-status="connected"]').waitFor();
     const rejectId = await fileAsNeighbour('Арбат, 12, во дворе');
     const mergeId = await fileAsNeighbour('Арбат, 14, во дворе');
-    for (const id of [rejectId, mergeId]) await moderator.locator(`[data-testid="report-card"][data-report-id="${id}"]`).waitFor({ timeout: 15_000 });
+    const twinId = await fileAsNeighbour('Арбат, 14, двор');
+    for (const id of [rejectId, mergeId, twinId]) await moderator.locator(`[data-testid="report-card"][data-report-id="${id}"]`).waitFor({ timeout: 15_000 });
     await moderator.goto(`${platform.url}/city/reports/${rejectId}`);
     await hydrated(moderator);
     await moderator.locator('summary', { hasText: 'Отклонить' }).click();
@@ -240,6 +241,19 @@ describe('Our City in the browser: one report from filing to the board', () => {
     await moderator.locator(`[data-testid="report-page"][data-report-id="${rejectId}"][data-status="rejected"]`).waitFor();
     await expect(moderator.locator('[data-testid="timeline-step"][data-step="rejected"]').textContent()).resolves.toContain('объект не городской');
 
+    // the twin: the panel offers the open reports of its category and district (the rejected one is not open)
+    await moderator.goto(`${platform.url}/city/reports/${twinId}`);
+    await hydrated(moderator);
+    await moderator.locator('summary', { hasText: 'Объединить' }).click();
+    const offered = await moderator.getByTestId('merge-candidate').evaluateAll((els) => els.map((e) => Number(e.getAttribute('data-report-id'))));
+    expect(offered).toContain(mergeId);
+    expect(offered).not.toContain(rejectId);
+    expect(offered).not.toContain(twinId);
+    await moderator.getByRole('button', { name: `Объединить с №${mergeId}` }).click();
+    await moderator.locator(`[data-testid="report-page"][data-report-id="${twinId}"][data-status="merged"]`).waitFor();
+    await expect(moderator.locator('[data-testid="timeline-step"][data-step="merged"] a').getAttribute('href')).resolves.toBe(`/city/reports/${mergeId}`);
+
+    // any open report by its number: the other one into the resident's (another category)
     await moderator.goto(`${platform.url}/city/reports/${mergeId}`);
     await hydrated(moderator);
     await moderator.locator('summary', { hasText: 'Объединить' }).click();
@@ -248,9 +262,9 @@ describe('Our City in the browser: one report from filing to the board', () => {
     await moderator.locator(`[data-testid="report-page"][data-report-id="${mergeId}"][data-status="merged"]`).waitFor();
     await expect(moderator.locator('[data-testid="timeline-step"][data-step="merged"] a').getAttribute('href')).resolves.toBe(`/city/reports/${reportId}`);
     await shot(moderator, 'merged');
-    // both left the live queue
+    // all three left the live queue
     await moderator.goto(`${platform.url}/city/moderate`);
-    await expect(moderator.locator(`[data-testid="report-card"][data-report-id="${rejectId}"], [data-testid="report-card"][data-report-id="${mergeId}"]`).count()).resolves.toBe(0);
+    await expect(moderator.locator([rejectId, mergeId, twinId].map((id) => `[data-testid="report-card"][data-report-id="${id}"]`).join(', ')).count()).resolves.toBe(0);
     // from the merged report to the open one inside the app (no new document): the page follows the new report live
     await moderator.goto(`${platform.url}/city/reports/${mergeId}`);
     await hydrated(moderator);

@@ -120,6 +120,8 @@ export const cityEn: Record<keyof typeof cityRu, string> = {
   'city.mod.merge': 'Merge into a duplicate',
   'city.mod.mergeInto': 'Number of the open report',
   'city.mod.mergeDo': 'Merge',
+  'city.mod.mergeCandidates': 'Open reports of the same category in this district:',
+  'city.mod.mergeWith': 'Merge into No. {id}',
   'city.mod.done': 'Done.',
   'city.org.title': 'Organisation inbox',
   'city.org.none': 'No reports waiting for an answer.',

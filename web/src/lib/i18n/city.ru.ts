@@ -121,6 +121,8 @@ export const cityRu = {
   'city.mod.merge': 'Объединить с дубликатом',
   'city.mod.mergeInto': 'Номер открытого сообщения',
   'city.mod.mergeDo': 'Объединить',
+  'city.mod.mergeCandidates': 'Открытые сообщения той же категории в этом районе:',
+  'city.mod.mergeWith': 'Объединить с №{id}',
   'city.mod.done': 'Готово.',
   'city.org.title': 'Входящие организации',
   'city.org.none': 'Сообщений, ждущих ответа, нет.',

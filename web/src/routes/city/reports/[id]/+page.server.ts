@@ -2,9 +2,14 @@ import { fail, redirect } from '@sveltejs/kit';
 import { failLoad, serverApi } from '$lib/server/api.ts';
 import { loadCatalogue, multipartOf, reportIdParam } from '$lib/server/city.ts';
 import { REPORT_DEP } from '$lib/city/live.svelte.ts';
-import type { Organisation, Report } from '$shared/city.ts';
+import { OPEN_STATUSES } from '$shared/values/city.ts';
+import type { Organisation, Report, ReportSummary } from '$shared/city.ts';
+import type { ReportPage } from '$shared/city-lists.ts';
 import { OKRUGS, districtById } from '$shared/districts.ts';
 import type { Actions, PageServerLoad, RequestEvent } from './$types';
+
+/** Open reports of the same category and district offered as merge targets (a number can still be typed). */
+const MERGE_CANDIDATES = 5;
 
 export const load = (async (event) => {
   event.depends(REPORT_DEP);
@@ -14,16 +19,22 @@ export const load = (async (event) => {
   if (!r.ok) failLoad(r);
   const report = r.data;
   let proposedId: number | null = report.proposedOrganisationId ?? null;
-  if (report.viewer.canModerate && report.status === 'submitted' && proposedId === null) {
-    const p = await api<{ organisation: Organisation | null }>(`/city/route-proposal?${new URLSearchParams({ category: report.category, district: report.district })}`);
-    if (p.ok) proposedId = p.data.organisation?.id ?? null;
+  let mergeCandidates: ReportSummary[] = [];
+  if (report.viewer.canModerate && report.status === 'submitted') {
+    const [p, similar] = await Promise.all([
+      proposedId === null ? api<{ organisation: Organisation | null }>(`/city/route-proposal?${new URLSearchParams({ category: report.category, district: report.district })}`) : null,
+      // what a duplicate most likely is: an open report of the same category in the same district
+      api<ReportPage>(`/city/reports?${new URLSearchParams({ category: report.category, district: report.district, status: OPEN_STATUSES.join(','), pageSize: String(MERGE_CANDIDATES + 1) })}`),
+    ]);
+    if (p?.ok) proposedId = p.data.organisation?.id ?? null;
+    if (similar.ok) mergeCandidates = similar.data.items.filter((c) => c.id !== report.id).slice(0, MERGE_CANDIDATES);
   }
   // the names of the report's one district and okrug (the page does not ship the whole district table)
   const place = {
     district: districtById(report.district)?.name ?? { ru: report.district, en: report.district },
     okrug: OKRUGS.find((o) => o.id === report.okrug)?.abbr ?? { ru: report.okrug, en: report.okrug },
   };
-  return { report, catalogue, proposedId, place, sent: event.url.searchParams.has('sent') };
+  return { report, catalogue, proposedId, mergeCandidates, place, sent: event.url.searchParams.has('sent') };
 }) satisfies PageServerLoad;
 
 type Step = 'support' | 'confirm' | 'dispute' | 'route' | 'reject' | 'merge' | 'answer';
@@ -60,7 +71,9 @@ export const actions = {
   merge: async (event) => {
     const f = await event.request.formData();
     const note = text(f, 'note');
-    return step(event, 'merge', { into: Number(f.get('into')), ...(note ? { note } : {}) });
+    // a candidate's button names its report; else the number typed in
+    const into = f.get('candidate') ?? f.get('into');
+    return step(event, 'merge', { into: Number(into), ...(note ? { note } : {}) });
   },
   answer: async (event) => {
     const { body } = multipartOf(await event.request.formData(), ['text', 'outcome', 'plannedFor']);
