@@ -25,8 +25,8 @@ export const UTF8_BOM = '\uFEFF';
  * definition order) a `respondents` row (ballots that answered it: the base of its percentages) when the
  * snapshot has it and one `option` row per option, then one row per breakdown group (`district`,
  * `age_band`; groups under the anonymity threshold are already merged into "other"), `weighted_option` rows
- * (the raked result) and `ledger_sha256` rows (group `jsonl`/`csv`, the hash in `count`) when the snapshot
- * has them. No personal data: counts only.
+ * (the raked result; none while the panel withholds its per-question figures) and `ledger_sha256` rows
+ * (group `jsonl`/`csv`, the hash in `count`) when the snapshot has them. No personal data: counts only.
  */
 export function resultsCsv(poll: CsvPoll, final: PollFinal): string {
   const rows: (string | number)[][] = [[...RESULTS_CSV_HEADER]];

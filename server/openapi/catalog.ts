@@ -100,7 +100,7 @@ export function apiCatalog(): RouteRegistry {
     },
     {
       method: 'get', path: '/polls/:id/representativeness', tag: 'open count', auth: 'public',
-      summary: 'Turnout per okrug, age band and gender against the eligible base, and the result raked to the population (small groups merged; staff while open, everyone once closed)',
+      summary: 'Turnout per okrug, age band and gender against the eligible base, and the result raked to the population (small groups merged; per-question figures withheld, with the reason, while the complete- or incomplete-profile ballots are a small group; staff while open, everyone once closed)',
       params: pollId, responses: { 200: ok(representativenessSchema) }, errors: [403],
     },
     {

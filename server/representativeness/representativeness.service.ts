@@ -1,6 +1,6 @@
 import { AGE_BANDS, ageBandOf, type Audience, type Poll } from '../../shared/polls.ts';
 import { okrugOf } from '../../shared/districts.ts';
-import { cellParts, MARGINS, type Margin, type PanelGroup, type Representativeness } from '../../shared/representativeness.ts';
+import { cellParts, MARGINS, withholdSmallSplit, type Margin, type PanelGroup, type Representativeness } from '../../shared/representativeness.ts';
 import { mergeSmallGroups } from '../ballots/ballot.service.ts';
 import type { OpenCountStore } from '../integrity/open-count.store.ts';
 import type { PopulationRow } from './population-file.ts';
@@ -29,7 +29,9 @@ const add = (m: MarginCounts, okrug: string, band: string, gender: string, n: nu
  * The representativeness panel: turnout per okrug, age band and gender against the eligible base
  * (registered residents with a complete profile inside the poll's audience), and a weighted result raked
  * to the official population (POPULATION_FILE) when supplied, else to the eligible base. Every group
- * under the anonymity threshold is merged into "other"; cell-level counts are never returned.
+ * under the anonymity threshold is merged into "other"; cell-level counts are never returned; per-question
+ * figures are withheld while either side of the complete/incomplete-profile split is a small group (the
+ * results minus the panel would show that side's votes: `withholdSmallSplit`).
  */
 export function createRepresentativenessService(deps: {
   residents: Pick<ResidentCellsStore, 'all'>;
@@ -96,7 +98,7 @@ export function createRepresentativenessService(deps: {
       const weightOf = new Map(cells.map(([cell], i) => [cell, raked ? raked.weights[i] : 1]));
       const sum = (field: string, weighted: boolean) => cells.reduce((s, [cell]) => s + (counts.cellFields[`${cell}|${field}`] ?? 0) * (weighted ? weightOf.get(cell)! : 1), 0);
 
-      return {
+      return withholdSmallSplit({
         pollId: poll.id,
         minGroup,
         eligible: [...base.okrug.values()].reduce((s, n) => s + n, 0),
@@ -124,7 +126,7 @@ export function createRepresentativenessService(deps: {
           weightedAnswered: sum(`a:${q.id}`, true),
           options: q.options.map((o) => ({ id: o.id, raw: sum(`o:${q.id}:${o.id}`, false), weighted: sum(`o:${q.id}:${o.id}`, true) })),
         })),
-      };
+      });
     },
   };
 }

@@ -25,6 +25,8 @@ describe('open count (real Chromium against the real platform)', () => {
   let pollId = 0;
   let voterPage: Page;
   let typedReceipt = '';
+  /** The API voters of the first test (complete profiles in the Central okrug), for the second poll. */
+  const apiVoters: Record<string, string>[] = [];
 
   const newPage = async () => {
     const ctx = await browser.newContext({ viewport: { width: 1000, height: 900 }, locale: 'ru-RU' });
@@ -89,6 +91,7 @@ describe('open count (real Chromium against the real platform)', () => {
       const r = await api(`/polls/${pollId}/ballots`, v.headers, 'POST', { answers: { q1: [i < 9 ? 'o1' : 'o3'], q2: ['a'] } });
       expect(r.status).toBe(201);
       if (i === 0) typedReceipt = ((await r.json()) as { receipt: string }).receipt;
+      apiVoters.push(v.headers);
     }
     // refusals: a second ballot, an invalid one
     expect((await api(`/polls/${pollId}/ballots`, me.headers, 'POST', { answers: { q1: ['o1'], q2: ['a'] } })).status).toBe(409);
@@ -194,5 +197,35 @@ describe('open count (real Chromium against the real platform)', () => {
     await other.getByTestId('receipt').fill('not-a-receipt-of-this-poll');
     await other.getByTestId('find-ballot').getByRole('button').click();
     await other.getByTestId('my-ballot-missing').waitFor();
+  });
+
+  it('when a poll runs without a published ledger and one of its voters has an incomplete profile, then its integrity page says the ledger is off and the panel withholds the answers, saying why', async () => {
+    const created = await api('/polls', admin.headers, 'POST', {
+      title: 'Куда перенести остановку?',
+      questions: [{ id: 'q1', text: 'Куда?', kind: 'single', options: [{ id: 'a', label: 'К школе' }, { id: 'b', label: 'К рынку' }] }],
+      opensAt: new Date(Date.now() - 1000).toISOString(),
+      closesAt: new Date(Date.now() + 3_600_000).toISOString(),
+      points: 0,
+      publicLedger: false,
+    });
+    expect(created.status).toBe(201);
+    const id = ((await created.json()) as { id: number }).id;
+    expect((await api(`/polls/${id}/publish`, admin.headers, 'POST')).status).toBe(200);
+    // five complete profiles (the threshold) and one resident who never filled theirs
+    for (const headers of apiVoters.slice(0, 5)) expect((await api(`/polls/${id}/ballots`, headers, 'POST', { answers: { q1: ['a'] } })).status).toBe(201);
+    const bare = await apiSignIn(platform.url, '+79990001198', inbox);
+    expect((await api(`/polls/${id}/ballots`, bare.headers, 'POST', { answers: { q1: ['b'] } })).status).toBe(201);
+    expect((await api(`/polls/${id}/close`, admin.headers, 'POST')).status).toBe(200);
+    await until(async () => !((await (await api(`/polls/${id}/integrity`, {})).json()) as { live: boolean }).live, 60_000, 200);
+
+    const page = await newPage(); // anonymous
+    await page.goto(`${platform.url}/polls/${id}/integrity`);
+    await page.getByTestId('ledger-off').waitFor();
+    expect(await page.getByTestId('ledger-hash').count()).toBe(0);
+    const withheld = page.getByTestId('panel-withheld');
+    await expect(withheld.getAttribute('data-reason')).resolves.toBe('incomplete_below_min_group');
+    await expect(withheld.textContent()).resolves.toContain('порога анонимности');
+    expect(await page.getByTestId('panel-question').count()).toBe(0);
+    await shot(page, 'ledger-off-withheld');
   });
 });

@@ -61,6 +61,8 @@ export const openCountEn: Record<keyof typeof openCountRu, string> = {
   'panel.tooSmall': 'Too small to weight alone (merged): {list}',
   'panel.notConverged': 'The weighting did not converge; read the weighted result with care.',
   'panel.none': 'Nothing to weight yet.',
+  'panel.withheld.incomplete_below_min_group': 'Answers by question are not shown: {n} ballots come from incomplete profiles, fewer than the anonymity threshold ({min}). Taking the complete profiles’ answers away from the results would show how those few voted.',
+  'panel.withheld.described_below_min_group': 'Answers by question are not shown: {n} ballots come from complete profiles, fewer than the anonymity threshold ({min}). Showing their answers would show how those few voted.',
   'panel.option': 'Answer',
   'panel.raw': 'Raw',
   'panel.weightedShare': 'Weighted',
