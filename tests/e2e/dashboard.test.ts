@@ -4,7 +4,7 @@ import { startPlatform, type Platform } from '../helpers/platform.ts';
 import { launchBrowser } from '../helpers/browser.ts';
 import { otpInbox, hydrated } from './support.ts';
 import { pageKit } from './pages.ts';
-import { actor, api, staff, vote, type Actor } from './actors.ts';
+import { actor, api, livePoll, staff, vote, type Actor } from './actors.ts';
 
 // The moderator's dashboard tells the truth: turnout against the residents eligible to vote (live with the
 // ballots), the real end after an early close, a final label, notes that do not stick — in real Chromium at
@@ -132,6 +132,28 @@ describe('the moderator dashboard: turnout of the eligible, real end, final labe
       });
     });
   }
+
+  it('when a resident is made a moderator while a poll page is open, then the page loads its data again by itself: the results and the staff links show, with no reload', async () => {
+    const me = await actor(platform.url, phone(), inbox);
+    const pollId = await livePoll(moderator, { title: 'Новые роли на открытой странице', questions: [{ id: 'q1', text: 'Нужна ли велодорожка?', kind: 'single', options: [{ id: 'y', label: 'Да' }, { id: 'n', label: 'Нет' }] }] });
+    for (let i = 0; i < 2; i++) await vote(await actor(platform.url, phone(), inbox), pollId, { q1: ['y'] });
+    const page = await newPage(VIEWPORTS[0], me);
+    await page.goto(`${platform.url}/polls/${pollId}`);
+    await hydrated(page);
+    await page.locator('[data-testid="poll-page"][data-live="on"]').waitFor();
+    await page.getByTestId('results-hidden').waitFor();
+    await expect(page.locator('a[href="/moderate"]').count()).resolves.toBe(0);
+    const documents: string[] = [];
+    page.on('framenavigated', (f) => void (f === page.mainFrame() && documents.push(f.url())));
+
+    await api(admin, 'PUT', `/users/${me.user.id}/roles`, { roles: ['resident', 'moderator'] });
+    await page.locator('a[href="/moderate"]').first().waitFor({ timeout: 15_000 });
+    await page.getByTestId('results-hidden').waitFor({ state: 'detached' });
+    await expect(page.locator('[data-testid="poll-page"]').textContent()).resolves.toMatch(/100/);
+    expect(documents, 'no navigation: the same document loaded its data again').toEqual([]);
+    await shot(page, 'role-granted-live');
+    expect(errors).toEqual([]);
+  });
 
   it('when every page above was checked, then axe found no serious or critical violations', () => {
     kit.expectAxeClean();
