@@ -149,8 +149,9 @@ export function createReportService(deps: {
 
     async create(user: User, fields: Record<string, string>, files: Buffer[]): Promise<Report> {
       const data = parseOr(reportCreateSchema, fields, 'invalid_body', 'Invalid report');
-      await deps.dailyLimit.consume(String(user.id));
-      const res = await withPhotos(files, (stored) => steps.create(user.id, data, stored));
+      // only a report that is filed uses up one of the day's: a refused submit (bad photo, duplicate,
+      // database down) gives its unit back (the limiter's spend, atomic under parallel submits)
+      const res = await deps.dailyLimit.spend(String(user.id), () => withPhotos(files, (stored) => steps.create(user.id, data, stored)));
       return after(res, user, { alert: true });
     },
 
