@@ -354,6 +354,7 @@ describe('rate limits and senders', () => {
     const count = async () => Number((await s.ctx.redis.get(key)) ?? 0);
     const boom = () => Promise.reject(new Error('refused'));
     await expect(lim.spend('q', boom)).rejects.toThrow('refused');
+    expect(await s.ctx.redis.exists(key)).toBe(0); // a refused call leaves no window behind
     expect(await lim.spend('q', async () => 'filed')).toBe('filed');
     await expect(lim.spend('q', boom)).rejects.toThrow('refused');
     expect(await count()).toBe(1);
