@@ -77,7 +77,7 @@ export async function startWorkers(config: Config, logger: Logger, opts: { concu
       { every: config.ARCHIVE_SWEEP_MS },
       { name: 'archive-sweep', data: {}, opts: { removeOnComplete: true, removeOnFail: defaultJobOptions.removeOnFail } },
     );
-    // Our City's safety net: escalations whose delayed job never got queued, verdicts past due, points of
+    // Our City's safety net: escalations and reminders whose delayed job never got queued, verdicts past due, points of
     // confirmed reports not yet credited, photo files of interrupted submits
     await ctx.queues.city.upsertJobScheduler(
       CITY_SWEEP_SCHEDULER_ID,

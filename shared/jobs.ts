@@ -70,8 +70,9 @@ export const fanoutJobId = (j: Pick<DecisionFanoutJob, 'pollId' | 'seq'>) => `fa
 // ---- city queue (Our City) ----
 /**
  * `remind` / `escalate`: one answer cycle (a routing and its deadline) of a report; delayed to 2 working days
- * before / exactly at the deadline. The handler acts only while that cycle is current and unanswered, and
- * marks it in the same transaction, so each runs once per deadline whatever is re-added or re-run.
+ * before (none for a deadline that short) / exactly at the deadline. The handler acts only while that cycle is
+ * current, unanswered and due, and marks it in the same transaction, so each runs once per cycle whatever is
+ * re-added or re-run.
  */
 export const cityDeadlineJob = z.object({ reportId: z.number().int().positive(), cycle: z.number().int().positive().max(10_000) }).strict();
 export type CityDeadlineJob = z.infer<typeof cityDeadlineJob>;

@@ -35,13 +35,16 @@ export function createCityJobs(deps: {
     const c = await db
       .selectFrom('city_cycles as c')
       .innerJoin('city_reports as r', 'r.id', 'c.report_id')
-      .select(['c.organisation_id', 'c.deadline', 'c.answered_at', 'c.reminded_at', 'c.escalated_at', 'r.cycle', 'r.status', 'r.address', 'r.category'])
+      .select(['c.organisation_id', 'c.deadline', 'c.remind_at', 'c.answered_at', 'c.reminded_at', 'c.escalated_at', 'r.cycle', 'r.status', 'r.address', 'r.category'])
       .where('c.report_id', '=', reportId)
       .where('c.seq', '=', cycle)
       .executeTakeFirst();
     if (!c || c.cycle !== cycle || c.status !== 'routed' || c.answered_at) return false;
     if ((kind === 'reminded' ? c.reminded_at : c.escalated_at) !== null) return false;
-    if (kind === 'escalated' && c.deadline.getTime() > Date.now()) return false;
+    // the same "due" rule as steps.mark, checked before anyone is notified
+    const now = Date.now();
+    if (kind === 'escalated' && c.deadline.getTime() > now) return false;
+    if (kind === 'reminded' && (c.remind_at === null || c.remind_at.getTime() > now || c.deadline.getTime() <= now)) return false;
     await notify.deadline(kind, { id: reportId, address: c.address, category: c.category }, cycle, c.organisation_id, c.deadline);
     const res = await steps.mark(kind, reportId, cycle);
     if (!res) return false;
@@ -51,6 +54,11 @@ export function createCityJobs(deps: {
     return true;
   }
 
+  /**
+   * The safety net of the delayed jobs and the verdict clock: escalations and reminders that are due but
+   * unmarked (their job never got queued, or ran too early), verdicts past due, points a crash left out,
+   * orphan photo files. Each piece is idempotent, so sweeps may overlap each other and the jobs.
+   */
   async function sweep(log: Logger) {
     const now = new Date();
     const due = await db
@@ -65,6 +73,21 @@ export function createCityJobs(deps: {
       .execute();
     let escalated = 0;
     for (const d of due) if (await deadline('escalated', d.report_id, d.seq)) escalated++;
+    const remind = await db
+      .selectFrom('city_cycles as c')
+      .innerJoin('city_reports as r', (j) => j.onRef('r.id', '=', 'c.report_id').onRef('r.cycle', '=', 'c.seq'))
+      .select(['c.report_id', 'c.seq'])
+      .where('r.status', '=', 'routed')
+      .where('c.answered_at', 'is', null)
+      .where('c.reminded_at', 'is', null)
+      .where('c.escalated_at', 'is', null)
+      .where('c.remind_at', 'is not', null)
+      .where('c.remind_at', '<=', now)
+      .where('c.deadline', '>', now)
+      .limit(500)
+      .execute();
+    let reminded = 0;
+    for (const d of remind) if (await deadline('reminded', d.report_id, d.seq)) reminded++;
     const stale = await db
       .selectFrom('city_reports')
       .select(['id', 'answered_at'])
@@ -93,8 +116,8 @@ export function createCityJobs(deps: {
         removed++;
       }
     }
-    if (escalated || closed || unpaid.length || removed) log.info({ escalated, closed, credited: unpaid.length, orphanFilesRemoved: removed }, 'city sweep');
-    return { escalated, closed, credited: unpaid.length, removed };
+    if (escalated || reminded || closed || unpaid.length || removed) log.info({ escalated, reminded, closed, credited: unpaid.length, orphanFilesRemoved: removed }, 'city sweep');
+    return { escalated, reminded, closed, credited: unpaid.length, removed };
   }
 
   const handlers: JobHandlers = {

@@ -53,7 +53,7 @@ export function createCityDomain(deps: {
   const storage = createDiskPhotoStorage(config.PHOTO_DIR ?? join(config.DATA_DIR, 'photos'));
   const notify = createCityNotifier({ realtime: deps.realtime, notifications: deps.notifications, reports, catalogue, users: deps.users, metrics: deps.metrics, logger });
   const dailyLimit = createRateLimiter(deps.redis, deps.keys, { name: 'city-reports', limit: config.CITY_REPORTS_PER_DAY, windowSeconds: 86_400 });
-  const service = createReportService({ steps, reports, catalogue, storage, notify, queue: deps.queue, points: deps.points, users: deps.users, dailyLimit, calendar, logger });
+  const service = createReportService({ steps, reports, catalogue, storage, notify, queue: deps.queue, points: deps.points, users: deps.users, dailyLimit, logger });
   const jobs = createCityJobs({ db, steps, reports, notify, service, storage, metrics: deps.metrics, logger });
   const board = createBoardStore(db);
 
@@ -64,7 +64,7 @@ export function createCityDomain(deps: {
     (initing ??= (async () => {
       for (let attempt = 1; !closed; attempt++) {
         try {
-          const applied = await migrateToLatest(db, { cityUtcOffsetMinutes: config.CITY_UTC_OFFSET_MINUTES });
+          const applied = await migrateToLatest(db, { cityUtcOffsetMinutes: config.CITY_UTC_OFFSET_MINUTES, calendar });
           const seeded = await seedCatalogue(db);
           if (applied.length || seeded.categories || seeded.organisations) log.info({ migrations: applied, seeded }, 'city database ready');
           ready = true;

@@ -5,9 +5,8 @@ import type { UserStore } from '../users/user.store.ts';
 import type { PointsService } from '../points/points.service.ts';
 import type { RateLimiter } from '../redis/rate-limiter.ts';
 import { AppError, parseOr } from '../errors.ts';
-import { addWorkingDays, type WorkCalendar } from '../decisions/working-days.ts';
 import {
-  answerBodySchema, reportCreateSchema, CONFIRM_POINTS, REMINDER_WORKING_DAYS, VERDICT_DAYS, type Report, type RejectReason,
+  answerBodySchema, reportCreateSchema, CONFIRM_POINTS, VERDICT_DAYS, type Report, type RejectReason,
 } from '../../shared/city.ts';
 import { type ReportListQuery, type ReportPage } from '../../shared/city-lists.ts';
 import { cityAutoCloseJobId, cityJobId } from '../../shared/jobs.ts';
@@ -35,7 +34,6 @@ export function createReportService(deps: {
   points: PointsService;
   users: UserStore;
   dailyLimit: RateLimiter;
-  calendar: WorkCalendar;
   logger: Logger;
 }) {
   const { steps, reports, catalogue, storage, notify, queue } = deps;
@@ -83,17 +81,12 @@ export function createReportService(deps: {
     }
   }
 
-  async function scheduleDeadline(r: ReportRow, cycle: number, routedAt: Date, deadline: Date) {
-    const cat = await catalogue.category(r.category);
-    const jobs: Promise<unknown>[] = [
-      queue.add('escalate', { reportId: r.id, cycle }, { jobId: cityJobId('escalate', { reportId: r.id, cycle }), delay: Math.max(0, deadline.getTime() + 1 - Date.now()) }),
-    ];
-    if (cat && cat.deadlineDays > REMINDER_WORKING_DAYS) {
-      const remindAt = addWorkingDays(routedAt.getTime(), cat.deadlineDays - REMINDER_WORKING_DAYS, deps.calendar);
-      jobs.push(queue.add('remind', { reportId: r.id, cycle }, { jobId: cityJobId('remind', { reportId: r.id, cycle }), delay: Math.max(0, remindAt - Date.now()) }));
-    }
-    // the sweep escalates a deadline whose job never got queued (a crash right after the commit)
-    await Promise.all(jobs).catch((err) => log.warn({ err, reportId: r.id }, 'deadline jobs not queued (the sweep covers escalation)'));
+  /** The cycle's delayed jobs; one that never gets queued (a crash right after the commit) is the sweep's. */
+  async function scheduleDeadline(r: ReportRow, cycle: number, deadline: Date, remindAt: Date | null) {
+    const j = { reportId: r.id, cycle };
+    const jobs: Promise<unknown>[] = [queue.add('escalate', j, { jobId: cityJobId('escalate', j), delay: Math.max(0, deadline.getTime() + 1 - Date.now()) })];
+    if (remindAt) jobs.push(queue.add('remind', j, { jobId: cityJobId('remind', j), delay: Math.max(0, remindAt.getTime() - Date.now()) }));
+    await Promise.all(jobs).catch((err) => log.warn({ err, reportId: r.id }, 'deadline jobs not queued (the sweep covers them)'));
   }
 
   async function view(r: ReportRow, viewer: User | null): Promise<Report> {
@@ -149,8 +142,9 @@ export function createReportService(deps: {
 
     async create(user: User, fields: Record<string, string>, files: Buffer[]): Promise<Report> {
       const data = parseOr(reportCreateSchema, fields, 'invalid_body', 'Invalid report');
-      await deps.dailyLimit.consume(String(user.id));
-      const res = await withPhotos(files, (stored) => steps.create(user.id, data, stored));
+      // only a report that is filed uses up one of the day's: a refused submit (bad photo, duplicate,
+      // database down) gives its unit back (the limiter's spend, atomic under parallel submits)
+      const res = await deps.dailyLimit.spend(String(user.id), () => withPhotos(files, (stored) => steps.create(user.id, data, stored)));
       return after(res, user, { alert: true });
     },
 
@@ -162,7 +156,7 @@ export function createReportService(deps: {
 
     async route(id: number, user: User, organisationId: number, note?: string) {
       const res = await steps.route(id, staffActor(user, 'moderator'), organisationId, note);
-      await scheduleDeadline(res.report, res.cycle, res.at, res.deadline);
+      await scheduleDeadline(res.report, res.cycle, res.deadline, res.remindAt);
       return after(res, user);
     },
 
@@ -198,7 +192,7 @@ export function createReportService(deps: {
 
     async dispute(id: number, user: User, comment: string) {
       const res = await steps.dispute(id, user.id, comment);
-      await scheduleDeadline(res.report, res.cycle, res.at, res.deadline);
+      await scheduleDeadline(res.report, res.cycle, res.deadline, res.remindAt);
       return after(res, user);
     },
 

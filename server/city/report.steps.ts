@@ -98,21 +98,21 @@ export function createReportSteps(db: Db, deps: { calendar: WorkCalendar; now?: 
       });
     },
 
-    async route(id: number, actor: Actor, organisationId: number, note?: string): Promise<StepResult & { deadline: Date; cycle: number }> {
+    async route(id: number, actor: Actor, organisationId: number, note?: string): Promise<StepResult & { deadline: Date; cycle: number; remindAt: Date | null }> {
       const at = new Date(now());
       return db.transaction().execute(async (trx) => {
         const r = await lock(trx, id);
         expect(r, ['submitted'], 'route');
         const org = await trx.selectFrom('city_organisations').select(['id', 'active']).where('id', '=', organisationId).executeTakeFirst();
         if (!org || !org.active) throw new AppError('invalid_body', `No active organisation ${organisationId}`, [{ path: 'organisationId', message: 'unknown or inactive organisation' }]);
-        const { cycle, deadline } = await newCycle(trx, r, organisationId, at);
+        const { cycle, deadline, remindAt } = await newCycle(trx, r, organisationId, at);
         await bumpBoard(trx, { routedAtMs: at.getTime(), utcOffsetMinutes: deps.calendar.utcOffsetMinutes, organisationId, district: r.district }, { received: true });
         const res = await apply(
           trx, id, at,
           { status: 'routed', organisation_id: organisationId, cycle, deadline, answered_at: null, outcome: null, planned_for: null },
           { ...blank, step: 'routed', actor, organisation_id: organisationId, deadline, note: note || null },
         );
-        return { ...res, deadline, cycle };
+        return { ...res, deadline, cycle, remindAt };
       });
     },
 
@@ -206,7 +206,7 @@ export function createReportSteps(db: Db, deps: { calendar: WorkCalendar; now?: 
     },
 
     /** Back to the same organisation with a new deadline; the answered cycle is marked disputed. */
-    async dispute(id: number, userId: number, comment: string): Promise<StepResult & { deadline: Date; cycle: number }> {
+    async dispute(id: number, userId: number, comment: string): Promise<StepResult & { deadline: Date; cycle: number; remindAt: Date | null }> {
       const at = new Date(now());
       return db.transaction().execute(async (trx) => {
         const r = await lock(trx, id);
@@ -215,13 +215,13 @@ export function createReportSteps(db: Db, deps: { calendar: WorkCalendar; now?: 
         if (at.getTime() > r.answered_at!.getTime() + VERDICT_MS) throw new AppError('invalid_state', `The ${VERDICT_DAYS} days to judge the answer are over`, { status: r.status });
         const answered = await trx.updateTable('city_cycles').set({ disputed: true }).where('report_id', '=', id).where('seq', '=', r.cycle).returning(['routed_at', 'organisation_id']).executeTakeFirstOrThrow();
         await bumpBoard(trx, { routedAtMs: answered.routed_at.getTime(), utcOffsetMinutes: deps.calendar.utcOffsetMinutes, organisationId: answered.organisation_id, district: r.district }, { disputed: true });
-        const { cycle, deadline } = await newCycle(trx, r, r.organisation_id!, at);
+        const { cycle, deadline, remindAt } = await newCycle(trx, r, r.organisation_id!, at);
         const res = await apply(
           trx, id, at,
           { status: 'routed', cycle, deadline, answered_at: null, outcome: null, planned_for: null, disputes: r.disputes + 1 },
           { ...blank, step: 'disputed', actor: { id: userId, role: 'resident' }, organisation_id: r.organisation_id, deadline, note: comment },
         );
-        return { ...res, deadline, cycle };
+        return { ...res, deadline, cycle, remindAt };
       });
     },
 
@@ -238,8 +238,9 @@ export function createReportSteps(db: Db, deps: { calendar: WorkCalendar; now?: 
 
     /**
      * The deadline jobs' marks: once per cycle (the cycle row's reminded_at/escalated_at is set in the same
-     * transaction as the timeline entry), only while that cycle is the report's current one and unanswered.
-     * null = nothing to do (already done, answered, re-routed, or not due).
+     * transaction as the timeline entry), only while that cycle is the report's current one and unanswered,
+     * and only when due: escalation once the deadline has passed, a reminder between its `remind_at` and the
+     * deadline (none when the cycle has no `remind_at`). null = nothing to do (done, answered, re-routed, not due).
      */
     async mark(kind: 'reminded' | 'escalated', id: number, cycleSeq: number): Promise<(StepResult & { organisationId: number; deadline: Date }) | null> {
       const at = new Date(now());
@@ -254,7 +255,8 @@ export function createReportSteps(db: Db, deps: { calendar: WorkCalendar; now?: 
           .where('seq', '=', cycleSeq)
           .where(col, 'is', null)
           .where('answered_at', 'is', null)
-          .where(kind === 'escalated' ? sql<boolean>`deadline <= ${at}` : sql<boolean>`true`)
+          // escalation at the deadline; a reminder from its time until the deadline (then escalation takes over)
+          .where(kind === 'escalated' ? sql<boolean>`deadline <= ${at}` : sql<boolean>`remind_at <= ${at} and deadline > ${at}`)
           .returning(['organisation_id', 'deadline', 'routed_at'])
           .executeTakeFirst();
         if (!c) return null;

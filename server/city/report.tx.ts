@@ -1,8 +1,8 @@
 import { sql, type Insertable, type Transaction, type Updateable } from 'kysely';
 import type { Database, CityReportTable, CityTimelineTable } from '../db/schema.ts';
 import { AppError } from '../errors.ts';
-import { addWorkingDays, type WorkCalendar } from '../decisions/working-days.ts';
-import type { ReportStatus, TimelineStep } from '../../shared/city.ts';
+import { addWorkingDays, warningBefore, type WorkCalendar } from '../decisions/working-days.ts';
+import { REMINDER_WORKING_DAYS, type ReportStatus, type TimelineStep } from '../../shared/city.ts';
 import { REPORT_COLUMNS, type ReportRow } from './report.store.ts';
 import type { Actor, StepResult, StoredPhoto } from './report.steps.ts';
 
@@ -44,12 +44,15 @@ export function createStepHelpers(calendar: WorkCalendar) {
 
   const blank = { organisation_id: null, note: null, outcome: null, planned_for: null, deadline: null, reason: null, merged_into: null };
 
-  async function newCycle(trx: Trx, r: ReportRow, organisationId: number, at: Date): Promise<{ cycle: number; deadline: Date }> {
+  /** A new answer cycle: its deadline and when its organisation is reminded (null: a deadline too close for one). */
+  async function newCycle(trx: Trx, r: ReportRow, organisationId: number, at: Date): Promise<{ cycle: number; deadline: Date; remindAt: Date | null }> {
     const cat = await trx.selectFrom('city_categories').select('deadline_days').where('code', '=', r.category).executeTakeFirstOrThrow();
     const deadline = new Date(addWorkingDays(at.getTime(), cat.deadline_days, calendar));
+    const remindMs = warningBefore(at.getTime(), deadline.getTime(), REMINDER_WORKING_DAYS, calendar);
+    const remindAt = remindMs === null ? null : new Date(remindMs);
     const cycle = r.cycle + 1;
-    await trx.insertInto('city_cycles').values({ report_id: r.id, seq: cycle, organisation_id: organisationId, district: r.district, routed_at: at, deadline }).execute();
-    return { cycle, deadline };
+    await trx.insertInto('city_cycles').values({ report_id: r.id, seq: cycle, organisation_id: organisationId, district: r.district, routed_at: at, deadline, remind_at: remindAt }).execute();
+    return { cycle, deadline, remindAt };
   }
 
   async function photos(trx: Trx, id: number, timelineSeq: number, list: StoredPhoto[]) {

@@ -4,9 +4,11 @@ import * as m0002 from './migrations/0002-board-daily.ts';
 import * as m0003 from './migrations/0003-poll-archive.ts';
 import * as m0004 from './migrations/0004-board-rollup.ts';
 import * as m0005 from './migrations/0005-report-list-indexes.ts';
+import * as m0006 from './migrations/0006-cycle-remind-at.ts';
+import type { WorkCalendar } from '../decisions/working-days.ts';
 
-/** What a migration may need from the configuration (a backfill in city time). */
-export type MigrationContext = { cityUtcOffsetMinutes: number };
+/** What a migration may need from the configuration (a backfill in city time, on the city's calendar). */
+export type MigrationContext = { cityUtcOffsetMinutes: number; calendar: WorkCalendar };
 
 /** Every migration, in order. Never edit or reorder a landed one: add the next file. */
 const migrations = (ctx: MigrationContext): Record<string, Migration> => ({
@@ -15,6 +17,7 @@ const migrations = (ctx: MigrationContext): Record<string, Migration> => ({
   '0003-poll-archive': m0003,
   '0004-board-rollup': m0004.migration(ctx),
   '0005-report-list-indexes': m0005,
+  '0006-cycle-remind-at': m0006.migration(ctx),
 });
 
 /** Kysely's migrator over this project's migrations (tests also step to one version: `migrateTo(name)`). */

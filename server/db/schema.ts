@@ -85,6 +85,8 @@ export interface CityCycleTable {
   answer_working_days: number | null;
   outcome: string | null;
   disputed: Generated<boolean>;
+  /** when the organisation is to be reminded; null: no reminder (a deadline of 2 working days or fewer) */
+  remind_at: Ts | null;
   reminded_at: Ts | null;
   escalated_at: Ts | null;
 }

@@ -46,6 +46,24 @@ export function addWorkingDays(fromMs: number, workingDays: number, cal: WorkCal
   return (day + 1) * DAY - cal.utcOffsetMinutes * 60_000 - 1;
 }
 
+/**
+ * A warning `workingDays` working days before a deadline made by addWorkingDays from `fromMs`: the end of
+ * the working day after which exactly `workingDays` working days are left, the deadline's day included (for
+ * a deadline of N working days, the instant addWorkingDays(fromMs, N - workingDays) gives). null when that
+ * day is not after the start's local day (a deadline of `workingDays` or fewer: the whole span is that close).
+ * Found from the deadline, so a stored start and deadline are enough.
+ */
+export function warningBefore(fromMs: number, deadlineMs: number, workingDays: number, cal: WorkCalendar): number | null {
+  // the `workingDays`-th working day before the deadline's day
+  let day = localDay(deadlineMs, cal);
+  for (let left = workingDays; left > 0; ) {
+    day--;
+    if (isWorkingDay(day, cal)) left--;
+  }
+  if (day <= localDay(fromMs, cal)) return null;
+  return (day + 1) * DAY - cal.utcOffsetMinutes * 60_000 - 1;
+}
+
 /** Working days after today (city time) up to and including the deadline's day; 0 on that day and after. */
 export function workingDaysBetween(nowMs: number, deadlineMs: number, cal: WorkCalendar): number {
   const today = localDay(nowMs, cal);

@@ -330,10 +330,17 @@ describe('Our City in the browser: one report from filing to the board', () => {
     await expect(orgRow.getAttribute('data-received')).resolves.toBe('1');
     // both answers came well before the deadline: the whole bar of "answered on time"
     await expect(visitor.getByTestId('chart-ontime').locator(`g[data-key="${organisationId}"]`).getAttribute('data-value')).resolves.toBe('1');
+    // shares are written by Intl in the page's language: "50 %" (no-break space) in Russian, "50%" in English;
+    // one of the two answers was disputed
+    await expect(orgRow.getByTestId('board-ontime').textContent()).resolves.toMatch(/^100[\u00a0\u202f]%$/);
+    await expect(orgRow.getByTestId('board-disputed').textContent()).resolves.toMatch(/^50[\u00a0\u202f]%$/);
+    await expect(visitor.getByTestId('chart-ontime').locator(`g[data-key="${organisationId}"] text.value`).textContent()).resolves.toMatch(/^100[\u00a0\u202f]%$/);
     await shot(visitor, 'board');
     await axe(visitor, 'board');
     await visitor.goto(`${platform.url}/city/board?by=district`);
     await expect(visitor.locator(`[data-testid="board-row"][data-key="${DISTRICT}"]`).getAttribute('data-received')).resolves.toBe('1');
+    await visitor.goto(`${platform.url}/city/board?lang=en`);
+    await expect(orgRow.getByTestId('board-disputed').textContent()).resolves.toBe('50%');
 
     await visitor.goto(`${platform.url}/city?district=${DISTRICT}&status=closed`);
     await visitor.locator(`[data-testid="report-card"][data-report-id="${reportId}"]`).waitFor();

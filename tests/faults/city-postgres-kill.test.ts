@@ -105,5 +105,13 @@ describe('faults: kill -9 of PostgreSQL in the middle of report submits (real se
       if (again.status !== 201) await new Promise((r) => setTimeout(r, 200));
     }
     expect(again.status).toBe(201);
+
+    // the 503s used up none of the residents' daily reports: each counter holds the reports filed
+    const filed = new Map<number, number>();
+    for (const [i, o] of [...outcomes.map((o, i) => [i, o] as const), [retry.i, again] as const]) {
+      if (o.status === 201) filed.set(i % residents.length, (filed.get(i % residents.length) ?? 0) + 1);
+    }
+    const counters = await Promise.all(residents.map(async (r) => Number((await ctx.redis.get(ctx.keys.rate('city-reports', String(r.user.id)))) ?? 0)));
+    expect(counters).toEqual(residents.map((_, k) => filed.get(k) ?? 0));
   });
 });

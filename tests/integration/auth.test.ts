@@ -346,6 +346,32 @@ describe('rate limits and senders', () => {
     expect((await lim.take('a}{b c')).allowed).toBe(true);
   });
 
+
+  it('when the limiter is used as a quota (spend), then only calls that succeed count, and a unit is never given back to a later window', async () => {
+    const { createRateLimiter } = await import('../../server/redis/rate-limiter.ts');
+    const lim = createRateLimiter(s.ctx.redis, s.ctx.keys, { name: 'test-quota', limit: 2, windowSeconds: 60 });
+    const key = s.ctx.keys.rate('test-quota', 'q');
+    const count = async () => Number((await s.ctx.redis.get(key)) ?? 0);
+    const boom = () => Promise.reject(new Error('refused'));
+    await expect(lim.spend('q', boom)).rejects.toThrow('refused');
+    expect(await s.ctx.redis.exists(key)).toBe(0); // a refused call leaves no window behind
+    expect(await lim.spend('q', async () => 'filed')).toBe('filed');
+    await expect(lim.spend('q', boom)).rejects.toThrow('refused');
+    expect(await count()).toBe(1);
+    await lim.spend('q', async () => 'filed');
+    let ran = false;
+    await expect(lim.spend('q', async () => (ran = true))).rejects.toMatchObject({ code: 'rate_limited', status: 429, headers: { 'retry-after': expect.any(String) } });
+    expect([ran, await count()]).toEqual([false, 2]);
+    // the window ends while a call runs and a new one begins: its failure gives nothing to the new window
+    await s.ctx.redis.del(key);
+    await expect(
+      lim.spend('q', async () => {
+        await s.ctx.redis.set(key, '1', 'PX', 30_000); // the next window, one unit spent in it
+        throw new Error('refused');
+      }),
+    ).rejects.toThrow('refused');
+    expect(await count()).toBe(1);
+  });
   it('when a phone listed in ADMIN_PHONES signs in, then it is an admin (and a garbage entry is ignored)', async () => {
     const xff = { 'x-forwarded-for': '192.0.2.50' };
     const admin = await signInThroughApi(s.url, sink, '+79990000001', xff);

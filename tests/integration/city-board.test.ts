@@ -4,6 +4,7 @@ import { cityApi, cityTestServer, cityUser, createTestDatabase, reportFields, ty
 import { rebuildBoardRollup, recountBoard, type RecountedRow } from '../../server/city/board.rollup.ts';
 import { createDb, type Db } from '../../server/db/db.ts';
 import { createMigrator } from '../../server/db/migrate.ts';
+import { createCalendar } from '../../server/decisions/working-days.ts';
 import { seedCatalogue } from '../../server/city/catalogue.seed.ts';
 import { createLogger } from '../../server/logger.ts';
 
@@ -145,7 +146,7 @@ describe('migration 0004 on a database that had day rows only', () => {
   it('when answer cycles and their day rows (as the steps wrote them before) are migrated, then every block and "overdue now" equals the recount', async () => {
     const { db } = createDb(await createTestDatabase('mig'), { max: 2, connectTimeoutMs: 5000, logger: createLogger({ name: 'test', level: 'silent' }) });
     try {
-      const migrator = createMigrator(db, { cityUtcOffsetMinutes: OFFSET });
+      const migrator = createMigrator(db, { cityUtcOffsetMinutes: OFFSET, calendar: createCalendar({ utcOffsetMinutes: OFFSET }) });
       expect((await migrator.migrateTo('0003-poll-archive')).error).toBeUndefined();
       await seedCatalogue(db);
       const [a, b] = (await sql<{ id: number }>`select id from city_organisations order by id limit 2`.execute(db)).rows.map((r) => r.id);

@@ -143,20 +143,56 @@ describe('Our City intake: photos, limits, duplicates', () => {
 });
 
 describe('Our City daily limit', () => {
+  let limited: Awaited<ReturnType<typeof cityTestServer>>;
+  let lapi: ReturnType<typeof cityApi>;
+  beforeAll(async () => {
+    limited = await cityTestServer({ CITY_REPORTS_PER_DAY: '2' });
+    lapi = cityApi(limited.url);
+  });
+  afterAll(async () => {
+    await limited?.close();
+  });
+  const filedBy = async (who: TestActor) =>
+    Number((await limited.ctx.city!.db.selectFrom('city_reports').select((eb) => eb.fn.countAll().as('n')).where('reporter_id', '=', who.user.id).executeTakeFirstOrThrow()).n);
+
   it('when a resident files more than CITY_REPORTS_PER_DAY, then 429 with Retry-After and nothing is stored', async () => {
-    const limited = await cityTestServer({ CITY_REPORTS_PER_DAY: '2' });
-    try {
-      const lapi = cityApi(limited.url);
-      const who = await cityUser(limited.ctx);
-      for (let i = 0; i < 2; i++) expect((await lapi.file(who, reportFields())).status).toBe(201);
-      const r = await lapi.file(who, reportFields());
-      expect(r.status).toBe(429);
-      expect(Number(r.headers.get('retry-after'))).toBeGreaterThan(3600);
-      expect(r.body.error.code).toBe('rate_limited');
-      const n = await limited.ctx.city!.db.selectFrom('city_reports').select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow();
-      expect(Number(n.n)).toBe(2);
-    } finally {
-      await limited.close();
+    const who = await cityUser(limited.ctx);
+    for (let i = 0; i < 2; i++) expect((await lapi.file(who, reportFields())).status).toBe(201);
+    const r = await lapi.file(who, reportFields());
+    expect(r.status).toBe(429);
+    expect(Number(r.headers.get('retry-after'))).toBeGreaterThan(3600);
+    expect(r.body.error.code).toBe('rate_limited');
+    expect(await filedBy(who)).toBe(2);
+  });
+
+  it('when submits are refused (415 file type, 400 corrupt photo, 409 duplicate, 429 itself), then they use up none of the day\'s reports; the filed ones still stop at the limit', async () => {
+    const who = await cityUser(limited.ctx);
+    const first = await lapi.file(who, reportFields({ address: 'Лимитный пер., 1' }));
+    expect(first.status).toBe(201);
+    const good = await jpegWithGps({ noise: true });
+    for (let round = 0; round < 2; round++) {
+      expect((await lapi.file(who, reportFields(), [Buffer.from('GIF89a fake image bytes here')])).status).toBe(415);
+      expect((await lapi.file(who, reportFields(), [Buffer.concat([good.subarray(0, 200), Buffer.alloc(300, 0x41)])])).status).toBe(400);
+      const dup = await lapi.file(who, reportFields({ address: 'лимитный переулок 1', description: 'Та же самая протечка, что и вчера' }));
+      expect(dup.status).toBe(409);
+      expect(dup.body.error.code).toBe('duplicate');
     }
+    // the second filed report is still within the day's two
+    expect((await lapi.file(who, reportFields(), [good])).status).toBe(201);
+    const over = await lapi.file(who, reportFields());
+    expect(over.status).toBe(429);
+    expect(Number(over.headers.get('retry-after'))).toBeGreaterThan(3600);
+    // a refused-for-the-limit submit does not count either: still 429, still two filed
+    expect((await lapi.file(who, reportFields())).status).toBe(429);
+    expect(await filedBy(who)).toBe(2);
+  });
+
+  it('when a resident sends several submits at once at the limit, then exactly the limit is filed and the rest get 429', async () => {
+    const who = await cityUser(limited.ctx);
+    // a refused one first: it must not shrink what the parallel burst may file
+    expect((await lapi.file(who, reportFields(), [Buffer.from('not an image at all')])).status).toBe(415);
+    const res = await Promise.all(Array.from({ length: 6 }, () => lapi.file(who, reportFields())));
+    expect(res.map((r) => r.status).sort()).toEqual([201, 201, 429, 429, 429, 429]);
+    expect(await filedBy(who)).toBe(2);
   });
 });

@@ -1,5 +1,5 @@
 import { describe, it, expect } from 'vitest';
-import { addWorkingDays, createCalendar, deadlineStatus, workingDaysBetween } from '../../server/decisions/working-days.ts';
+import { addWorkingDays, createCalendar, deadlineStatus, warningBefore, workingDaysBetween } from '../../server/decisions/working-days.ts';
 
 const cal = createCalendar();
 const at = (iso: string) => Date.parse(iso);
@@ -57,6 +57,18 @@ describe('answer deadline in working days (Moscow time, Russian holidays)', () =
 
   it('when the poll is not finalised, then there is no deadline', () => {
     expect(deadlineStatus(null, null, Date.now(), 8, cal)).toEqual({ answerDeadline: null, overdue: false, workingDaysLeft: null, answeredLate: false });
+  });
+
+  it('when a warning 2 working days before a deadline is asked for, then it equals the deadline of N - 2 working days from the same start, and there is none for N <= 2 (weekends, holidays, city time)', () => {
+    const starts = ['2026-11-23T10:00:00+03:00', '2026-11-27T19:00:00+03:00', '2026-11-28T12:00:00+03:00', '2026-12-30T12:00:00+03:00', '2026-11-23T22:30:00Z', '2026-05-08T09:00:00+03:00'];
+    for (const start of starts) {
+      for (let n = 1; n <= 20; n++) {
+        const deadline = addWorkingDays(at(start), n, cal);
+        expect(warningBefore(at(start), deadline, 2, cal), `${start} + ${n}`).toBe(n > 2 ? addWorkingDays(at(start), n - 2, cal) : null);
+      }
+    }
+    // Monday + 8 → Thursday of the next week; the warning at the end of its Tuesday (Wednesday and Thursday left)
+    expect(iso(warningBefore(at('2026-11-23T10:00:00+03:00'), addWorkingDays(at('2026-11-23T10:00:00+03:00'), 8, cal), 2, cal)!)).toBe('2026-12-01T20:59:59.999Z');
   });
 });
 const DAY30 = 30 * 86_400_000;
