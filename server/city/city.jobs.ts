@@ -61,26 +61,20 @@ export function createCityJobs(deps: {
    */
   async function sweep(log: Logger) {
     const now = new Date();
-    const due = await db
-      .selectFrom('city_cycles as c')
-      .innerJoin('city_reports as r', (j) => j.onRef('r.id', '=', 'c.report_id').onRef('r.cycle', '=', 'c.seq'))
-      .select(['c.report_id', 'c.seq'])
-      .where('r.status', '=', 'routed')
-      .where('c.answered_at', 'is', null)
-      .where('c.escalated_at', 'is', null)
-      .where('c.deadline', '<=', now)
-      .limit(500)
-      .execute();
+    // the current cycle of a report still waiting for its organisation's answer, not yet escalated
+    const waiting = () =>
+      db
+        .selectFrom('city_cycles as c')
+        .innerJoin('city_reports as r', (j) => j.onRef('r.id', '=', 'c.report_id').onRef('r.cycle', '=', 'c.seq'))
+        .select(['c.report_id', 'c.seq'])
+        .where('r.status', '=', 'routed')
+        .where('c.answered_at', 'is', null)
+        .where('c.escalated_at', 'is', null);
+    const due = await waiting().where('c.deadline', '<=', now).limit(500).execute();
     let escalated = 0;
     for (const d of due) if (await deadline('escalated', d.report_id, d.seq)) escalated++;
-    const remind = await db
-      .selectFrom('city_cycles as c')
-      .innerJoin('city_reports as r', (j) => j.onRef('r.id', '=', 'c.report_id').onRef('r.cycle', '=', 'c.seq'))
-      .select(['c.report_id', 'c.seq'])
-      .where('r.status', '=', 'routed')
-      .where('c.answered_at', 'is', null)
+    const remind = await waiting()
       .where('c.reminded_at', 'is', null)
-      .where('c.escalated_at', 'is', null)
       .where('c.remind_at', 'is not', null)
       .where('c.remind_at', '<=', now)
       .where('c.deadline', '>', now)
