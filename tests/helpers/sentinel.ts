@@ -34,7 +34,7 @@ export type SentinelGroup = {
   masterPort: () => Promise<number>;
   /** kill -9 of the current master; resolves with its port once it is dead. */
   killMaster: () => Promise<number>;
-  /** Until the sentinels name a master other than `oldPort`; the new master's port. */
+  /** Until every sentinel names the same master other than `oldPort` and it says it is one; its port. */
   failedOver: (oldPort: number) => Promise<number>;
   /** Restart the node on `port` (same data dir) as a replica of the current master, and wait until the sentinels count it in sync. */
   rejoin: (port: number) => Promise<void>;
@@ -55,6 +55,21 @@ export async function startSentinelGroup(label: string): Promise<SentinelGroup> 
     const h = await startRedisServer({ dir, port, appendfsync: 'everysec', extraArgs: replicaOf ? ['--replicaof', '127.0.0.1', String(replicaOf)] : [] });
     nodes.set(port, h);
     return h;
+  };
+  /**
+   * The master every sentinel names, once that node says it is a master: a failover is over only then (one
+   * sentinel can name the new master while the others still name the old one, and a node restarted as a
+   * replica of a master not all of them know may never be counted in). Null while they disagree.
+   */
+  const agreedMaster = async (saw: (s: string) => void): Promise<number | null> => {
+    const named = await Promise.all(
+      sentinelPorts.map((sp) => ask(sp, (r) => r.call('SENTINEL', 'GET-MASTER-ADDR-BY-NAME', NAME) as Promise<[string, string] | null>).then((a) => (a ? Number(a[1]) : null), () => null)),
+    );
+    saw(`sentinels name ${JSON.stringify(named)}`);
+    if (named[0] === null || named.some((p) => p !== named[0])) return null;
+    const role = await ask(named[0], (r) => r.info('replication')).catch(() => '');
+    saw(`sentinels name :${named[0]}, whose ${/role:\w+/.exec(role)?.[0] ?? 'INFO did not answer'}`);
+    return /role:master/.test(role) ? named[0] : null;
   };
   const group: SentinelGroup = {
     name: NAME,
@@ -78,23 +93,40 @@ export async function startSentinelGroup(label: string): Promise<SentinelGroup> 
       await exited;
       return port;
     },
-    failedOver: async (oldPort) => until(async () => {
-      const p = await group.masterPort();
-      return p !== oldPort ? p : null;
-    }, 60_000, 100),
+    failedOver: async (oldPort) => {
+      let seen = '';
+      return until(async () => {
+        const p = await agreedMaster((s) => (seen = s));
+        return p !== null && p !== oldPort ? p : null;
+      }, 60_000, 100).catch((err: Error) => {
+        throw new Error(`${err.message}; last seen: ${seen}`);
+      });
+    },
     rejoin: async (port) => {
-      const master = await group.masterPort();
+      let seen = '';
+      const master = await until(() => agreedMaster((s) => (seen = s)), 60_000, 100).catch((err: Error) => {
+        throw new Error(`no master all sentinels agree on: ${err.message}; last seen: ${seen}`);
+      });
       await startNode(port, master);
-      await until(async () => /master_link_status:up/.test(await ask(port, (r) => r.info('replication'))), 60_000, 100);
+      await until(async () => {
+        const info = await ask(port, (r) => r.info('replication'));
+        seen = info.split('\r\n').filter((l) => /^(role|master_port|master_link_status|master_sync_in_progress):/.test(l)).join(' ');
+        return /master_link_status:up/.test(info);
+      }, 60_000, 100).catch((err: Error) => {
+        throw new Error(`replica link to :${master} never up: ${err.message}; last seen: ${seen}`);
+      });
       // every sentinel sees it as a healthy replica of the master (a candidate for the next failover)
       await until(async () => {
         for (const sp of sentinelPorts) {
           const replicas = (await ask(sp, (r) => r.call('SENTINEL', 'REPLICAS', NAME))) as string[][];
           const me = replicas.map(fields).find((f) => Number(f.port) === port);
+          seen = `sentinel :${sp}: ${me ? `flags ${me.flags}, link ${me['master-link-status']}` : 'does not list it'}`;
           if (!me || me.flags !== 'slave' || me['master-link-status'] !== 'ok') return false;
         }
         return true;
-      }, 60_000, 200);
+      }, 60_000, 200).catch((err: Error) => {
+        throw new Error(`sentinels never counted it a healthy replica of :${master}: ${err.message}; last seen: ${seen}`);
+      });
     },
     destroy: async () => {
       for (const p of sentinelProcs) p.kill('SIGKILL');
