@@ -4,6 +4,7 @@ import { createServer, connect, type Server, type Socket } from 'node:net';
 import type { BrowserContext } from 'playwright-core';
 import { apiSignIn, otpInbox } from './support.ts';
 import type { PollCreate } from '../../shared/polls.ts';
+import { startPlatform } from '../helpers/platform.ts';
 
 type Inbox = Awaited<ReturnType<typeof otpInbox>>;
 export type Actor = Awaited<ReturnType<typeof apiSignIn>> & { base: string };
@@ -94,4 +95,24 @@ export async function flakyProxy(): Promise<{ port: number; target: (port: numbe
       return new Promise((r) => server.close(() => r()));
     },
   };
+}
+
+/**
+ * The platform a browser test file runs against: an OTP inbox as its SMS sender (codes are read from it),
+ * `adminPhone` in ADMIN_PHONES and signed in, live ticks every 100 ms; `stop` ends the platform and the inbox.
+ */
+export async function startStack(adminPhone: string, env: Record<string, string> = {}) {
+  const inbox = await otpInbox();
+  let platform: Awaited<ReturnType<typeof startPlatform>> | undefined;
+  const stop = async () => {
+    await platform?.stop();
+    await inbox.close();
+  };
+  try {
+    platform = await startPlatform({ OTP_SENDER: 'webhook', OTP_WEBHOOK_URL: inbox.url, ADMIN_PHONES: adminPhone, TICK_MS: '100', ...env });
+    return { inbox, platform, admin: await actor(platform.url, adminPhone, inbox), stop };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
 }

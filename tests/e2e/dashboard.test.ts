@@ -1,10 +1,9 @@
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
-import type { Browser, Page } from 'playwright-core';
-import { startPlatform, type Platform } from '../helpers/platform.ts';
-import { launchBrowser } from '../helpers/browser.ts';
+import type { Page } from 'playwright-core';
+import type { Platform } from '../helpers/platform.ts';
 import { otpInbox, hydrated } from './support.ts';
 import { pageKit } from './pages.ts';
-import { actor, api, livePoll, staff, vote, type Actor } from './actors.ts';
+import { actor, api, livePoll, staff, vote, startStack, type Actor } from './actors.ts';
 
 // The moderator's dashboard tells the truth: turnout against the residents eligible to vote (live with the
 // ballots), the real end after an early close, a final label, notes that do not stick — in real Chromium at
@@ -20,11 +19,11 @@ const moscowDay = (ms: number) => new Intl.DateTimeFormat('ru-RU', { day: 'numer
 
 describe('the moderator dashboard: turnout of the eligible, real end, final label (real Chromium, desktop and phone)', () => {
   let platform: Platform;
-  let browser: Browser;
+  let stack: Awaited<ReturnType<typeof startStack>>;
   let inbox: Awaited<ReturnType<typeof otpInbox>>;
   let admin: Actor;
   let moderator: Actor;
-  const kit = pageKit(() => browser, 'dashboard');
+  const kit = pageKit('dashboard');
   const { newPage, shot, axe, errors } = kit;
   let seq = 100;
   const phone = () => `+7996${String(seq++).padStart(7, '0')}`;
@@ -41,17 +40,13 @@ describe('the moderator dashboard: turnout of the eligible, real end, final labe
   const turnout = (page: Page) => page.getByTestId('dash-turnout');
 
   beforeAll(async () => {
-    inbox = await otpInbox();
-    platform = await startPlatform({ OTP_SENDER: 'webhook', OTP_WEBHOOK_URL: inbox.url, ADMIN_PHONES: ADMIN, TICK_MS: '100', RESULTS_MIN_GROUP_SIZE: '1' });
-    browser = await launchBrowser();
-    admin = await actor(platform.url, ADMIN, inbox);
+    stack = await startStack(ADMIN, { RESULTS_MIN_GROUP_SIZE: '1' });
+    ({ platform, inbox, admin } = stack);
     moderator = await staff(platform.url, phone(), inbox, admin, ['moderator']);
   });
   afterAll(async () => {
     await kit.close();
-    await browser?.close();
-    await platform?.stop();
-    await inbox?.close();
+    await stack?.stop();
   });
 
   for (const vp of VIEWPORTS) {

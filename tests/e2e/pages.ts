@@ -1,17 +1,18 @@
 import { expect } from 'vitest';
 import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { ARTIFACTS } from '../helpers/browser.ts';
+import { ARTIFACTS, launchBrowser } from '../helpers/browser.ts';
 import { axeSerious, type AxeViolation } from './support.ts';
 import { useSession, type Actor } from './actors.ts';
 
 /**
- * The pages of one e2e file: each in a browser context of its own (so sessions never mix), closed by
+ * The pages of one e2e file, in one Chromium the kit launches with its first page: each in a browser context of its own (so sessions never mix), closed by
  * `close`; page errors and console errors of every page gathered in `errors` (a test ends by expecting
- * none); screenshots as test-results/<prefix>-<name>.png; axe's serious findings per page in `axeReport`,
+ * none); `close` closes the contexts and the browser; screenshots as test-results/<prefix>-<name>.png; axe's serious findings per page in `axeReport`,
  * checked at the end by `expectAxeClean`.
  */
-export function pageKit(browser: () => Browser, prefix: string) {
+export function pageKit(prefix: string) {
+  let browser: Promise<Browser> | null = null;
   const contexts: BrowserContext[] = [];
   const errors: string[] = [];
   const axeReport: Record<string, AxeViolation[]> = {};
@@ -20,7 +21,7 @@ export function pageKit(browser: () => Browser, prefix: string) {
     axeReport,
     /** A Russian-locale page of this size, signed in as `who` on `base` when given. */
     async newPage(size: { width: number; height: number }, who?: Actor, base = who?.base): Promise<Page> {
-      const ctx = await browser().newContext({ viewport: { width: size.width, height: size.height }, locale: 'ru-RU' });
+      const ctx = await (await (browser ??= launchBrowser())).newContext({ viewport: { width: size.width, height: size.height }, locale: 'ru-RU' });
       contexts.push(ctx);
       if (who) await useSession(ctx, who, base!);
       const page = await ctx.newPage();
@@ -40,6 +41,7 @@ export function pageKit(browser: () => Browser, prefix: string) {
     },
     close: async () => {
       for (const c of contexts) await c.close().catch(() => {});
+      await (await browser?.catch(() => null))?.close();
     },
   };
 }

@@ -1,12 +1,11 @@
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
-import type { Browser, Page } from 'playwright-core';
-import { startPlatform, type Platform } from '../helpers/platform.ts';
-import { launchBrowser } from '../helpers/browser.ts';
+import type { Page } from 'playwright-core';
+import type { Platform } from '../helpers/platform.ts';
 import { until } from '../helpers/processes.ts';
 import { freePort } from '../../server/redis/redis-server.ts';
 import { otpInbox, hydrated } from './support.ts';
 import { pageKit } from './pages.ts';
-import { actor, api, flakyProxy, livePoll, staff, vote, type Actor } from './actors.ts';
+import { actor, api, flakyProxy, livePoll, staff, vote, startStack, type Actor } from './actors.ts';
 
 // Results that read right, live views that catch up by themselves, and the socket's recovery, in real
 // Chromium at a desktop and a phone size. People and polls are made through the API; what is checked is
@@ -22,14 +21,14 @@ const tomorrow = () => new Intl.DateTimeFormat('ru-RU', { day: 'numeric', month:
 
 describe('results, live catch-up and socket recovery (real Chromium, desktop and phone)', () => {
   let platform: Platform;
-  let browser: Browser;
+  let stack: Awaited<ReturnType<typeof startStack>>;
   let inbox: Awaited<ReturnType<typeof otpInbox>>;
   let proxy: Awaited<ReturnType<typeof flakyProxy>>;
   let proxied: string;
   let admin: Actor;
   let moderator: Actor;
   let official: Actor;
-  const kit = pageKit(() => browser, 'results-live');
+  const kit = pageKit('results-live');
   const { newPage, shot, axe, errors } = kit;
   let phoneSeq = 100;
   const phone = () => `+7998${String(phoneSeq++).padStart(7, '0')}`;
@@ -37,31 +36,23 @@ describe('results, live catch-up and socket recovery (real Chromium, desktop and
   const shareTexts = (chart: ReturnType<Page['getByTestId']>) => chart.getByTestId('share').allTextContents();
 
   beforeAll(async () => {
-    inbox = await otpInbox();
     proxy = await flakyProxy();
     const port = await freePort();
     proxy.target(port);
     proxied = `http://localhost:${proxy.port}`;
-    platform = await startPlatform({
+    stack = await startStack(ADMIN, {
       PORT: String(port),
-      OTP_SENDER: 'webhook',
-      OTP_WEBHOOK_URL: inbox.url,
-      ADMIN_PHONES: ADMIN,
-      TICK_MS: '100',
       RESULTS_MIN_GROUP_SIZE: '2',
       ALLOWED_ORIGINS: `http://localhost:${port},http://127.0.0.1:${port},${proxied}`,
     });
-    browser = await launchBrowser();
-    admin = await actor(platform.url, ADMIN, inbox);
+    ({ platform, inbox, admin } = stack);
     moderator = await staff(platform.url, phone(), inbox, admin, ['moderator']);
     official = await staff(platform.url, phone(), inbox, admin, ['official']);
   });
   afterAll(async () => {
     await kit.close();
-    await browser?.close();
-    await platform?.stop();
+    await stack?.stop();
     await proxy?.close();
-    await inbox?.close();
   });
 
   for (const vp of VIEWPORTS) {

@@ -1,11 +1,9 @@
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
-import type { Browser } from 'playwright-core';
-import { startPlatform, type Platform } from '../helpers/platform.ts';
-import { launchBrowser } from '../helpers/browser.ts';
+import type { Platform } from '../helpers/platform.ts';
 import { until } from '../helpers/processes.ts';
 import { otpInbox, hydrated } from './support.ts';
 import { pageKit } from './pages.ts';
-import { actor, api, livePoll, staff, vote, type Actor } from './actors.ts';
+import { actor, api, livePoll, staff, vote, startStack, type Actor } from './actors.ts';
 
 // Workflows that used to dead-end: a moderator fixing a draft, an official following decisions through,
 // an admin running the rewards shop and a resident spending points — in real Chromium at a desktop and
@@ -18,30 +16,26 @@ const ADMIN = '+79970000001';
 
 describe('workflows: drafts, decisions, rewards (real Chromium, desktop and phone)', () => {
   let platform: Platform;
-  let browser: Browser;
+  let stack: Awaited<ReturnType<typeof startStack>>;
   let inbox: Awaited<ReturnType<typeof otpInbox>>;
   let admin: Actor;
   let moderator: Actor;
   let official: Actor;
-  const kit = pageKit(() => browser, 'workflows');
+  const kit = pageKit('workflows');
   const { newPage, shot, axe, errors } = kit;
   let seq = 100;
   const phone = () => `+7997${String(seq++).padStart(7, '0')}`;
 
 
   beforeAll(async () => {
-    inbox = await otpInbox();
-    platform = await startPlatform({ OTP_SENDER: 'webhook', OTP_WEBHOOK_URL: inbox.url, ADMIN_PHONES: ADMIN, TICK_MS: '100' });
-    browser = await launchBrowser();
-    admin = await actor(platform.url, ADMIN, inbox);
+    stack = await startStack(ADMIN);
+    ({ platform, inbox, admin } = stack);
     moderator = await staff(platform.url, phone(), inbox, admin, ['moderator']);
     official = await staff(platform.url, phone(), inbox, admin, ['official']);
   });
   afterAll(async () => {
     await kit.close();
-    await browser?.close();
-    await platform?.stop();
-    await inbox?.close();
+    await stack?.stop();
   });
 
   for (const vp of VIEWPORTS) {
